@@ -1,0 +1,455 @@
+package allocator
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// owner says who holds a port exclusively on one local address.
+type owner uint8
+
+const (
+	ownerNone     owner = iota
+	ownerSocket         // a bind() or UDP socket that is open
+	ownerTimeWait       // a bind() socket's connection in TIME_WAIT: the port stays held
+)
+
+// portState is one port on one local address in one protocol.
+type portState struct {
+	tuples uint32 // connect() 4-tuples on this port, established or TIME_WAIT
+	owner  owner
+}
+
+// space is one protocol's ports on one local address. It is dense (512 KiB)
+// so that the common question — is anyone on this port at all? — is one load.
+type space struct {
+	ports [1 << 16]portState
+}
+
+const (
+	protoTCP = 0
+	protoUDP = 1
+)
+
+// tupleKey identifies a connect() 4-tuple. It holds no pointers, so the map
+// of live tuples costs the garbage collector nothing to scan.
+type tupleKey struct {
+	dst   [16]byte
+	dport uint16
+	port  uint16
+	local uint32
+}
+
+// tupleState is a connect() 4-tuple in use.
+type tupleState struct {
+	expiry   time.Duration // TIME_WAIT ends then; meaningful when timeWait
+	timeWait bool
+}
+
+// twEntry is a TIME_WAIT that will expire; the queue is in expiry order
+// because TIME_WAIT has one duration and the clock only moves forward.
+type twEntry struct {
+	key    tupleKey
+	expiry time.Duration
+	kind   Kind
+}
+
+// Conn is a socket the table handed a port to; Close takes it back.
+type Conn struct {
+	Kind  Kind
+	Tuple Tuple
+}
+
+// Allocation is what Allocate returns on success.
+type Allocation struct {
+	Conn    Conn
+	Probes  int
+	TWReuse bool // the 4-tuple was taken from TIME_WAIT under the tw_reuse policy
+}
+
+// Stats counts what the table holds now.
+type Stats struct {
+	Established int // open connect() and bind() connections
+	TimeWait    int // 4-tuples (connect) and held ports (bind) in TIME_WAIT
+	UDP         int // open UDP sockets
+	BusyPorts   int // distinct (local address, protocol, port) with anything on them
+}
+
+// Table is a host's socket tables. It is not safe for concurrent use.
+type Table struct {
+	cfg      Config
+	reserved [1 << 16 / 64]uint64 // bitset
+
+	locals    map[netip.Addr]int
+	spaces    [][2]*space
+	lastLocal netip.Addr
+	lastIndex int
+
+	tuples map[tupleKey]tupleState
+	twq    []twEntry
+	twHead int
+
+	now   time.Duration
+	stats Stats
+
+	// The request being served; usableFn is bound once so Pick does not
+	// allocate a closure per call.
+	cur      Request
+	curSpace *space
+	curKey   tupleKey
+	curLoop  bool
+	usableFn func(uint16) bool
+}
+
+// NewTable returns an empty table with cfg's rules.
+func NewTable(cfg Config) (*Table, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Table{
+		cfg:    cfg,
+		locals: make(map[netip.Addr]int),
+		tuples: make(map[tupleKey]tupleState),
+	}
+	for _, r := range cfg.Reserved {
+		for p := int(r.Lo); p <= int(r.Hi); p++ {
+			t.reserved[p/64] |= 1 << (p % 64)
+		}
+	}
+	t.usableFn = t.usable
+	return t, nil
+}
+
+// Config returns the rules the table was made with.
+func (t *Table) Config() Config { return t.cfg }
+
+// Stats returns the current counts.
+func (t *Table) Stats() Stats { return t.stats }
+
+// Reserved reports whether p is in the reserved list.
+func (t *Table) Reserved(p uint16) bool { return t.reserved[p/64]&(1<<(p%64)) != 0 }
+
+// Advance moves the table's clock to now, expiring TIME_WAIT entries whose
+// time has come. Times earlier than the latest seen are taken as the latest.
+func (t *Table) Advance(now time.Duration) {
+	if now > t.now {
+		t.now = now
+	}
+	for t.twHead < len(t.twq) && t.twq[t.twHead].expiry <= t.now {
+		t.expire(t.twq[t.twHead])
+		t.twHead++
+	}
+	// Reclaim the consumed front once it dominates the slice.
+	if t.twHead > 1024 && t.twHead*2 > len(t.twq) {
+		n := copy(t.twq, t.twq[t.twHead:])
+		t.twq = t.twq[:n]
+		t.twHead = 0
+	}
+}
+
+func (t *Table) expire(e twEntry) {
+	sp := t.spaces[e.key.local][protoTCP]
+	if e.kind == Bind {
+		if sp.ports[e.key.port].owner == ownerTimeWait {
+			sp.ports[e.key.port].owner = ownerNone
+			t.stats.TimeWait--
+			t.portFreed(sp, e.key.port)
+		}
+		return
+	}
+	st, ok := t.tuples[e.key]
+	// A 4-tuple reused from TIME_WAIT (or closed again later) has a newer
+	// entry; this one is stale.
+	if !ok || !st.timeWait || st.expiry != e.expiry {
+		return
+	}
+	t.removeTuple(sp, e.key)
+	t.stats.TimeWait--
+}
+
+func (t *Table) removeTuple(sp *space, k tupleKey) {
+	delete(t.tuples, k)
+	sp.ports[k.port].tuples--
+	t.portFreed(sp, k.port)
+}
+
+func (t *Table) portFreed(sp *space, p uint16) {
+	if ps := sp.ports[p]; ps.tuples == 0 && ps.owner == ownerNone {
+		t.stats.BusyPorts--
+	}
+}
+
+func (t *Table) portTaken(sp *space, p uint16) {
+	if ps := sp.ports[p]; ps.tuples == 0 && ps.owner == ownerNone {
+		t.stats.BusyPorts++
+	}
+}
+
+// localIndex returns the slot of a local address, adding it on first use.
+func (t *Table) localIndex(a netip.Addr) int {
+	if a == t.lastLocal && len(t.spaces) > 0 {
+		return t.lastIndex
+	}
+	i, ok := t.locals[a]
+	if !ok {
+		i = len(t.spaces)
+		t.locals[a] = i
+		t.spaces = append(t.spaces, [2]*space{new(space), new(space)})
+	}
+	t.lastLocal, t.lastIndex = a, i
+	return i
+}
+
+func checkRequest(r *Request) error {
+	if !r.Src.IsValid() {
+		return &RequestError{"src", "no local address; want an IPv4 or IPv6 address"}
+	}
+	if !r.Dst.IsValid() {
+		return &RequestError{"dst", "no destination; want IP:PORT"}
+	}
+	if r.Src.Unmap().Is4() != r.Dst.Addr().Unmap().Is4() {
+		return &RequestError{"dst", fmt.Sprintf("%v and local address %v are of different IP families", r.Dst.Addr(), r.Src)}
+	}
+	if r.Kind > UDP {
+		return &RequestError{"kind", fmt.Sprintf("%v; want connect, bind or udp", r.Kind)}
+	}
+	return nil
+}
+
+// prepare makes r the current request.
+func (t *Table) prepare(r *Request) error {
+	if err := checkRequest(r); err != nil {
+		return err
+	}
+	t.Advance(r.Now)
+	r.Src = r.Src.Unmap()
+	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
+	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
+	li := t.localIndex(r.Src)
+	proto := protoTCP
+	if r.Kind == UDP {
+		proto = protoUDP
+	}
+	t.cur = *r
+	t.curSpace = t.spaces[li][proto]
+	t.curKey = tupleKey{dst: r.Dst.Addr().As16(), dport: r.Dst.Port(), local: uint32(li)}
+	t.curLoop = r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
+	return nil
+}
+
+// Usable reports whether port p could be handed to r now. It is the question
+// strategies ask; exported for tests and for explain.
+func (t *Table) Usable(r Request, p uint16) bool {
+	if t.prepare(&r) != nil {
+		return false
+	}
+	return t.usable(p)
+}
+
+func (t *Table) usable(p uint16) bool {
+	return t.verdict(p) <= reasonTWReusable
+}
+
+// reason is why a port is or is not usable for the current request.
+type reason uint8
+
+const (
+	reasonFree reason = iota
+	reasonTWReusable
+	reasonOutOfRange
+	reasonReserved
+	reasonOwned
+	reasonOwnedTimeWait
+	reasonTupleInUse
+	reasonTupleTimeWait
+	reasonPortShared
+)
+
+var reasonText = [...]string{
+	reasonFree:          "free",
+	reasonTWReusable:    "4-tuple in TIME_WAIT, reusable under tw_reuse",
+	reasonOutOfRange:    "outside the port range",
+	reasonReserved:      "reserved (ip_local_reserved_ports)",
+	reasonOwned:         "owned by a bound socket",
+	reasonOwnedTimeWait: "held by a bound socket's TIME_WAIT",
+	reasonTupleInUse:    "4-tuple in use by an established connection",
+	reasonTupleTimeWait: "4-tuple in TIME_WAIT",
+	reasonPortShared:    "in use by connect() sockets (bind needs it unused)",
+}
+
+func (r reason) String() string { return reasonText[r] }
+
+func (t *Table) verdict(p uint16) reason {
+	if p < t.cfg.Range.Lo || p > t.cfg.Range.Hi {
+		return reasonOutOfRange
+	}
+	if t.Reserved(p) {
+		return reasonReserved
+	}
+	ps := t.curSpace.ports[p]
+	switch ps.owner {
+	case ownerSocket:
+		return reasonOwned
+	case ownerTimeWait:
+		return reasonOwnedTimeWait
+	}
+	if ps.tuples == 0 {
+		return reasonFree
+	}
+	if t.cur.Kind != Connect {
+		return reasonPortShared
+	}
+	k := t.curKey
+	k.port = p
+	st, ok := t.tuples[k]
+	switch {
+	case !ok:
+		return reasonFree
+	case !st.timeWait:
+		return reasonTupleInUse
+	case t.twReusable(st):
+		return reasonTWReusable
+	}
+	return reasonTupleTimeWait
+}
+
+func (t *Table) twReusable(st tupleState) bool {
+	switch t.cfg.TWReuse {
+	case TWReuseOff:
+		return false
+	case TWReuseLoopback:
+		if !t.curLoop {
+			return false
+		}
+	}
+	closedAt := st.expiry - t.cfg.TimeWait
+	return t.now-closedAt >= t.cfg.TWReuseDelay
+}
+
+// Pick asks s for a port for r without taking it. The strategy's state
+// advances as if the port were taken.
+func (t *Table) Pick(r Request, s Strategy) (port uint16, probes int, err error) {
+	if err := t.prepare(&r); err != nil {
+		return 0, 0, err
+	}
+	usable := t.usableFn
+	if r.Trace != nil {
+		usable = t.tracingUsable(r.Trace)
+	}
+	port, probes, err = s.Pick(r, usable)
+	if err != nil {
+		return 0, probes, &AllocError{Kind: r.Kind, Tuple: Tuple{Src: r.Src, Dst: r.Dst}, Probes: probes, Err: err}
+	}
+	if !t.usable(port) {
+		panic(fmt.Sprintf("allocator: strategy %T returned port %d, which is not usable (%v)", s, port, t.verdict(port)))
+	}
+	return port, probes, nil
+}
+
+func (t *Table) tracingUsable(tr *Trace) func(uint16) bool {
+	return func(p uint16) bool {
+		v := t.verdict(p)
+		ok := v <= reasonTWReusable
+		tr.probe(p, ok, v.String())
+		return ok
+	}
+}
+
+// Allocate asks s for a port for r and records the socket.
+func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
+	port, probes, err := t.Pick(r, s)
+	if err != nil {
+		return Allocation{Probes: probes}, err
+	}
+	// Pick prepared t.cur (with r normalized); take the port.
+	r = t.cur
+	a := Allocation{
+		Conn:   Conn{Kind: r.Kind, Tuple: Tuple{Src: r.Src, SrcPort: port, Dst: r.Dst}},
+		Probes: probes,
+	}
+	sp := t.curSpace
+	switch r.Kind {
+	case Connect:
+		k := t.curKey
+		k.port = port
+		if st, ok := t.tuples[k]; ok && st.timeWait {
+			a.TWReuse = true
+			t.stats.TimeWait--
+		} else {
+			t.portTaken(sp, port)
+			sp.ports[port].tuples++
+		}
+		t.tuples[k] = tupleState{}
+		t.stats.Established++
+	case Bind:
+		t.portTaken(sp, port)
+		sp.ports[port].owner = ownerSocket
+		t.stats.Established++
+	case UDP:
+		t.portTaken(sp, port)
+		sp.ports[port].owner = ownerSocket
+		t.stats.UDP++
+	}
+	if r.Trace != nil {
+		r.Trace.Addf("update", port, "table records %s %s", r.Kind, a.Conn.Tuple)
+	}
+	return a, nil
+}
+
+// Close ends a socket at time now. A connection closed client-first keeps
+// its 4-tuple (connect) or its port (bind) in TIME_WAIT for Config.TimeWait.
+func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
+	t.Advance(now)
+	li, ok := t.locals[c.Tuple.Src.Unmap()]
+	if !ok {
+		return fmt.Errorf("allocator: close %v: unknown local address", c.Tuple)
+	}
+	p := c.Tuple.SrcPort
+	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
+	switch c.Kind {
+	case Connect:
+		sp := t.spaces[li][protoTCP]
+		d := c.Tuple.Dst
+		k := tupleKey{dst: d.Addr().Unmap().As16(), dport: d.Port(), port: p, local: uint32(li)}
+		st, ok := t.tuples[k]
+		if !ok || st.timeWait {
+			return fmt.Errorf("allocator: close %v: no open connection", c.Tuple)
+		}
+		t.stats.Established--
+		if !keepTW {
+			t.removeTuple(sp, k)
+			return nil
+		}
+		exp := t.now + t.cfg.TimeWait
+		t.tuples[k] = tupleState{expiry: exp, timeWait: true}
+		t.twq = append(t.twq, twEntry{key: k, expiry: exp, kind: Connect})
+		t.stats.TimeWait++
+	case Bind, UDP:
+		proto := protoTCP
+		if c.Kind == UDP {
+			proto = protoUDP
+		}
+		sp := t.spaces[li][proto]
+		if sp.ports[p].owner != ownerSocket {
+			return fmt.Errorf("allocator: close %v: no open %v socket", c.Tuple, c.Kind)
+		}
+		if c.Kind == UDP {
+			t.stats.UDP--
+		} else {
+			t.stats.Established--
+		}
+		if c.Kind == Bind && keepTW {
+			sp.ports[p].owner = ownerTimeWait
+			exp := t.now + t.cfg.TimeWait
+			t.twq = append(t.twq, twEntry{key: tupleKey{port: p, local: uint32(li)}, expiry: exp, kind: Bind})
+			t.stats.TimeWait++
+			return nil
+		}
+		sp.ports[p].owner = ownerNone
+		t.portFreed(sp, p)
+	default:
+		return fmt.Errorf("allocator: close: unknown kind %v", c.Kind)
+	}
+	return nil
+}

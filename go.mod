@@ -1,0 +1,8 @@
+module github.com/portsim/portsim
+
+go 1.26.8
+
+require (
+	github.com/dchest/siphash v1.2.3 // indirect
+	github.com/spf13/pflag v1.1.0 // indirect
+)
