@@ -1,0 +1,28 @@
+package strategies
+
+import "math/rand/v2"
+
+// splitmix64 spreads a seed into independent-looking words, so that one
+// strategy seed yields separate streams (hash keys, table fill, increments).
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// subSeed derives the seed of stream n of a strategy seeded with seed.
+func subSeed(seed uint64, n uint64) uint64 { return splitmix64(seed ^ splitmix64(n+1)) }
+
+// newRand is a PCG source for stream n of seed.
+func newRand(seed uint64, n uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(subSeed(seed, n), subSeed(seed, n+1000)))
+}
+
+// sipKey is a 128-bit SipHash key (k0, k1).
+type sipKey struct{ k0, k1 uint64 }
+
+// newSipKey derives a hash key for stream n of seed, like a per-boot secret.
+func newSipKey(seed uint64, n uint64) sipKey {
+	return sipKey{subSeed(seed, n), subSeed(seed, n+2000)}
+}
