@@ -76,7 +76,7 @@ func testRequest(info Info, lo, hi uint16, now time.Duration) allocator.Request 
 }
 
 func TestInvariantsOnFakeTables(t *testing.T) {
-	ranges := []allocator.Range{{49152, 65535}, {1000, 1063}, {40000, 40001}}
+	ranges := []allocator.Range{{Lo: 49152, Hi: 65535}, {Lo: 1000, Hi: 1063}, {Lo: 40000, Hi: 40001}}
 	for _, info := range All() {
 		t.Run(info.Name, func(t *testing.T) {
 			for seed := uint64(0); seed < 100; seed++ {
