@@ -8,7 +8,10 @@ import (
 )
 
 // Range is an inclusive span of ports.
-type Range struct{ Lo, Hi uint16 }
+type Range struct {
+	Lo uint16 `json:"lo"`
+	Hi uint16 `json:"hi"`
+}
 
 // Size is the number of ports in r.
 func (r Range) Size() int { return int(r.Hi) - int(r.Lo) + 1 }

@@ -26,6 +26,9 @@ type Info struct {
 	// Kind is the request kind the algorithm serves (Linux's bind() and UDP
 	// paths are their own strategies); the others serve any kind.
 	Kind allocator.Kind `json:"kind"`
+	// Range is the port range the algorithm's source uses by default
+	// (Linux 32768-60999, RFC 6335's 49152-65535 for the rest).
+	Range allocator.Range `json:"range"`
 
 	build func(seed uint64, p *Params) (allocator.Strategy, error)
 }

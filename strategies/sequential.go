@@ -10,6 +10,7 @@ func init() {
 			{Name: "start", Default: "0", Help: "first port tried; 0 means the range's low end"},
 		},
 		Exhaustive: true,
+		Range:      allocator.DynamicRange,
 		build: func(_ uint64, p *Params) (allocator.Strategy, error) {
 			return &Sequential{Start: uint16(p.Int("start", 0, 65535))}, nil
 		},
