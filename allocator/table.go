@@ -32,26 +32,44 @@ const (
 	protoUDP = 1
 )
 
-// tupleKey identifies a connect() 4-tuple. It holds no pointers, so the map
-// of live tuples costs the garbage collector nothing to scan.
-type tupleKey struct {
-	dst   [16]byte
-	dport uint16
-	port  uint16
-	local uint32
+// tupleKey identifies a connect() 4-tuple: destination id (interned
+// address and port) in the high 32 bits, local address index, local port.
+// A uint64 key takes Go's fast map path and holds no pointers.
+type tupleKey uint64
+
+func makeKey(dst int32, local int, port uint16) tupleKey {
+	return tupleKey(uint64(uint32(dst))<<32 | uint64(uint16(local))<<16 | uint64(port))
 }
 
-// tupleState is a connect() 4-tuple in use.
-type tupleState struct {
-	expiry   time.Duration // TIME_WAIT ends then; meaningful when timeWait
-	timeWait bool
+func (k tupleKey) dst() int32   { return int32(k >> 32) }
+func (k tupleKey) local() int   { return int(uint16(k >> 16)) }
+func (k tupleKey) port() uint16 { return uint16(k) }
+
+// slotState is what a tuple slot holds.
+type slotState uint8
+
+const (
+	slotFree slotState = iota
+	slotEstablished
+	slotTimeWait
+)
+
+// tupleSlot is a connect() 4-tuple in use. Slots live in a slab so that
+// Close and TIME_WAIT expiry reach them by index, without a map look-up.
+type tupleSlot struct {
+	key    tupleKey
+	expiry time.Duration // TIME_WAIT ends then
+	state  slotState
 }
 
 // twEntry is a TIME_WAIT that will expire; the queue is in expiry order
 // because TIME_WAIT has one duration and the clock only moves forward.
+// For connect() it names a slot; for bind() a port on a local address.
 type twEntry struct {
-	key    tupleKey
 	expiry time.Duration
+	slot   int32
+	port   uint16
+	local  uint32
 	kind   Kind
 }
 
@@ -59,6 +77,7 @@ type twEntry struct {
 type Conn struct {
 	Kind  Kind
 	Tuple Tuple
+	slot  int32 // connect(): the tuple's slot
 }
 
 // Allocation is what Allocate returns on success.
@@ -86,7 +105,18 @@ type Table struct {
 	lastLocal netip.Addr
 	lastIndex int
 
-	tuples map[tupleKey]tupleState
+	tuples map[tupleKey]int32 // 4-tuple → slot
+
+	// Destinations with live 4-tuples, interned to small ids and counted
+	// so that memory follows live sockets, not destinations ever seen.
+	dstIDs  map[netip.AddrPort]int32
+	dstRefs []int32
+	dstAddr []netip.AddrPort
+	dstFree []int32
+	lastDst netip.AddrPort
+	lastID  int32
+	slab   []tupleSlot
+	free   []int32
 	twq    []twEntry
 	twHead int
 
@@ -97,7 +127,8 @@ type Table struct {
 	// allocate a closure per call.
 	cur      Request
 	curSpace *space
-	curKey   tupleKey
+	curDst   int32 // interned id of cur.Dst, or -1 when it has no tuples
+	curLocal int
 	curLoop  bool
 	usableFn func(uint16) bool
 }
@@ -110,7 +141,9 @@ func NewTable(cfg Config) (*Table, error) {
 	t := &Table{
 		cfg:    cfg,
 		locals: make(map[netip.Addr]int),
-		tuples: make(map[tupleKey]tupleState),
+		tuples: make(map[tupleKey]int32),
+		dstIDs: make(map[netip.AddrPort]int32),
+		lastID: -1,
 	}
 	for _, r := range cfg.Reserved {
 		for p := int(r.Lo); p <= int(r.Hi); p++ {
@@ -149,29 +182,90 @@ func (t *Table) Advance(now time.Duration) {
 }
 
 func (t *Table) expire(e twEntry) {
-	sp := t.spaces[e.key.local][protoTCP]
 	if e.kind == Bind {
-		if sp.ports[e.key.port].owner == ownerTimeWait {
-			sp.ports[e.key.port].owner = ownerNone
+		sp := t.spaces[e.local][protoTCP]
+		if sp.ports[e.port].owner == ownerTimeWait {
+			sp.ports[e.port].owner = ownerNone
 			t.stats.TimeWait--
-			t.portFreed(sp, e.key.port)
+			t.portFreed(sp, e.port)
 		}
 		return
 	}
-	st, ok := t.tuples[e.key]
-	// A 4-tuple reused from TIME_WAIT (or closed again later) has a newer
-	// entry; this one is stale.
-	if !ok || !st.timeWait || st.expiry != e.expiry {
+	sl := &t.slab[e.slot]
+	// A 4-tuple reused from TIME_WAIT (and perhaps closed again) has moved
+	// on; this entry is stale.
+	if sl.state != slotTimeWait || sl.expiry != e.expiry {
 		return
 	}
-	t.removeTuple(sp, e.key)
+	t.removeTuple(e.slot)
 	t.stats.TimeWait--
 }
 
-func (t *Table) removeTuple(sp *space, k tupleKey) {
+// removeTuple forgets a 4-tuple and frees its slot.
+func (t *Table) removeTuple(slot int32) {
+	sl := &t.slab[slot]
+	k := sl.key
+	sp := t.spaces[k.local()][protoTCP]
 	delete(t.tuples, k)
-	sp.ports[k.port].tuples--
-	t.portFreed(sp, k.port)
+	sp.ports[k.port()].tuples--
+	t.portFreed(sp, k.port())
+	t.unrefDst(k.dst())
+	sl.state = slotFree
+	t.free = append(t.free, slot)
+}
+
+// dstID returns the id of d if it has live 4-tuples, else -1.
+func (t *Table) dstID(d netip.AddrPort) int32 {
+	if d == t.lastDst && t.lastID >= 0 && t.dstAddr[t.lastID] == d && t.dstRefs[t.lastID] > 0 {
+		return t.lastID
+	}
+	id, ok := t.dstIDs[d]
+	if !ok {
+		return -1
+	}
+	t.lastDst, t.lastID = d, id
+	return id
+}
+
+// refDst counts one more 4-tuple to d, interning it if new.
+func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
+	if id < 0 {
+		if n := len(t.dstFree); n > 0 {
+			id, t.dstFree = t.dstFree[n-1], t.dstFree[:n-1]
+			t.dstAddr[id] = d
+		} else {
+			id = int32(len(t.dstRefs))
+			t.dstRefs = append(t.dstRefs, 0)
+			t.dstAddr = append(t.dstAddr, d)
+		}
+		t.dstIDs[d] = id
+		t.lastDst, t.lastID = d, id
+	}
+	t.dstRefs[id]++
+	return id
+}
+
+func (t *Table) unrefDst(id int32) {
+	t.dstRefs[id]--
+	if t.dstRefs[id] == 0 {
+		delete(t.dstIDs, t.dstAddr[id])
+		t.dstAddr[id] = netip.AddrPort{}
+		t.dstFree = append(t.dstFree, id)
+	}
+}
+
+// newSlot stores an established 4-tuple.
+func (t *Table) newSlot(k tupleKey) int32 {
+	var slot int32
+	if n := len(t.free); n > 0 {
+		slot, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		slot = int32(len(t.slab))
+		t.slab = append(t.slab, tupleSlot{})
+	}
+	t.slab[slot] = tupleSlot{key: k, state: slotEstablished}
+	t.tuples[k] = slot
+	return slot
 }
 
 func (t *Table) portFreed(sp *space, p uint16) {
@@ -233,7 +327,11 @@ func (t *Table) prepare(r *Request) error {
 	}
 	t.cur = *r
 	t.curSpace = t.spaces[li][proto]
-	t.curKey = tupleKey{dst: r.Dst.Addr().As16(), dport: r.Dst.Port(), local: uint32(li)}
+	t.curLocal = li
+	t.curDst = -1
+	if r.Kind == Connect {
+		t.curDst = t.dstID(r.Dst)
+	}
 	t.curLoop = r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	return nil
 }
@@ -300,21 +398,24 @@ func (t *Table) verdict(p uint16) reason {
 	if t.cur.Kind != Connect {
 		return reasonPortShared
 	}
-	k := t.curKey
-	k.port = p
-	st, ok := t.tuples[k]
-	switch {
-	case !ok:
+	if t.curDst < 0 {
+		return reasonFree // no 4-tuple to this destination anywhere
+	}
+	slot, ok := t.tuples[makeKey(t.curDst, t.curLocal, p)]
+	if !ok {
 		return reasonFree
-	case !st.timeWait:
+	}
+	sl := &t.slab[slot]
+	switch {
+	case sl.state == slotEstablished:
 		return reasonTupleInUse
-	case t.twReusable(st):
+	case t.twReusable(sl):
 		return reasonTWReusable
 	}
 	return reasonTupleTimeWait
 }
 
-func (t *Table) twReusable(st tupleState) bool {
+func (t *Table) twReusable(st *tupleSlot) bool {
 	switch t.cfg.TWReuse {
 	case TWReuseOff:
 		return false
@@ -371,16 +472,22 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 	sp := t.curSpace
 	switch r.Kind {
 	case Connect:
-		k := t.curKey
-		k.port = port
-		if st, ok := t.tuples[k]; ok && st.timeWait {
+		slot, reuse := int32(0), false
+		if sp.ports[port].tuples > 0 && t.curDst >= 0 {
+			slot, reuse = t.tuples[makeKey(t.curDst, t.curLocal, port)]
+		}
+		if reuse {
+			// Pick checked the TIME_WAIT 4-tuple may be reused.
 			a.TWReuse = true
 			t.stats.TimeWait--
+			t.slab[slot].state = slotEstablished
 		} else {
 			t.portTaken(sp, port)
 			sp.ports[port].tuples++
+			t.curDst = t.refDst(r.Dst, t.curDst)
+			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port))
 		}
-		t.tuples[k] = tupleState{}
+		a.Conn.slot = slot
 		t.stats.Established++
 	case Bind:
 		t.portTaken(sp, port)
@@ -397,6 +504,13 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 	return a, nil
 }
 
+// slotIs reports whether slot holds the given 4-tuple.
+func (t *Table) slotIs(slot int32, local int, port uint16, dst netip.AddrPort) bool {
+	k := t.slab[slot].key
+	d := netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
+	return k.local() == local && k.port() == port && t.dstAddr[k.dst()] == d
+}
+
 // Close ends a socket at time now. A connection closed client-first keeps
 // its 4-tuple (connect) or its port (bind) in TIME_WAIT for Config.TimeWait.
 func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
@@ -409,21 +523,18 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
 	switch c.Kind {
 	case Connect:
-		sp := t.spaces[li][protoTCP]
-		d := c.Tuple.Dst
-		k := tupleKey{dst: d.Addr().Unmap().As16(), dport: d.Port(), port: p, local: uint32(li)}
-		st, ok := t.tuples[k]
-		if !ok || st.timeWait {
+		if c.slot < 0 || int(c.slot) >= len(t.slab) || t.slab[c.slot].state != slotEstablished ||
+			!t.slotIs(c.slot, li, p, c.Tuple.Dst) {
 			return fmt.Errorf("allocator: close %v: no open connection", c.Tuple)
 		}
 		t.stats.Established--
 		if !keepTW {
-			t.removeTuple(sp, k)
+			t.removeTuple(c.slot)
 			return nil
 		}
-		exp := t.now + t.cfg.TimeWait
-		t.tuples[k] = tupleState{expiry: exp, timeWait: true}
-		t.twq = append(t.twq, twEntry{key: k, expiry: exp, kind: Connect})
+		sl := &t.slab[c.slot]
+		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
+		t.twq = append(t.twq, twEntry{slot: c.slot, expiry: sl.expiry, kind: Connect})
 		t.stats.TimeWait++
 	case Bind, UDP:
 		proto := protoTCP
@@ -442,7 +553,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
 			exp := t.now + t.cfg.TimeWait
-			t.twq = append(t.twq, twEntry{key: tupleKey{port: p, local: uint32(li)}, expiry: exp, kind: Bind})
+			t.twq = append(t.twq, twEntry{port: p, local: uint32(li), expiry: exp, kind: Bind})
 			t.stats.TimeWait++
 			return nil
 		}
