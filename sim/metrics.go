@@ -1,0 +1,493 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// ProbesHistOverflow is the length of StrategyResult.ProbesHist: bucket i
+// counts attempts with i+1 probes, and the last bucket every attempt with
+// ProbesHistOverflow probes or more. 64 probes already means the range is
+// crowded for every strategy we model, so finer detail past it says little.
+const ProbesHistOverflow = 64
+
+// maxProbeIndex bounds the exact probe-count array: no strategy asks about
+// more candidates than the 65536 ports, and an attempt that somehow did is
+// counted there (its exact value still goes into the mean and the max).
+const maxProbeIndex = 1 << 16
+
+// usageBuckets is how many equal-width buckets PortUsage splits the range
+// into (fewer when the range has fewer ports).
+const usageBuckets = 64
+
+// collector turns one strategy's event stream into a StrategyResult. Its
+// memory is fixed (a few arrays indexed by port, probe count or duration
+// bucket) plus one lastClose entry per distinct 4-tuple ever closed, one
+// previous port per destination and the kept samples; it never grows with
+// the number of allocations. Events must arrive in simulated-time order.
+//
+// Definitions where the vocabulary leaves room:
+//   - An attempt is an allocation or a failure. Probe statistics, the
+//     collision rate and Samples cover attempts, since a failure's probes
+//     are the costliest the host pays.
+//   - A 4-tuple is (protocol, local address index, port, destination
+//     index), TCP for connect and bind, UDP for udp: a UDP socket on a
+//     TCP connection's old 4-tuple is not a reuse of it.
+//   - Predictability looks at every successful allocation whatever its
+//     kind, as an observer at the destinations would.
+//   - Everything that feeds a metric later (last close of each 4-tuple,
+//     previous ports) is tracked from time 0; only the counting waits for
+//     the warm-up. Samples and the Occupancy series start at time 0 too,
+//     and a sample's Failures counts every failure since the one before.
+type collector struct {
+	strategy string
+	warmup   time.Duration
+	duration time.Duration
+	lo       uint16
+	size     int    // ports in the range
+	nsrc     uint64 // local addresses, the radix of the tuple key
+	dsts     int    // the scenario's destinations, to cap prevPort's growth
+
+	attempts    int // all, from time 0: numbers Samples
+	allocations int
+	failures    int
+
+	probeSum    int
+	probeMax    int
+	probeCounts []int // [p] attempts with p probes, clamped to maxProbeIndex
+	collisions  int
+
+	lastClose closeTable // by tupleKey
+	reuses    int
+	twReuses  int
+	reuseMin  time.Duration
+	reuseMax  time.Duration
+	reuseFine []int // by hdrIndex, for quantiles
+	reuseBins []int // by logBin, for ReuseHist
+
+	usage      [usageBuckets]int
+	usageMul   uint64 // bucket = off·usageMul >> usageShift, see usageBucket
+	usageN     int
+	usageStart [usageBuckets + 1]int // offset of each bucket's first port
+	usageShare [usageBuckets]float64 // non-reserved ports per bucket
+
+	occupancy  []Sample
+	failsSince int // failures since the previous sample
+	occSum     int64
+	estSum     int64
+	occN       int
+
+	prevPort    []uint16 // by destination; 0 means none yet (0 is never allocated)
+	lastDst     int
+	lastPort    uint16 // most recent allocation's port, to lastDst
+	crossPort   uint16 // most recent port to a destination other than lastDst
+	same, cross *deltaCounts
+
+	keep    int
+	samples []Alloc
+}
+
+// usageShift is the fixed point of usageMul = buckets·(⌊2^42/size⌋ + 1),
+// which has enough bits that off·usageMul >> 42 equals ⌊off·buckets/size⌋
+// exactly for every off < size ≤ 65536 (the rounding error stays below
+// 2^-20 while the fraction it could carry over is at most 1 − 2^-16): a
+// multiply instead of a division on the hot path.
+const usageShift = 42
+
+func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
+	c := &collector{
+		strategy:    strategy,
+		warmup:      sc.Warmup,
+		duration:    sc.Duration,
+		lo:          sc.Range.Lo,
+		size:        sc.Range.Size(),
+		nsrc:        uint64(max(len(sc.Srcs), 1)),
+		dsts:        sc.Destinations,
+		probeCounts: make([]int, maxProbeIndex+1),
+		reuseMin:    math.MaxInt64,
+		reuseFine:   make([]int, hdrLen),
+		reuseBins:   make([]int, logBinCount),
+		lastDst:     -1,
+		same:        newDeltaCounts(),
+		cross:       newDeltaCounts(),
+		keep:        max(keepSamples, 0),
+	}
+	if c.nsrc > (1<<47)/MaxDestinations {
+		panic(fmt.Sprintf("sim: %d local addresses are more than a 4-tuple key holds", len(sc.Srcs)))
+	}
+	if c.keep > 0 {
+		c.samples = make([]Alloc, 0, min(c.keep, 1<<16))
+	}
+	if step := sc.sampleStep(); sc.Duration > 0 {
+		c.occupancy = make([]Sample, 0, min(int(sc.Duration/step)+1, 1<<16))
+	}
+	if sc.Destinations > 0 {
+		c.prevPort = make([]uint16, min(sc.Destinations, 1<<16))
+	}
+
+	c.usageN = min(usageBuckets, c.size)
+	c.usageMul = uint64(c.usageN) * ((1<<usageShift)/uint64(c.size) + 1)
+	for i := range c.usageN + 1 {
+		c.usageStart[i] = (i*c.size + c.usageN - 1) / c.usageN
+	}
+	var reserved [1 << 16 / 64]uint64
+	for _, r := range sc.Reserved {
+		for p := int(r.Lo); p <= int(r.Hi); p++ {
+			reserved[p/64] |= 1 << (p % 64)
+		}
+	}
+	for i := range c.usageN {
+		n := 0
+		for off := c.usageStart[i]; off < c.usageStart[i+1]; off++ {
+			p := int(c.lo) + off
+			if reserved[p/64]&(1<<(p%64)) == 0 {
+				n++
+			}
+		}
+		c.usageShare[i] = float64(n)
+	}
+	return c
+}
+
+// tupleKey packs a 4-tuple as port (16 bits), protocol (1 bit) and, above
+// them, dst·nsrc + src: at most MaxDestinations·nsrc < 2^47, which
+// newCollector checks.
+func (c *collector) tupleKey(dst, src int, kind allocator.Kind, port uint16) uint64 {
+	var proto uint64
+	if kind == allocator.UDP {
+		proto = 1
+	}
+	return (uint64(dst)*c.nsrc+uint64(src))<<17 | proto<<16 | uint64(port)
+}
+
+func (c *collector) usageBucket(port uint16) int {
+	return int(uint64(port-c.lo) * c.usageMul >> usageShift)
+}
+
+// delta is (port − prev) mod the range size.
+func (c *collector) delta(port, prev uint16) int {
+	d := int(port) - int(prev)
+	if d < 0 {
+		d += c.size
+	}
+	return d
+}
+
+// attempt records what every allocation and failure shares; it reports
+// whether the attempt counts toward the metrics (is past the warm-up).
+func (c *collector) attempt(now time.Duration, dst int, kind allocator.Kind, port uint16, probes int) bool {
+	c.attempts++
+	if c.attempts <= c.keep {
+		c.samples = append(c.samples, Alloc{N: c.attempts, TimeSeconds: now.Seconds(), Dst: dst, Kind: kind.String(), Port: port, Probes: probes})
+	}
+	if now < c.warmup {
+		return false
+	}
+	c.probeSum += probes
+	c.probeMax = max(c.probeMax, probes)
+	c.probeCounts[min(max(probes, 0), maxProbeIndex)]++
+	return true
+}
+
+// allocated records a successful allocation of port to destination dst
+// from local address src.
+func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool) {
+	counted := c.attempt(now, dst, kind, port, probes)
+	if dst >= len(c.prevPort) {
+		c.growPrev(dst)
+	}
+	if counted {
+		c.allocations++
+		if probes > 1 {
+			c.collisions++
+		}
+		if twReuse {
+			c.twReuses++
+		}
+		c.usage[c.usageBucket(port)]++
+		if prev := c.prevPort[dst]; prev != 0 {
+			c.same.inc(c.delta(port, prev))
+		}
+		ref := c.crossPort
+		if dst != c.lastDst {
+			ref = c.lastPort
+		}
+		if ref != 0 {
+			c.cross.inc(c.delta(port, ref))
+		}
+		if at, ok := c.lastClose.get(c.tupleKey(dst, src, kind, port)); ok {
+			c.reused(now - at)
+		}
+	}
+	c.prevPort[dst] = port
+	if dst != c.lastDst {
+		c.crossPort, c.lastDst = c.lastPort, dst
+	}
+	c.lastPort = port
+}
+
+func (c *collector) reused(d time.Duration) {
+	c.reuses++
+	c.reuseMin = min(c.reuseMin, d)
+	c.reuseMax = max(c.reuseMax, d)
+	c.reuseFine[hdrIndex(uint64(d))]++
+	c.reuseBins[logBin(int64(d))]++
+}
+
+// growPrev makes room for destination dst's previous port; doubling keeps
+// the amortized cost off the hot path.
+func (c *collector) growPrev(dst int) {
+	n := max(2*len(c.prevPort), 64)
+	if dst < c.dsts {
+		n = min(n, c.dsts)
+	}
+	n = max(n, dst+1)
+	grown := make([]uint16, n)
+	copy(grown, c.prevPort)
+	c.prevPort = grown
+}
+
+// failed records an attempt that found no usable port.
+func (c *collector) failed(now time.Duration, dst int, kind allocator.Kind, probes int) {
+	c.failsSince++
+	if c.attempt(now, dst, kind, 0, probes) {
+		c.failures++
+		c.collisions++
+	}
+}
+
+// closed records the end of a socket: the moment its 4-tuple became free
+// for a later reuse to be measured against.
+func (c *collector) closed(now time.Duration, dst, src int, kind allocator.Kind, port uint16) {
+	c.lastClose.set(c.tupleKey(dst, src, kind, port), now)
+}
+
+// sample records the table's state; samples come at a fixed step in time
+// order.
+func (c *collector) sample(now time.Duration, st allocator.Stats) {
+	c.occupancy = append(c.occupancy, Sample{
+		TimeSeconds: now.Seconds(),
+		Established: st.Established,
+		TimeWait:    st.TimeWait,
+		UDP:         st.UDP,
+		Failures:    c.failsSince,
+	})
+	c.failsSince = 0
+	if now < c.warmup {
+		return
+	}
+	c.occSum += int64(st.Established + st.TimeWait + st.UDP)
+	c.estSum += int64(st.Established + st.UDP)
+	c.occN++
+}
+
+// result summarizes everything recorded so far; it does not change the
+// collector.
+func (c *collector) result() StrategyResult {
+	r := StrategyResult{
+		Strategy:        c.strategy,
+		Allocations:     c.allocations,
+		Failures:        c.failures,
+		ReuseCount:      c.reuses,
+		ReuseMinSeconds: -1,
+		ReuseP1Seconds:  -1,
+		ReuseP50Seconds: -1,
+		TWReuses:        c.twReuses,
+		Occupancy:       c.occupancy,
+		Samples:         c.samples,
+		// Literally "more happened than was kept": true with keep 0 as soon
+		// as anything happened.
+		SamplesTruncated: c.attempts > c.keep,
+	}
+	if r.Occupancy == nil {
+		r.Occupancy = []Sample{}
+	}
+
+	attempts := c.allocations + c.failures
+	if attempts > 0 {
+		r.FailureRate = float64(c.failures) / float64(attempts)
+		r.ProbesMean = float64(c.probeSum) / float64(attempts)
+		r.ProbesP50 = quantileIndex(c.probeCounts, 1, 2)
+		r.ProbesP99 = quantileIndex(c.probeCounts, 99, 100)
+		r.ProbesMax = c.probeMax
+		r.CollisionRate = float64(c.collisions) / float64(attempts)
+	}
+	r.ProbesHist = make([]int, ProbesHistOverflow)
+	for p, n := range c.probeCounts {
+		r.ProbesHist[min(max(p, 1), ProbesHistOverflow)-1] += n
+	}
+
+	if c.reuses > 0 {
+		r.ReuseMinSeconds = c.reuseMin.Seconds()
+		r.ReuseP1Seconds = c.reuseQuantile(1, 100).Seconds()
+		r.ReuseP50Seconds = c.reuseQuantile(1, 2).Seconds()
+	}
+	// Bins up to the one holding the run's duration, so every strategy of a
+	// scenario gets the same layout (no interval can be longer).
+	top := logBin(int64(max(c.duration, c.reuseMax, 0)))
+	r.ReuseHist = make([]Bucket, top+1)
+	for b := range r.ReuseHist {
+		lo, hi := logBinBounds(b)
+		r.ReuseHist[b] = Bucket{Lo: lo, Hi: hi, Count: c.reuseBins[b]}
+	}
+
+	if c.occN > 0 {
+		r.OccupancyMean = float64(c.occSum) / float64(c.occN)
+		r.EstablishedMean = float64(c.estSum) / float64(c.occN)
+	}
+
+	r.PortUsage = make([]Bucket, c.usageN)
+	obs := make([]int, c.usageN)
+	for i := range c.usageN {
+		r.PortUsage[i] = Bucket{
+			Lo:    float64(int(c.lo) + c.usageStart[i]),
+			Hi:    float64(int(c.lo) + c.usageStart[i+1]),
+			Count: c.usage[i],
+		}
+		obs[i] = c.usage[i]
+	}
+	r.UniformityP = chiSquareUniformP(obs, c.usageShare[:c.usageN])
+
+	r.PairsSameDst, r.EntropySameDst, r.GuessSameDst = c.same.summary()
+	r.PairsCrossDst, r.EntropyCrossDst, r.GuessCrossDst = c.cross.summary()
+	return r
+}
+
+// reuseQuantile is the num/den quantile of the reuse intervals: the middle
+// of its histogram bucket (within 0.4 %), kept within the exact min and max
+// so that a single interval, or a run of equal ones, comes out exact.
+func (c *collector) reuseQuantile(num, den uint64) time.Duration {
+	h := quantileIndex(c.reuseFine, num, den)
+	lo, hi := hdrBounds(h)
+	mid := time.Duration(lo + (hi-lo)/2)
+	return min(max(mid, c.reuseMin), c.reuseMax)
+}
+
+// deltaCounts counts port deltas (0 to 65535) in 32 bits each, half the
+// cache footprint of 64, which the hot path feels with random ports. Before
+// any count could wrap, they are all moved into 64-bit spill counts.
+type deltaCounts struct {
+	lo      [1 << 16]uint32
+	n       uint32 // increments since the last spill
+	spillAt uint32 // spill when n reaches it; lower in tests
+	spill   []uint64
+}
+
+func newDeltaCounts() *deltaCounts { return &deltaCounts{spillAt: math.MaxUint32} }
+
+func (d *deltaCounts) inc(i int) {
+	d.lo[i]++
+	d.n++
+	if d.n == d.spillAt {
+		d.flush()
+	}
+}
+
+func (d *deltaCounts) flush() {
+	if d.spill == nil {
+		d.spill = make([]uint64, len(d.lo))
+	}
+	for i, v := range d.lo {
+		d.spill[i] += uint64(v)
+	}
+	d.lo = [1 << 16]uint32{}
+	d.n = 0
+}
+
+// summary is the number of deltas, their entropy in bits and the share of
+// the most common one.
+func (d *deltaCounts) summary() (n int, bits, guess float64) {
+	if d.spill == nil {
+		for _, v := range d.lo {
+			n += int(v)
+		}
+		return n, entropyBits(d.lo[:]), modeShare(d.lo[:])
+	}
+	all := make([]uint64, len(d.lo))
+	for i, v := range d.lo {
+		all[i] = d.spill[i] + uint64(v)
+		n += int(all[i])
+	}
+	return n, entropyBits(all), modeShare(all)
+}
+
+// closeTable maps a 4-tuple key to its last close time. It is an
+// open-addressing hash table with linear probing rather than a Go map: a
+// lookup usually touches one cache line where a map touches three or four
+// (directory, control word, slot), and with as many tuples as a busy host
+// has, those misses were most of the collector's time. It grows by
+// doubling and never shrinks, so it holds at most one slot per distinct
+// 4-tuple ever closed, times the load factor.
+type closeTable struct {
+	slots []closeSlot // a power of two long; key 0 marks an empty slot
+	n     int
+	shift uint // 64 − log2(len(slots)), for Fibonacci hashing
+}
+
+type closeSlot struct {
+	key uint64 // tupleKey + 1, so that 0 can mean empty
+	at  time.Duration
+}
+
+// index is the home slot of stored key k: the multiplication spreads the
+// structured key (port in the low bits) over the top bits.
+func (t *closeTable) index(k uint64) int { return int((k * 0x9e3779b97f4a7c15) >> t.shift) }
+
+func (t *closeTable) get(key uint64) (time.Duration, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	k := key + 1
+	mask := len(t.slots) - 1
+	for i := t.index(k); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == k {
+			return s.at, true
+		}
+		if s.key == 0 {
+			return 0, false
+		}
+	}
+}
+
+func (t *closeTable) set(key uint64, at time.Duration) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow()
+	}
+	k := key + 1
+	mask := len(t.slots) - 1
+	for i := t.index(k); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == k {
+			s.at = at
+			return
+		}
+		if s.key == 0 {
+			*s = closeSlot{k, at}
+			t.n++
+			return
+		}
+	}
+}
+
+func (t *closeTable) grow() {
+	old := t.slots
+	n := max(2*len(old), 1024)
+	t.slots = make([]closeSlot, n)
+	t.shift = uint(64 - bits.Len(uint(n-1)))
+	mask := n - 1
+	for _, s := range old {
+		if s.key == 0 {
+			continue
+		}
+		i := t.index(s.key)
+		for t.slots[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
