@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/portsim/portsim/strategies"
+)
+
+func TestStrategiesJSON(t *testing.T) {
+	r := cliCase{args: []string{"strategies", "--format", "json"}, wantCode: 0}.check(t)
+	// Decode loosely first: every object must carry the keys, not just
+	// decode to zero values.
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, r.stdout)
+	}
+	all := strategies.All()
+	if len(raw) != len(all) {
+		t.Fatalf("%d strategies listed, %d registered", len(raw), len(all))
+	}
+	for i, obj := range raw {
+		for _, key := range []string{"name", "description", "params", "kind", "range", "exhaustive"} {
+			if _, ok := obj[key]; !ok {
+				t.Errorf("strategy %d lacks %q: %v", i, key, obj)
+			}
+		}
+		var name, desc string
+		var params []struct{ Name, Default, Help string }
+		json.Unmarshal(obj["name"], &name)
+		json.Unmarshal(obj["description"], &desc)
+		if err := json.Unmarshal(obj["params"], &params); err != nil || params == nil {
+			t.Errorf("strategy %s: params %s is not an array", name, obj["params"])
+		}
+		info := all[i]
+		if name != info.Name || desc != info.Description || len(params) != len(info.Params) {
+			t.Errorf("entry %d: %s %q %v; want %s in registry order with %d params", i, name, desc, params, info.Name, len(info.Params))
+		}
+		for j, p := range params {
+			if p != (struct{ Name, Default, Help string }{info.Params[j].Name, info.Params[j].Default, info.Params[j].Help}) {
+				t.Errorf("strategy %s param %d: %+v, want %+v", name, j, p, info.Params[j])
+			}
+		}
+	}
+}
+
+func TestStrategiesText(t *testing.T) {
+	r := cliCase{args: []string{"strategies"}, wantCode: 0, wantStdout: []string{"NAME", "KIND", "RANGE", "DESCRIPTION"}}.check(t)
+	lines := strings.Split(r.stdout, "\n")
+	for _, info := range strategies.All() {
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, info.Name+" ") && strings.Contains(l, info.Range.String()) && strings.Contains(l, info.Description) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no row for %s with its range and description:\n%s", info.Name, r.stdout)
+		}
+		for _, p := range info.Params {
+			if !strings.Contains(r.stdout, "  "+p.Name+"="+p.Default+"  "+p.Help) {
+				t.Errorf("%s's parameter %s=%s is not listed", info.Name, p.Name, p.Default)
+			}
+		}
+	}
+	// The description column starts at the same place on every row.
+	col := strings.Index(lines[0], "DESCRIPTION")
+	for _, info := range strategies.All() {
+		for _, l := range lines {
+			if strings.HasPrefix(l, info.Name+" ") && strings.Index(l, info.Description) != col {
+				t.Errorf("%s's description starts at column %d, header at %d", info.Name, strings.Index(l, info.Description), col)
+			}
+		}
+	}
+}
+
+func TestStrategiesBadInput(t *testing.T) {
+	for _, c := range []cliCase{
+		{name: "format", args: []string{"strategies", "--format", "csv"}, wantCode: 2, wantStderr: []string{"--format", "text or json"}},
+		{name: "arg", args: []string{"strategies", "linux"}, wantCode: 2, wantStderr: []string{`"linux"`, "only flags"}},
+		{name: "flag", args: []string{"strategies", "--all"}, wantCode: 2, wantStderr: []string{"--all"}},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
+	}
+}
