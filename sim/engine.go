@@ -1,0 +1,245 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/strategies"
+)
+
+// Options tune a run without changing its results.
+type Options struct {
+	// Progress, when set, is called now and then with the simulated time
+	// reached by one strategy's run and the scenario's duration. It may be
+	// called from several goroutines.
+	Progress func(strategy string, reached, total time.Duration)
+	// Workers bounds how many strategies run at once; 0 means GOMAXPROCS.
+	// Results do not depend on it.
+	Workers int
+	// KeepSamples is how many allocation attempts per strategy are kept in
+	// StrategyResult.Samples (0 keeps none).
+	KeepSamples int
+}
+
+// StrategySeed is the seed a strategy spec gets in a scenario: derived from
+// the scenario seed and the spec alone, so adding a strategy to a run leaves
+// the others' draws unchanged.
+func StrategySeed(seed uint64, spec string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(spec))
+	x := seed ^ h.Sum64()
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Run simulates sc once per strategy in sc.Strategies, on the same
+// workload. When ctx is cancelled the runs stop where they are and the
+// result is marked Partial.
+func Run(ctx context.Context, sc Scenario, opts Options) (*Result, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	res := &Result{Schema: Schema, Scenario: sc.Resolved(), Results: make([]StrategyResult, len(sc.Strategies))}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sem := make(chan struct{}, workers)
+	errs := make([]error, len(sc.Strategies))
+	partial := make([]bool, len(sc.Strategies))
+	var wg sync.WaitGroup
+	for i, spec := range sc.Strategies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, stopped, err := runStrategy(ctx, &sc, spec, opts)
+			res.Results[i], partial[i], errs[i] = r, stopped, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", sc.Strategies[i], err)
+		}
+		res.Partial = res.Partial || partial[i]
+	}
+	return res, nil
+}
+
+// kindStrategies builds the strategy that serves each request kind: the
+// spec's own, or its companion for kinds it does not serve (linux hands
+// bind() to linux-bind and UDP to linux-udp, as the kernel does).
+func kindStrategies(spec string, seed uint64) ([3]allocator.Strategy, error) {
+	var out [3]allocator.Strategy
+	for k := allocator.Connect; k <= allocator.UDP; k++ {
+		s, err := strategies.New(strategies.ForKind(spec, k), StrategySeed(seed, fmt.Sprint(spec, "/", k)))
+		if err != nil {
+			return out, err
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// open is a connection waiting for its close event.
+type open struct {
+	conn  allocator.Conn
+	close allocator.CloseHow
+	dst   int32
+	src   int32
+}
+
+// closeEvent is ordered by (at, seq).
+type closeEvent struct {
+	at   time.Duration
+	seq  uint64
+	slot int32
+}
+
+// runStrategy is the discrete-event loop for one strategy. At equal times
+// closes come first (in scheduling order), then the arrival, then the
+// occupancy sample, so a sample sees everything that happened at its
+// instant.
+func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (StrategyResult, bool, error) {
+	tab, err := allocator.NewTable(sc.TableConfig())
+	if err != nil {
+		return StrategyResult{}, false, err
+	}
+	strats, err := kindStrategies(spec, sc.Seed)
+	if err != nil {
+		return StrategyResult{}, false, err
+	}
+	srcs := sc.Srcs
+	wl := newWorkload(sc)
+	col := newCollector(sc, spec, opts.KeepSamples)
+
+	var (
+		heap    closeHeap
+		slots   []open
+		free    []int32
+		seq     uint64
+		step    = sc.sampleStep()
+		nextSmp = time.Duration(0)
+		stopped bool
+	)
+	arr, more := wl.next()
+	for iter := 0; ; iter++ {
+		if iter&0xfff == 0 {
+			if ctx.Err() != nil {
+				stopped = true
+				break
+			}
+			if opts.Progress != nil {
+				opts.Progress(spec, min(nextSmp, sc.Duration), sc.Duration)
+			}
+		}
+		// Which comes first: a close, the arrival, or the sample?
+		tClose := time.Duration(1<<63 - 1)
+		if len(heap) > 0 {
+			tClose = heap[0].at
+		}
+		tArr := time.Duration(1<<63 - 1)
+		if more {
+			tArr = arr.at
+		}
+		switch {
+		case tClose <= tArr && tClose <= nextSmp && tClose < sc.Duration:
+			ev := heap.pop()
+			o := slots[ev.slot]
+			if err := tab.Close(o.conn, o.close, ev.at); err != nil {
+				return StrategyResult{}, false, err
+			}
+			col.closed(ev.at, int(o.dst), int(o.src), o.conn.Kind, o.conn.Tuple.SrcPort)
+			free = append(free, ev.slot)
+		case more && tArr <= nextSmp:
+			req := allocator.Request{Kind: arr.kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
+			a, err := tab.Allocate(req, strats[arr.kind])
+			if err != nil {
+				if !isAddrNotAvail(err) {
+					return StrategyResult{}, false, err
+				}
+				col.failed(arr.at, arr.dst, arr.kind, a.Probes)
+			} else {
+				col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Tuple.SrcPort, a.Probes, a.TWReuse)
+				var slot int32
+				if n := len(free); n > 0 {
+					slot, free = free[n-1], free[:n-1]
+				} else {
+					slot = int32(len(slots))
+					slots = append(slots, open{})
+				}
+				slots[slot] = open{conn: a.Conn, close: arr.close, dst: int32(arr.dst), src: int32(arr.src)}
+				seq++
+				heap.push(closeEvent{at: arr.at + arr.lifetime, seq: seq, slot: slot})
+			}
+			arr, more = wl.next()
+		case nextSmp < sc.Duration:
+			tab.Advance(nextSmp)
+			col.sample(nextSmp, tab.Stats())
+			nextSmp += step
+		default:
+			// Past the end: arrivals are over and the last sample taken.
+			return col.result(), false, nil
+		}
+	}
+	return col.result(), stopped, nil
+}
+
+// closeHeap is a binary min-heap on (at, seq), without container/heap's
+// interface calls.
+type closeHeap []closeEvent
+
+func (h closeHeap) less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+
+func (h *closeHeap) push(e closeEvent) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *closeHeap) pop() closeEvent {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && s.less(l, m) {
+			m = l
+		}
+		if r < n && s.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+func isAddrNotAvail(err error) bool { return errors.Is(err, allocator.ErrAddrNotAvail) }

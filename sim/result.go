@@ -1,0 +1,96 @@
+package sim
+
+// Schema is the version of the JSON results format.
+const Schema = "portsim.results/v1"
+
+// Result is the outcome of running one scenario with one or more strategies.
+type Result struct {
+	Schema   string           `json:"schema"`
+	Scenario []Field          `json:"scenario"` // every resolved parameter, in order
+	Results  []StrategyResult `json:"results"`
+	Partial  bool             `json:"partial,omitempty"` // stopped early (Ctrl-C)
+}
+
+// Field is one resolved scenario parameter, as its flag would spell it.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// StrategyResult holds every metric of one strategy's run. Counts cover
+// allocations after the warm-up.
+type StrategyResult struct {
+	Strategy string `json:"strategy"`
+
+	Allocations int     `json:"allocations"` // successful
+	Failures    int     `json:"failures"`    // EADDRNOTAVAIL
+	FailureRate float64 `json:"failure_rate"`
+
+	// Probe statistics cover attempts: allocations and failures, whose
+	// probes (usually the whole range) are the costliest.
+	ProbesMean float64 `json:"probes_mean"`
+	ProbesP50  int     `json:"probes_p50"` // nearest rank
+	ProbesP99  int     `json:"probes_p99"` // nearest rank
+	ProbesMax  int     `json:"probes_max"`
+	// ProbesHist[i] counts attempts with i+1 probes, the last bucket
+	// holding all longer ones (see ProbesHistOverflow).
+	ProbesHist []int `json:"probes_hist"`
+	// CollisionRate is the share of attempts whose first candidate was
+	// unusable (probes > 1, or a failure).
+	CollisionRate float64 `json:"collision_rate"`
+
+	ReuseCount      int     `json:"reuse_count"`       // allocations of a 4-tuple used before
+	ReuseMinSeconds float64 `json:"reuse_min_seconds"` // -1 when no reuse
+	ReuseP1Seconds  float64 `json:"reuse_p1_seconds"`  // -1 when no reuse; within 0.4 %
+	ReuseP50Seconds float64 `json:"reuse_p50_seconds"` // -1 when no reuse; within 0.4 %
+	// ReuseHist has 5 bins a decade from 1 ms, after a first bin [0, 1 ms),
+	// up to the one holding the run's duration.
+	ReuseHist       []Bucket `json:"reuse_hist"`
+	TWReuses        int      `json:"tw_reuses"`        // 4-tuples taken from TIME_WAIT
+	Occupancy       []Sample `json:"occupancy"`        // sampled at a fixed step, warm-up included
+	OccupancyMean   float64  `json:"occupancy_mean"`   // mean established+TIME_WAIT+UDP sockets after warm-up
+	EstablishedMean float64  `json:"established_mean"` // mean open connections (UDP included) after warm-up
+	PortUsage       []Bucket `json:"port_usage"`       // allocations per port bucket across the range
+	// UniformityP is the chi-square p-value of PortUsage against uniform
+	// over the non-reserved ports.
+	UniformityP float64 `json:"uniformity_p"`
+	// Predictability: the delta from the previous port to the same
+	// destination, and from the most recent port to another destination,
+	// modulo the range size. Entropies are plug-in estimates and cannot
+	// exceed log2 of the number of pairs, so a short run understates a
+	// random strategy; Guess* is the most common delta's frequency.
+	EntropySameDst   float64 `json:"entropy_same_dst_bits"`
+	EntropyCrossDst  float64 `json:"entropy_cross_dst_bits"`
+	GuessSameDst     float64 `json:"guess_same_dst"`
+	GuessCrossDst    float64 `json:"guess_cross_dst"`
+	PairsSameDst     int     `json:"pairs_same_dst"`  // deltas behind EntropySameDst and GuessSameDst
+	PairsCrossDst    int     `json:"pairs_cross_dst"` // deltas behind EntropyCrossDst and GuessCrossDst
+	Samples          []Alloc `json:"-"`               // the first attempts, for charts and --out
+	SamplesTruncated bool    `json:"-"`               // more attempts happened than Samples holds
+}
+
+// Bucket is a histogram bin [Lo, Hi) with a count.
+type Bucket struct {
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	Count int     `json:"count"`
+}
+
+// Sample is the table's state at one instant.
+type Sample struct {
+	TimeSeconds float64 `json:"t"`
+	Established int     `json:"established"`
+	TimeWait    int     `json:"time_wait"`
+	UDP         int     `json:"udp"`
+	Failures    int     `json:"failures"` // failures since the previous sample
+}
+
+// Alloc is one allocation attempt, kept for charts and CSV output.
+type Alloc struct {
+	N           int     // attempt number, from 1
+	TimeSeconds float64 // simulated time
+	Dst         int     // destination index
+	Kind        string
+	Port        uint16 // 0 on failure
+	Probes      int
+}

@@ -1,0 +1,137 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// arrival is one connection the workload asks for.
+type arrival struct {
+	at       time.Duration
+	dst      int
+	src      int
+	kind     allocator.Kind
+	close    allocator.CloseHow
+	lifetime time.Duration
+}
+
+// workload draws arrivals from the scenario's seed alone, so every strategy
+// sees the same arrivals, destinations and lifetimes (common random
+// numbers). Every arrival makes the same draws whether or not its
+// allocation succeeds.
+type workload struct {
+	sc      *Scenario
+	rng     *rand.Rand
+	n       int
+	active  float64 // seconds of "on" time elapsed (OnOff); plain time otherwise
+	zipfCDF []float64
+	kindCDF []float64
+	closeCD []float64
+}
+
+func newWorkload(sc *Scenario) *workload {
+	w := &workload{
+		sc:      sc,
+		rng:     rand.New(rand.NewPCG(sc.Seed, 0x776f726b6c6f6164)), // "workload"
+		kindCDF: cdf(sc.Kinds),
+		closeCD: cdf(sc.Close),
+	}
+	if sc.Popularity.Zipf && sc.Destinations > 1 {
+		w.zipfCDF = make([]float64, sc.Destinations)
+		sum := 0.0
+		for i := range w.zipfCDF {
+			sum += 1 / math.Pow(float64(i+1), sc.Popularity.S)
+			w.zipfCDF[i] = sum
+		}
+		for i := range w.zipfCDF {
+			w.zipfCDF[i] /= sum
+		}
+	}
+	return w
+}
+
+func cdf[T any](shares []Share[T]) []float64 {
+	out := make([]float64, len(shares))
+	sum := 0.0
+	for i, s := range shares {
+		sum += s.Weight
+		out[i] = sum
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
+}
+
+func pick(cdf []float64, u float64) int {
+	for i, c := range cdf {
+		if u < c {
+			return i
+		}
+	}
+	return len(cdf) - 1
+}
+
+// next returns the next arrival, or false when arrivals have ended.
+func (w *workload) next() (arrival, bool) {
+	sc := w.sc
+	a := arrival{}
+	var t float64 // seconds
+	switch sc.Arrivals.Process {
+	case Constant:
+		t = float64(w.n) / sc.Arrivals.Rate
+	default:
+		w.active += w.rng.ExpFloat64() / sc.Arrivals.Rate
+		t = w.active
+		if sc.Arrivals.Process == OnOff {
+			on, off := sc.Arrivals.On.Seconds(), sc.Arrivals.Off.Seconds()
+			cycles := math.Floor(t / on)
+			t = cycles*(on+off) + (t - cycles*on)
+		}
+	}
+	// Compare in seconds before converting: a huge gap would overflow
+	// time.Duration into a negative time that never ends the run.
+	if t >= sc.Duration.Seconds() {
+		return arrival{}, false
+	}
+	a.at = time.Duration(t * float64(time.Second))
+	switch {
+	case w.zipfCDF != nil:
+		u := w.rng.Float64()
+		a.dst = sort.SearchFloat64s(w.zipfCDF, u)
+		if a.dst >= len(w.zipfCDF) {
+			a.dst = len(w.zipfCDF) - 1
+		}
+	default:
+		a.dst = w.rng.IntN(sc.Destinations)
+	}
+	a.src = w.n % len(sc.Srcs)
+	a.kind = sc.Kinds[pick(w.kindCDF, w.rng.Float64())].Value
+	a.close = sc.Close[pick(w.closeCD, w.rng.Float64())].Value
+	a.lifetime = w.lifetime()
+	w.n++
+	return a, true
+}
+
+func (w *workload) lifetime() time.Duration {
+	lt := w.sc.Lifetime
+	mean := float64(lt.Mean)
+	var d float64
+	switch lt.Dist {
+	case Exponential:
+		d = w.rng.ExpFloat64() * mean
+	case LogNormal:
+		mu := math.Log(mean) - lt.Sigma*lt.Sigma/2
+		d = math.Exp(mu + lt.Sigma*w.rng.NormFloat64())
+	default:
+		d = mean
+	}
+	if d > float64(math.MaxInt64/2) {
+		d = float64(math.MaxInt64 / 2)
+	}
+	return time.Duration(d)
+}
