@@ -18,7 +18,11 @@ const (
 // portState is one port on one local address in one protocol.
 type portState struct {
 	tuples uint32 // connect() 4-tuples on this port, established or TIME_WAIT
-	owner  owner
+	// last is the slot of the most recent 4-tuple added on this port. When
+	// tuples == 1 it is the only one, so the question "is this 4-tuple
+	// taken?" needs no map look-up — the common case in a long scan.
+	last  int32
+	owner owner
 }
 
 // space is one protocol's ports on one local address. It is dense (512 KiB)
@@ -207,7 +211,11 @@ func (t *Table) removeTuple(slot int32) {
 	k := sl.key
 	sp := t.spaces[k.local()][protoTCP]
 	delete(t.tuples, k)
-	sp.ports[k.port()].tuples--
+	ps := &sp.ports[k.port()]
+	ps.tuples--
+	if ps.last == slot {
+		ps.last = -1 // the remaining tuple, if any, is found through the map
+	}
 	t.portFreed(sp, k.port())
 	t.unrefDst(k.dst())
 	sl.state = slotFree
@@ -401,11 +409,19 @@ func (t *Table) verdict(p uint16) reason {
 	if t.curDst < 0 {
 		return reasonFree // no 4-tuple to this destination anywhere
 	}
-	slot, ok := t.tuples[makeKey(t.curDst, t.curLocal, p)]
-	if !ok {
-		return reasonFree
+	var sl *tupleSlot
+	if ps.tuples == 1 && ps.last >= 0 {
+		sl = &t.slab[ps.last]
+		if sl.key != makeKey(t.curDst, t.curLocal, p) {
+			return reasonFree
+		}
+	} else {
+		slot, ok := t.tuples[makeKey(t.curDst, t.curLocal, p)]
+		if !ok {
+			return reasonFree
+		}
+		sl = &t.slab[slot]
 	}
-	sl := &t.slab[slot]
 	switch {
 	case sl.state == slotEstablished:
 		return reasonTupleInUse
@@ -486,6 +502,7 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 			sp.ports[port].tuples++
 			t.curDst = t.refDst(r.Dst, t.curDst)
 			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port))
+			sp.ports[port].last = slot
 		}
 		a.Conn.slot = slot
 		t.stats.Established++
