@@ -11,6 +11,10 @@ The commands are:
 
 	explain     show, step by step, how a strategy picks ports
 	strategies  list the port-selection strategies and their parameters
+	demo        compare the main strategies on a built-in teaching scenario
+	run         simulate a scenario with one or more strategies
+	compare     run a scenario with several strategies side by side
+	scenarios   list the built-in scenarios, or print one as a scenario file
 	help        show the command list, or 'portsim help COMMAND' for one command
 
 Every command takes --help. Data goes to stdout and messages to stderr. Bad
@@ -76,5 +80,68 @@ port range it uses by default, whether it always finds a free port when one
 exists (exhaustive), what it does, and its parameters with their defaults.
 The json format is an array of objects with name, description, params (each
 name, default, help), exhaustive, kind and range (lo, hi).
+
+# portsim demo
+
+	portsim demo [--out DIR] [--seed SEED]
+
+Demo simulates a busy client — 300 new HTTPS connections a second to three
+servers, one of them hot, each closed by the client after about 200 ms so
+its 4-tuple waits 60 s in TIME_WAIT — once with each of sequential, random,
+hashed and linux on the same workload. It prints the comparison table and a
+few findings in plain words, and writes results.json, timeseries.csv and
+allocations.csv into --out (default portsim-out).
+
+# portsim run and portsim compare
+
+	portsim run [--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC]...
+	    [scenario flags] [--format table|csv|json] [--out DIR] [--keep-allocations N]
+	portsim compare [the same flags; --strategy defaults to sequential, random, hashed, linux]
+
+Run simulates a workload — connections arriving, living, closing, their
+4-tuples waiting out TIME_WAIT — on a host whose ports are chosen by each
+--strategy in turn, all on the same arrivals, destinations and lifetimes.
+The scenario is built from the defaults, or --preset NAME, then --scenario
+FILE (YAML, fields named like the flags), then the flags; a flag wins:
+
+	--name NAME               a label for the run
+	--seed N                  the workload and strategy seed
+	--duration D, --warmup D  how long arrivals go on; metrics skip the warm-up
+	--rate R                  connections per second
+	--arrivals A              poisson, constant or onoff:ON/OFF
+	--lifetime L              fixed:50ms, exp:2s or lognormal:2s,1.5 (mean, sigma)
+	--destinations N          how many servers
+	--popularity P            uniform or zipf:S
+	--dst-port LIST           server ports, e.g. 443 or 443,53
+	--ipv6                    IPv6 destinations and sources
+	--src LIST                local addresses, used in turn
+	--kind K                  connect, bind, udp or shares: connect=0.9,udp=0.1
+	--close C                 client, server, reset or shares: client=0.8,reset=0.2
+	--time-wait D             how long a client-closed 4-tuple stays in TIME_WAIT
+	--tw-reuse P              off, on or loopback
+	--tw-reuse-delay D        minimum TIME_WAIT age before a reuse
+	--range LO-HI             the ephemeral port range
+	--reserved LIST           ports never chosen automatically
+	--sample-step D           how often occupancy is sampled (0: duration/500)
+
+Output is an aligned table, CSV or JSON on stdout. The JSON has "schema":
+"portsim.results/v1", "scenario" (every resolved parameter, so the run can be
+reproduced) and "results", one object per strategy with allocations,
+failures, probes_mean, probes_p99, collision_rate, reuse_min_seconds,
+tw_reuses, entropy_same_dst_bits, entropy_cross_dst_bits and more. --out DIR
+also writes results.json, timeseries.csv (occupancy over time) and
+allocations.csv (the first --keep-allocations attempts per strategy).
+
+A progress bar shows on stderr when it is a terminal and the run takes more
+than a second; Ctrl-C stops the run and prints the results so far, marked
+partial.
+
+# portsim scenarios
+
+	portsim scenarios [NAME] [--format text|json]
+
+Scenarios lists the presets (browser, load-tester, proxy-backend,
+bind-before-connect, dns-resolver). Given a NAME it prints that preset as a
+YAML scenario file, ready to edit and pass back with --scenario FILE.
 */
 package main

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/portsim/portsim/sim"
+	"github.com/spf13/pflag"
+)
+
+// compareStrategies are compare's default: the three textbook strategies
+// and the Linux model.
+var compareStrategies = []string{"sequential", "random", "hashed", "linux"}
+
+const runAbout = `Run simulates a workload — connections arriving, living, closing, their
+4-tuples waiting out TIME_WAIT — on a host whose ports are chosen by each
+--strategy in turn. Every strategy sees the same arrivals, destinations and
+lifetimes (drawn from --seed alone), so differences come from the strategies.
+
+The scenario starts from the defaults, or --preset NAME, then --scenario FILE,
+then the flags below; a flag always wins. Output goes to stdout as an aligned
+table, CSV or JSON (the JSON holds every resolved parameter, so the run can
+be reproduced); --out DIR also writes results.json, the occupancy time series
+and the first allocations as CSV. Ctrl-C stops the run and prints the results
+so far, marked partial.`
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "simulate a scenario with one or more strategies",
+		args:    "[--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC…] [flags]",
+		about:   runAbout,
+		examples: `# a load tester to one server: when does linux run out of ports?
+portsim run --preset load-tester --strategy linux --rate 520
+# two strategies on your own workload
+portsim run --rate 200 --lifetime exp:5s --destinations 3 --strategy linux --strategy random
+# machine-readable, with time series for charts
+portsim run --preset browser --strategy linux --format json --out results/`,
+		setup: func(fs *pflag.FlagSet) action { return simSetup(fs, nil) },
+	})
+	register(&command{
+		name:    "compare",
+		summary: "run a scenario with several strategies side by side",
+		args:    "[--preset NAME | --scenario FILE] [--strategy SPEC…] [flags]",
+		about: runAbout + `
+
+Compare is run with a default set of strategies: sequential, random, hashed
+and linux (the textbook three and the Linux model).`,
+		examples: `portsim compare --preset proxy-backend
+portsim compare --preset dns-resolver --strategy linux-udp --strategy random`,
+		setup: func(fs *pflag.FlagSet) action { return simSetup(fs, compareStrategies) },
+	})
+}
+
+// simFlags are the output flags run and compare share.
+type simFlags struct {
+	format string
+	out    string
+	keep   int
+}
+
+func addOutputFlags(fs *pflag.FlagSet) *simFlags {
+	o := &simFlags{}
+	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, csv or json")
+	fs.StringVar(&o.out, "out", "", "also write results.json, timeseries.csv and allocations.csv into `DIR`")
+	fs.IntVar(&o.keep, "keep-allocations", 100000, "allocations per strategy kept for allocations.csv and charts")
+	return o
+}
+
+func (o *simFlags) check() error {
+	switch o.format {
+	case "table", "csv", "json":
+	default:
+		return usagef("--format: %q is not a format; want table, csv or json", o.format)
+	}
+	if o.keep < 0 || o.keep > 10_000_000 {
+		return usagef("--keep-allocations: %d is out of range; want 0 to 10000000", o.keep)
+	}
+	return nil
+}
+
+func simSetup(fs *pflag.FlagSet, defaults []string) action {
+	sf := addScenarioFlags(fs)
+	of := addOutputFlags(fs)
+	return func(e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q; scenario settings are flags (see --help)", args[0])
+		}
+		if err := of.check(); err != nil {
+			return err
+		}
+		sc, err := sf.resolve()
+		if err != nil {
+			return err
+		}
+		if len(sc.Strategies) == 0 {
+			if defaults == nil {
+				return usagef("--strategy: none given; want at least one (see 'portsim strategies'), or use 'portsim compare'")
+			}
+			sc.Strategies = append([]string(nil), defaults...)
+		}
+		if err := validateScenario(&sc); err != nil {
+			return err
+		}
+		res, err := simulate(e, sc, of.keep)
+		if err != nil {
+			return err
+		}
+		if of.out != "" {
+			files, err := writeOutDir(of.out, res)
+			if err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			for _, f := range files {
+				fmt.Fprintf(e.stderr, "wrote %s\n", f)
+			}
+		}
+		return writeResult(e.stdout, res, of.format)
+	}
+}
+
+// simulate runs sc with a progress bar on a terminal and Ctrl-C stopping
+// the run early with partial results.
+func simulate(e *env, sc sim.Scenario, keep int) (*sim.Result, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	bar := newProgress(e.stderr, sc)
+	defer bar.finish()
+	res, err := sim.Run(ctx, sc, sim.Options{Progress: bar.update, KeepSamples: keep})
+	if err != nil {
+		return nil, err
+	}
+	if res.Partial {
+		fmt.Fprintln(e.stderr, "stopped: printing the results so far (partial)")
+	}
+	return res, nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portsim/portsim/sim"
+	"github.com/spf13/pflag"
+)
+
+// scenarioFlags binds every scenario field to a flag of the same name, plus
+// --scenario FILE and --preset NAME. Values stay text until resolve applies
+// them in order: defaults or preset → file → flags, so a flag always wins.
+type scenarioFlags struct {
+	fs       *pflag.FlagSet
+	file     string
+	preset   string
+	strategy []string
+	values   map[string]*string
+}
+
+// addScenarioFlags defines the scenario flags on fs. --strategy is
+// repeatable (one spec each: specs may hold commas of their own).
+func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
+	f := &scenarioFlags{fs: fs, values: map[string]*string{}}
+	fs.StringVar(&f.file, "scenario", "", "read the scenario from a YAML `FILE` (fields named like these flags)")
+	fs.StringVar(&f.preset, "preset", "", "start from a built-in scenario `NAME` (see 'portsim scenarios')")
+	fs.StringArrayVar(&f.strategy, "strategy", nil, "strategy `SPEC` to simulate, repeatable (see 'portsim strategies')")
+	def := sim.DefaultScenario()
+	for _, fd := range sim.Fields() {
+		if fd.Name == "strategy" {
+			continue
+		}
+		v := new(string)
+		f.values[fd.Name] = v
+		fs.StringVar(v, fd.Name, "", fmt.Sprintf("%s (default %s)", fd.Help, orNone(def.Get(fd.Name))))
+		if fd.Type == "bool" {
+			fs.Lookup(fd.Name).NoOptDefVal = "true" // --ipv6 alone means true
+		}
+	}
+	return f
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// resolve builds the scenario. Errors are usage errors naming the flag or
+// the file field.
+func (f *scenarioFlags) resolve() (sim.Scenario, error) {
+	sc := sim.DefaultScenario()
+	sc.Strategies = nil // a run names its own unless a file or preset does
+	if f.preset != "" {
+		p, err := sim.PresetScenario(f.preset)
+		if err != nil {
+			return sc, flagError("preset", err)
+		}
+		sc = p
+	}
+	if f.file != "" {
+		if err := sim.LoadFile(f.file, &sc); err != nil {
+			return sc, flagError("scenario", err)
+		}
+	}
+	var err error
+	f.fs.Visit(func(fl *pflag.Flag) {
+		if v, ok := f.values[fl.Name]; ok && err == nil {
+			if e := sc.Set(fl.Name, *v); e != nil {
+				err = flagError(fl.Name, e)
+			}
+		}
+	})
+	if err != nil {
+		return sc, err
+	}
+	if len(f.strategy) > 0 {
+		sc.Strategies = append([]string(nil), f.strategy...)
+	}
+	return sc, nil
+}
+
+// validate runs the scenario's own checks as a usage error.
+func validateScenario(sc *sim.Scenario) error {
+	if err := sc.Validate(); err != nil {
+		return &usageError{err: err}
+	}
+	return nil
+}
+
+// joinNames lists names for messages.
+func joinNames(names []string) string { return strings.Join(names, ", ") }
