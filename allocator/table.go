@@ -119,10 +119,10 @@ type Table struct {
 	dstFree []int32
 	lastDst netip.AddrPort
 	lastID  int32
-	slab   []tupleSlot
-	free   []int32
-	twq    []twEntry
-	twHead int
+	slab    []tupleSlot
+	free    []int32
+	twq     []twEntry
+	twHead  int
 
 	now   time.Duration
 	stats Stats
