@@ -1,6 +1,7 @@
 package allocator
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -79,6 +80,15 @@ func (s randomPort) Pick(r Request, usable func(uint16) bool) (uint16, int, erro
 }
 
 func TestTableMatchesReferenceModel(t *testing.T) {
+	for _, threshold := range []int32{bitsThreshold, 2} {
+		saved := bitsThreshold
+		bitsThreshold = threshold
+		t.Run(fmt.Sprintf("bits-from-%d", threshold), testAgainstReference)
+		bitsThreshold = saved
+	}
+}
+
+func testAgainstReference(t *testing.T) {
 	srcs := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("127.0.0.1")}
 	dsts := []netip.AddrPort{
 		netip.MustParseAddrPort("192.0.2.1:443"), netip.MustParseAddrPort("192.0.2.2:443"),
@@ -116,6 +126,7 @@ func TestTableMatchesReferenceModel(t *testing.T) {
 						seed, step, r.Kind, r.Src, r.Dst, p, got, want)
 				}
 			}
+			checkScan(t, tab, r, rng)
 			if rng.IntN(3) > 0 || len(open) == 0 {
 				a, err := tab.Allocate(r, strat)
 				if err != nil {
@@ -151,6 +162,40 @@ func TestTableMatchesReferenceModel(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// checkScan compares Table.Scan with asking usable() candidate by
+// candidate, over random windows of the small test range.
+func checkScan(t *testing.T, tab *Table, r Request, rng *rand.Rand) {
+	t.Helper()
+	if err := tab.prepare(&r); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		step := 1 + rng.IntN(3)
+		size := 1 + rng.IntN(12)
+		lo := uint16(5000)
+		pos := rng.IntN(size)
+		n := rng.IntN(2*size + 1)
+		wantPort, wantN, wantOK := uint16(0), n, false
+		q := pos
+		for i := 0; i < n; i++ {
+			p := lo + uint16(q)
+			if tab.usable(p) {
+				wantPort, wantN, wantOK = p, i+1, true
+				break
+			}
+			q += step
+			if q >= size {
+				q -= size
+			}
+		}
+		port, got, ok := tab.Scan(lo, size, pos, step, n)
+		if port != wantPort || got != wantN || ok != wantOK {
+			t.Fatalf("Scan(lo %d, size %d, pos %d, step %d, n %d) = %d, %d, %v; one by one: %d, %d, %v",
+				lo, size, pos, step, n, port, got, ok, wantPort, wantN, wantOK)
 		}
 	}
 }

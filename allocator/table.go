@@ -29,6 +29,8 @@ type portState struct {
 // so that the common question — is anyone on this port at all? — is one load.
 type space struct {
 	ports [1 << 16]portState
+	owned bitset // owner != ownerNone
+	busy  bitset // owner != ownerNone or tuples > 0
 }
 
 const (
@@ -102,7 +104,7 @@ type Stats struct {
 // Table is a host's socket tables. It is not safe for concurrent use.
 type Table struct {
 	cfg      Config
-	reserved [1 << 16 / 64]uint64 // bitset
+	reserved bitset
 
 	locals    map[netip.Addr]int
 	spaces    [][2]*space
@@ -117,6 +119,10 @@ type Table struct {
 	dstRefs []int32
 	dstAddr []netip.AddrPort
 	dstFree []int32
+	// dstBits[id][local] marks the ports holding a 4-tuple to destination
+	// id from that local address. Kept only for destinations with at least
+	// bitsThreshold live 4-tuples: the ones long scans run into.
+	dstBits [][]*bitset
 	lastDst netip.AddrPort
 	lastID  int32
 	slab    []tupleSlot
@@ -151,7 +157,7 @@ func NewTable(cfg Config) (*Table, error) {
 	}
 	for _, r := range cfg.Reserved {
 		for p := int(r.Lo); p <= int(r.Hi); p++ {
-			t.reserved[p/64] |= 1 << (p % 64)
+			t.reserved.set(uint16(p))
 		}
 	}
 	t.usableFn = t.usable
@@ -165,7 +171,7 @@ func (t *Table) Config() Config { return t.cfg }
 func (t *Table) Stats() Stats { return t.stats }
 
 // Reserved reports whether p is in the reserved list.
-func (t *Table) Reserved(p uint16) bool { return t.reserved[p/64]&(1<<(p%64)) != 0 }
+func (t *Table) Reserved(p uint16) bool { return t.reserved.has(p) }
 
 // Advance moves the table's clock to now, expiring TIME_WAIT entries whose
 // time has come. Times earlier than the latest seen are taken as the latest.
@@ -217,6 +223,9 @@ func (t *Table) removeTuple(slot int32) {
 		ps.last = -1 // the remaining tuple, if any, is found through the map
 	}
 	t.portFreed(sp, k.port())
+	if bs := t.dstBits[k.dst()]; bs != nil {
+		bs[k.local()].clear(k.port())
+	}
 	t.unrefDst(k.dst())
 	sl.state = slotFree
 	t.free = append(t.free, slot)
@@ -245,12 +254,35 @@ func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
 			id = int32(len(t.dstRefs))
 			t.dstRefs = append(t.dstRefs, 0)
 			t.dstAddr = append(t.dstAddr, d)
+			t.dstBits = append(t.dstBits, nil)
 		}
 		t.dstIDs[d] = id
 		t.lastDst, t.lastID = d, id
 	}
 	t.dstRefs[id]++
+	if t.dstRefs[id] == bitsThreshold && t.dstBits[id] == nil {
+		t.buildBits(id)
+	}
 	return id
+}
+
+// bitsThreshold is how many live 4-tuples a destination needs before the
+// table keeps a port bitset for it (8 KiB per local address). A variable so
+// tests can make every destination keep one.
+var bitsThreshold int32 = 32
+
+// buildBits starts a destination's bitsets from the tuples it has now.
+func (t *Table) buildBits(id int32) {
+	bs := make([]*bitset, len(t.spaces))
+	for i := range bs {
+		bs[i] = new(bitset)
+	}
+	for _, sl := range t.slab {
+		if sl.state != slotFree && sl.key.dst() == id {
+			bs[sl.key.local()].set(sl.key.port())
+		}
+	}
+	t.dstBits[id] = bs
 }
 
 func (t *Table) unrefDst(id int32) {
@@ -258,6 +290,7 @@ func (t *Table) unrefDst(id int32) {
 	if t.dstRefs[id] == 0 {
 		delete(t.dstIDs, t.dstAddr[id])
 		t.dstAddr[id] = netip.AddrPort{}
+		t.dstBits[id] = nil
 		t.dstFree = append(t.dstFree, id)
 	}
 }
@@ -273,18 +306,33 @@ func (t *Table) newSlot(k tupleKey) int32 {
 	}
 	t.slab[slot] = tupleSlot{key: k, state: slotEstablished}
 	t.tuples[k] = slot
+	if bs := t.dstBits[k.dst()]; bs != nil {
+		for len(bs) <= k.local() { // a local address added since the bits were built
+			bs = append(bs, new(bitset))
+		}
+		t.dstBits[k.dst()] = bs
+		bs[k.local()].set(k.port())
+	}
 	return slot
 }
 
+// portFreed is called after a port lost a user; it may now be free.
 func (t *Table) portFreed(sp *space, p uint16) {
-	if ps := sp.ports[p]; ps.tuples == 0 && ps.owner == ownerNone {
+	ps := sp.ports[p]
+	if ps.owner == ownerNone {
+		sp.owned.clear(p)
+	}
+	if ps.tuples == 0 && ps.owner == ownerNone {
 		t.stats.BusyPorts--
+		sp.busy.clear(p)
 	}
 }
 
+// portTaken is called before a port gains a user.
 func (t *Table) portTaken(sp *space, p uint16) {
 	if ps := sp.ports[p]; ps.tuples == 0 && ps.owner == ownerNone {
 		t.stats.BusyPorts++
+		sp.busy.set(p)
 	}
 }
 
@@ -328,6 +376,10 @@ func (t *Table) prepare(r *Request) error {
 	r.Src = r.Src.Unmap()
 	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
 	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
+	r.Scan = nil
+	if r.Trace == nil {
+		r.Scan = t // a trace wants every probe, one by one
+	}
 	li := t.localIndex(r.Src)
 	proto := protoTCP
 	if r.Kind == UDP {
@@ -509,10 +561,12 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 	case Bind:
 		t.portTaken(sp, port)
 		sp.ports[port].owner = ownerSocket
+		sp.owned.set(port)
 		t.stats.Established++
 	case UDP:
 		t.portTaken(sp, port)
 		sp.ports[port].owner = ownerSocket
+		sp.owned.set(port)
 		t.stats.UDP++
 	}
 	if r.Trace != nil {

@@ -91,6 +91,11 @@ type Request struct {
 	// before the strategy sees the request.
 	Lo, Hi uint16
 
+	// Scan, when not nil, examines runs of candidates at once (see
+	// Scanner); the table sets it when no trace is wanted. Strategies with
+	// long linear scans may use it; the result must not differ.
+	Scan Scanner
+
 	// Trace, when not nil, collects every step of the choice (for explain).
 	// Strategies must check for nil before building a step: the hot path
 	// runs with no trace and must not allocate.
