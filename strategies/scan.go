@@ -7,6 +7,13 @@ import "github.com/portsim/portsim/allocator"
 // the probe loop of RFC 6056 Algorithm 1 and its relatives.
 func linearScan(r *allocator.Request, start int, usable func(uint16) bool) (port uint16, probes int, err error) {
 	size := r.Size()
+	if r.Scan != nil {
+		port, probes, ok := r.Scan.Scan(r.Lo, size, start, 1, size)
+		if !ok {
+			return 0, probes, allocator.ErrAddrNotAvail
+		}
+		return port, probes, nil
+	}
 	p := int(r.Lo) + start
 	for probes < size {
 		probes++
