@@ -1,0 +1,230 @@
+package strategies
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+func init() {
+	register(Info{
+		Name:        "linux",
+		Description: "Linux 6.x TCP connect(): SipHash of the destination and a 10 s epoch, 2^16 perturb counters, even ports first with random +2..16 steps",
+		Params: []Param{
+			{Name: "table-order", Default: "16", Help: "log2 of the table_perturb size, 0 to 20; 8 models 5.12-5.17.8 (with increments=off,resalt=0; CVE-2022-32296); ignored with hint=on"},
+			{Name: "increments", Default: "on", Help: "after a pick advance the counter by at least a random 2..16 (5.17.9+); off advances it by exactly the distance walked plus 2"},
+			{Name: "resalt", Default: "10s", Help: "re-salt period: the hash input time_epoch is the clock divided by it; 0 leaves the epoch out (before 5.17.9)"},
+			{Name: "hint", Default: "off", Help: "on: one global hint counter for all destinations instead of the table (RFC 6056 Algorithm 3, Linux <= 5.11; use with increments=off,resalt=0 for a faithful 5.11)"},
+			{Name: "socket-range", Default: "off", Help: "on: the socket set IP_LOCAL_PORT_RANGE (6.8+): step 1, no parity preference, one pass over the whole range"},
+		},
+		Exhaustive: true,
+		Kind:       allocator.Connect,
+		Range:      allocator.LinuxRange,
+		build: func(seed uint64, p *Params) (allocator.Strategy, error) {
+			order := p.Int("table-order", 0, 20)
+			increments := p.Bool("increments")
+			resalt := linuxDuration(p, "resalt")
+			hint := p.Bool("hint")
+			socketRange := p.Bool("socket-range")
+			return newLinux(seed, order, increments, resalt, hint, socketRange), nil
+		},
+	})
+}
+
+// linuxDuration reads a parameter as a Go duration ≥ 0 ("10s", "500ms",
+// "0"). Params has no duration getter; this stays local to avoid clashing
+// with one added later.
+func linuxDuration(p *Params, name string) time.Duration {
+	s := p.String(name)
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		p.fail("%s=%q; want a duration ≥ 0 such as 10s or 500ms", name, s)
+		return 0
+	}
+	return d
+}
+
+// Linux is TCP connect() on an unbound socket as Linux 6.x chooses its
+// port (__inet_hash_connect): a keyed hash of (saddr, daddr, dport,
+// time_epoch) picks a perturbation counter and an offset; the scan walks the
+// ports of the low bound's parity from there, then the other parity. Each
+// destination sees its own slowly advancing sequence, +2..16 per connection.
+// After a success the counter grows by the distance walked to the port (in
+// ports, so a collision run carries it past the port found) or by the random
+// increment when that is larger, plus one step.
+//
+// The range is cut to an even number of ports ("remaining"): with an
+// odd-sized range the top port is never tried unless socket-range is on.
+//
+// The parameters are independent switches, one per kernel change:
+// hint=on replaces the table (so table-order is ignored); increments and
+// resalt apply in either mode; socket-range changes only the scan. Older
+// kernels are approximately hint=on,increments=off,resalt=0 (≤ 5.11) and
+// table-order=8,increments=off,resalt=0 (5.12–5.17.8; those also took index
+// and offset from the same 32 hash bits, which is not modelled). IPv6 uses
+// flowHash's 16-byte-address layout, not secure_ipv6_port_ephemeral's.
+type Linux struct {
+	key         sipKey
+	rng         *rand.PCG // random increments; used directly, it is the hot path
+	perturb     []uint32  // table_perturb; nil in hint mode
+	mask        uint32    // len(perturb) - 1
+	hint        uint32    // the global counter of hint mode; starts at 0 as the kernel's static does
+	resalt      time.Duration
+	increments  bool
+	useHint     bool
+	socketRange bool
+}
+
+// Streams of the strategy seed: each kind of secret or randomness draws from
+// its own, so turning one feature off does not shift the others.
+const (
+	linuxKeyStream = iota
+	linuxFillStream
+	linuxIncStream
+)
+
+func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hint, socketRange bool) *Linux {
+	s := &Linux{
+		key:         newSipKey(seed, linuxKeyStream),
+		rng:         rand.NewPCG(subSeed(seed, linuxIncStream), subSeed(seed, linuxIncStream+1000)),
+		resalt:      resalt,
+		increments:  increments,
+		useHint:     hint,
+		socketRange: socketRange,
+	}
+	if !hint {
+		// The kernel fills the table with random bytes at first use; filling
+		// it here from the seed is the same thing, deterministically.
+		s.perturb = make([]uint32, 1<<order)
+		s.mask = uint32(len(s.perturb) - 1)
+		fill := newRand(seed, linuxFillStream)
+		for i := range s.perturb {
+			s.perturb[i] = fill.Uint32()
+		}
+	}
+	return s
+}
+
+// Pick implements allocator.Strategy.
+func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+	var epoch uint32
+	if s.resalt > 0 {
+		epoch = uint32(r.Now / s.resalt) // truncated to 32 bits as jiffies/period is
+	}
+	h := flowHash(s.key, r.Src, r.Dst, epoch)
+
+	step := uint32(2)
+	remaining := uint32(r.Size())
+	if s.socketRange {
+		step = 1
+	} else if remaining > 1 {
+		remaining &^= 1
+	}
+
+	// The counter is read and advanced in 32-bit arithmetic, wrapping as
+	// the kernel's u32 does.
+	var counter *uint32
+	var index, sum uint32
+	if s.useHint {
+		counter = &s.hint
+		sum = s.hint + uint32(h)
+	} else {
+		index = uint32(h) & s.mask
+		counter = &s.perturb[index]
+		sum = *counter + uint32(h>>32)
+	}
+	offset := sum % remaining
+	if !s.socketRange {
+		offset &^= 1 // first pass: the parity of the low bound
+	}
+	if r.Trace != nil {
+		s.traceStart(&r, h, epoch, index, sum, offset, remaining)
+	}
+
+	port, i, probes, ok := stepScan(uint32(r.Lo), remaining, offset, step, usable)
+	if !ok && !s.socketRange && remaining > 1 {
+		offset++
+		if r.Trace != nil {
+			r.Trace.Addf("pass", uint16(uint32(r.Lo)+offset), "first parity exhausted after %d probes; second pass over the other parity from offset %d", probes, offset)
+		}
+		var n int
+		port, i, n, ok = stepScan(uint32(r.Lo), remaining, offset, step, usable)
+		probes += n
+	}
+	if !ok {
+		if r.Trace != nil {
+			r.Trace.Addf("fail", 0, "no usable port among %d candidates: EADDRNOTAVAIL", probes)
+		}
+		return 0, probes, allocator.ErrAddrNotAvail
+	}
+
+	walked := i
+	if s.increments {
+		// max() keeps the randomness when the walk was short and lets a
+		// long walk carry the counter past the ports it found busy. The
+		// top 3 bits of a uniform word are random_below(8), unbiased.
+		if d := uint32(s.rng.Uint64()>>61) * step; d > i {
+			i = d
+		}
+	}
+	before := *counter
+	*counter += i + step
+	if r.Trace != nil {
+		s.traceUpdate(&r, port, index, walked, i, step, before)
+	}
+	return port, probes, nil
+}
+
+func (s *Linux) traceStart(r *allocator.Request, h uint64, epoch, index, sum, offset, remaining uint32) {
+	r.Trace.Addf("hash", 0, "siphash-2-4(saddr=%v, daddr=%v, dport=%d, epoch=%d) = 0x%016x", r.Src, r.Dst.Addr(), r.Dst.Port(), epoch, h)
+	var terms string
+	if s.useHint {
+		r.Trace.Addf("counter", 0, "global hint = %d", s.hint)
+		terms = fmt.Sprintf("hint %d + hash&0xffffffff %d", s.hint, uint32(h))
+	} else {
+		r.Trace.Addf("index", 0, "index = hash & %#x = %d", s.mask, index)
+		r.Trace.Addf("counter", 0, "table_perturb[%d] = %d", index, s.perturb[index])
+		terms = fmt.Sprintf("table_perturb[%d] %d + hash>>32 %d", index, s.perturb[index], uint32(h>>32))
+	}
+	how := "made even"
+	if s.socketRange {
+		how = "socket range: either parity"
+	}
+	r.Trace.Addf("offset", uint16(uint32(r.Lo)+offset), "offset = (%s) mod 2^32 = %d; mod remaining %d = %d; %s: %d; first candidate %d",
+		terms, sum, remaining, sum%remaining, how, offset, uint32(r.Lo)+offset)
+}
+
+func (s *Linux) traceUpdate(r *allocator.Request, port uint16, index, walked, i, step, before uint32) {
+	if s.increments {
+		r.Trace.Addf("increment", port, "walked %d; i = max(walked, random_below(8)*%d) = %d", walked, step, i)
+	} else {
+		r.Trace.Addf("increment", port, "walked %d; no random increment", walked)
+	}
+	name := fmt.Sprintf("table_perturb[%d]", index)
+	if s.useHint {
+		name = "hint"
+	}
+	r.Trace.Addf("update", port, "%s = %d + %d + %d = %d", name, before, i, step, before+i+step)
+}
+
+// stepScan is the probe loop Linux's connect() and bind() share: candidates
+// lo+offset, +step, +2·step, …, wrapping by remaining, while i (the distance
+// walked, in ports) is below remaining. It returns the port found and the
+// distance from the start to it, as the kernel's loop variable i holds it.
+func stepScan(lo, remaining, offset, step uint32, usable func(uint16) bool) (port uint16, i uint32, probes int, ok bool) {
+	high := lo + remaining
+	p := lo + offset
+	for i = 0; i < remaining; i += step {
+		if p >= high {
+			p -= remaining
+		}
+		probes++
+		if usable(uint16(p)) {
+			return uint16(p), i, probes, true
+		}
+		p += step
+	}
+	return 0, 0, probes, false
+}
