@@ -63,8 +63,8 @@ func linuxDuration(p *Params, name string) time.Duration {
 // resalt apply in either mode; socket-range changes only the scan. Older
 // kernels are approximately hint=on,increments=off,resalt=0 (≤ 5.11) and
 // table-order=8,increments=off,resalt=0 (5.12–5.17.8; those also took index
-// and offset from the same 32 hash bits, which is not modelled). IPv6 uses
-// flowHash's 16-byte-address layout, not secure_ipv6_port_ephemeral's.
+// and offset from the same 32 hash bits, which is not modelled). IPv6 hashes
+// the 38 bytes secure_ipv6_port_ephemeral does (flowHash's IPv6 layout).
 type Linux struct {
 	key         sipKey
 	rng         *rand.PCG // random increments; used directly, it is the hot path
@@ -161,18 +161,18 @@ func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int
 	}
 
 	walked := i
+	var drawn uint32
 	if s.increments {
 		// max() keeps the randomness when the walk was short and lets a
 		// long walk carry the counter past the ports it found busy. The
 		// top 3 bits of a uniform word are random_below(8), unbiased.
-		if d := uint32(s.rng.Uint64()>>61) * step; d > i {
-			i = d
-		}
+		drawn = uint32(s.rng.Uint64()>>61) * step
+		i = max(i, drawn)
 	}
 	before := *counter
 	*counter += i + step
 	if r.Trace != nil {
-		s.traceUpdate(&r, port, index, walked, i, step, before)
+		s.traceUpdate(&r, port, index, walked, drawn, i, step, before)
 	}
 	return port, probes, nil
 }
@@ -196,11 +196,11 @@ func (s *Linux) traceStart(r *allocator.Request, h uint64, epoch, index, sum, of
 		terms, sum, remaining, sum%remaining, how, offset, uint32(r.Lo)+offset)
 }
 
-func (s *Linux) traceUpdate(r *allocator.Request, port uint16, index, walked, i, step, before uint32) {
+func (s *Linux) traceUpdate(r *allocator.Request, port uint16, index, walked, drawn, i, step, before uint32) {
 	if s.increments {
-		r.Trace.Addf("increment", port, "walked %d; i = max(walked, random_below(8)*%d) = %d", walked, step, i)
+		r.Trace.Addf("increment", port, "walked %d; drawn random_below(8)*%d = %d; i = max(walked, drawn) = %d", walked, step, drawn, i)
 	} else {
-		r.Trace.Addf("increment", port, "walked %d; no random increment", walked)
+		r.Trace.Addf("increment", port, "walked %d; no random increment; i = %d", walked, i)
 	}
 	name := fmt.Sprintf("table_perturb[%d]", index)
 	if s.useHint {

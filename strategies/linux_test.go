@@ -821,7 +821,7 @@ func ExampleLinux_Pick() {
 	// offset    39060  offset = (table_perturb[64631] 1483690809 + hash>>32 3692234108) mod 2^32 = 880957621; mod remaining 28232 = 6293; made even: 6292; first candidate 39060
 	// probe     39060  reserved (ip_local_reserved_ports)
 	// probe     39062  free
-	// increment 39062  walked 2; i = max(walked, random_below(8)*2) = 8
+	// increment 39062  walked 2; drawn random_below(8)*2 = 8; i = max(walked, drawn) = 8
 	// update    39062  table_perturb[64631] = 1483690809 + 8 + 2 = 1483690819
 	// update    39062  table records connect 10.0.0.1:39062 -> 192.0.2.1:443
 }

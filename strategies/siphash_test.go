@@ -173,3 +173,23 @@ func TestFlowHashIPv4Layout(t *testing.T) {
 		seen[got] = true
 	}
 }
+
+// For IPv6 the kernel hashes a struct of saddr, daddr (16 bytes each), the
+// epoch as a native (little-endian) u32 and dport in network order, up to
+// the end of dport: 38 bytes.
+func TestFlowHashIPv6Layout(t *testing.T) {
+	k := newSipKey(8, 0)
+	src := netip.MustParseAddr("2001:db8::1")
+	dst := netip.MustParseAddrPort("[2001:db8:ffff::2]:443")
+	for _, epoch := range []uint32{0, 1, 0xdeadbeef} {
+		var b [38]byte
+		s16, d16 := src.As16(), dst.Addr().As16()
+		copy(b[0:16], s16[:])
+		copy(b[16:32], d16[:])
+		binary.LittleEndian.PutUint32(b[32:36], epoch)
+		binary.BigEndian.PutUint16(b[36:38], dst.Port())
+		if got, want := flowHash(k, src, dst, epoch), siphash.Hash(k.k0, k.k1, b[:]); got != want {
+			t.Errorf("epoch %d: flowHash 0x%016x; SipHash of the 38 bytes 0x%016x", epoch, got, want)
+		}
+	}
+}
