@@ -143,14 +143,14 @@ func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int
 		s.traceStart(&r, h, epoch, index, sum, offset, remaining)
 	}
 
-	port, i, probes, ok := stepScan(uint32(r.Lo), remaining, offset, step, usable)
+	port, i, probes, ok := stepScan(r.Scan, uint32(r.Lo), remaining, offset, step, usable)
 	if !ok && !s.socketRange && remaining > 1 {
 		offset++
 		if r.Trace != nil {
 			r.Trace.Addf("pass", uint16(uint32(r.Lo)+offset), "first parity exhausted after %d probes; second pass over the other parity from offset %d", probes, offset)
 		}
 		var n int
-		port, i, n, ok = stepScan(uint32(r.Lo), remaining, offset, step, usable)
+		port, i, n, ok = stepScan(r.Scan, uint32(r.Lo), remaining, offset, step, usable)
 		probes += n
 	}
 	if !ok {
@@ -213,7 +213,18 @@ func (s *Linux) traceUpdate(r *allocator.Request, port uint16, index, walked, dr
 // lo+offset, +step, +2·step, …, wrapping by remaining, while i (the distance
 // walked, in ports) is below remaining. It returns the port found and the
 // distance from the start to it, as the kernel's loop variable i holds it.
-func stepScan(lo, remaining, offset, step uint32, usable func(uint16) bool) (port uint16, i uint32, probes int, ok bool) {
+//
+// With the table's Scanner it examines runs of busy candidates a word at a
+// time, with the same result.
+func stepScan(sc allocator.Scanner, lo, remaining, offset, step uint32, usable func(uint16) bool) (port uint16, i uint32, probes int, ok bool) {
+	if sc != nil {
+		n := int((remaining + step - 1) / step)
+		port, examined, ok := sc.Scan(uint16(lo), int(remaining), int(offset), int(step), n)
+		if !ok {
+			return 0, 0, examined, false
+		}
+		return port, uint32(examined-1) * step, examined, true
+	}
 	high := lo + remaining
 	p := lo + offset
 	for i = 0; i < remaining; i += step {

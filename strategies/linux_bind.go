@@ -43,7 +43,7 @@ func (s *LinuxBind) Pick(r allocator.Request, usable func(uint16) bool) (uint16,
 	if r.Trace != nil {
 		r.Trace.Addf("offset", uint16(uint32(r.Lo)+offset%remaining), "offset = random_below(%d) | 1 = %d", remaining, offset)
 	}
-	port, _, probes, ok := stepScan(uint32(r.Lo), remaining, offset, 2, usable)
+	port, _, probes, ok := stepScan(r.Scan, uint32(r.Lo), remaining, offset, 2, usable)
 	if !ok {
 		// offset is odd, so offset-1 is the other parity: the kernel walks
 		// it from just below where the first pass began.
@@ -52,7 +52,7 @@ func (s *LinuxBind) Pick(r allocator.Request, usable func(uint16) bool) (uint16,
 			r.Trace.Addf("pass", uint16(uint32(r.Lo)+offset), "first parity exhausted after %d probes; second pass from offset %d", probes, offset)
 		}
 		var n int
-		port, _, n, ok = stepScan(uint32(r.Lo), remaining, offset, 2, usable)
+		port, _, n, ok = stepScan(r.Scan, uint32(r.Lo), remaining, offset, 2, usable)
 		probes += n
 	}
 	if !ok {
