@@ -94,7 +94,7 @@ func counterScan(r *allocator.Request, off uint64, ctr *uint32, usable func(uint
 // traceHash records one keyed hash of the request's flow: key, inputs and
 // value, in hex.
 func traceHash(tr *allocator.Trace, name string, k sipKey, r *allocator.Request, h uint64) {
-	tr.Addf("hash", 0, "%s = SipHash-2-4(key %016x%016x; local %v, remote %v, remote port %d = %#04x, extra 0) = %#016x",
+	tr.Addf("hash", 0, "%s = SipHash-2-4(key %016x%016x; local %v, remote %v, remote port %d = %#04x, extra 0) = 0x%016x",
 		name, k.k0, k.k1, r.Src, r.Dst.Addr(), r.Dst.Port(), r.Dst.Port(), h)
 }
 

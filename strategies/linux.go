@@ -88,7 +88,7 @@ const (
 func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hint, socketRange bool) *Linux {
 	s := &Linux{
 		key:         newSipKey(seed, linuxKeyStream),
-		rng:         rand.NewPCG(subSeed(seed, linuxIncStream), subSeed(seed, linuxIncStream+1000)),
+		rng:         rand.NewPCG(pcgSeeds(seed, linuxIncStream)),
 		resalt:      resalt,
 		increments:  increments,
 		useHint:     hint,

@@ -787,10 +787,10 @@ func ExampleLinux() {
 		fmt.Println(dst, a.Conn.Tuple.SrcPort)
 	}
 	// Output:
-	// 192.0.2.1:443 54494
-	// 192.0.2.1:443 54504
-	// 192.0.2.1:443 54508
-	// 198.51.100.7:80 41372
+	// 192.0.2.1:443 57902
+	// 192.0.2.1:443 57906
+	// 192.0.2.1:443 57908
+	// 198.51.100.7:80 42434
 }
 
 // ExampleLinux_Pick shows a trace: the hash, the perturb counter, the
@@ -799,7 +799,7 @@ func ExampleLinux() {
 func ExampleLinux_Pick() {
 	tab, _ := allocator.NewTable(allocator.Config{
 		Range:    allocator.LinuxRange,
-		Reserved: []allocator.Range{{Lo: 39060, Hi: 39060}},
+		Reserved: []allocator.Range{{Lo: 53614, Hi: 53614}},
 		TimeWait: allocator.DefaultTimeWait,
 	})
 	s, _ := New("linux", 1)
@@ -815,13 +815,13 @@ func ExampleLinux_Pick() {
 		fmt.Printf("%-9s %5d  %s\n", st.What, st.Port, st.Detail)
 	}
 	// Output:
-	// hash          0  siphash-2-4(saddr=10.0.0.1, daddr=192.0.2.1, dport=443, epoch=1) = 0xdc13057c4594fc77
-	// index         0  index = hash & 0xffff = 64631
-	// counter       0  table_perturb[64631] = 1483690809
-	// offset    39060  offset = (table_perturb[64631] 1483690809 + hash>>32 3692234108) mod 2^32 = 880957621; mod remaining 28232 = 6293; made even: 6292; first candidate 39060
-	// probe     39060  reserved (ip_local_reserved_ports)
-	// probe     39062  free
-	// increment 39062  walked 2; drawn random_below(8)*2 = 8; i = max(walked, drawn) = 8
-	// update    39062  table_perturb[64631] = 1483690809 + 8 + 2 = 1483690819
-	// update    39062  table records connect 10.0.0.1:39062 -> 192.0.2.1:443
+	// hash          0  siphash-2-4(saddr=10.0.0.1, daddr=192.0.2.1, dport=443, epoch=1) = 0x457216f32efaea88
+	// index         0  index = hash & 0xffff = 60040
+	// counter       0  table_perturb[60040] = 2049100932
+	// offset    53614  offset = (table_perturb[60040] 2049100932 + hash>>32 1165104883) mod 2^32 = 3214205815; mod remaining 28232 = 20847; made even: 20846; first candidate 53614
+	// probe     53614  reserved (ip_local_reserved_ports)
+	// probe     53616  free
+	// increment 53616  walked 2; drawn random_below(8)*2 = 2; i = max(walked, drawn) = 2
+	// update    53616  table_perturb[60040] = 2049100932 + 2 + 2 = 2049100936
+	// update    53616  table records connect 10.0.0.1:53616 -> 192.0.2.1:443
 }
