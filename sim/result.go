@@ -94,3 +94,45 @@ type Alloc struct {
 	Port        uint16 // 0 on failure
 	Probes      int
 }
+
+// OccupancyBins is how many equal bins ByOccupancy has over [0, 1].
+const OccupancyBins = 50
+
+// OccupancyBin counts attempts made while occupancy was in [Lo, Hi).
+// Occupancy is what the request competes with, over the range size: for
+// connect, 4-tuples to its destination from its address (established and
+// TIME_WAIT); for bind and UDP, ports in use on its address.
+type OccupancyBin struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Attempts   int     `json:"attempts"`
+	Collisions int     `json:"collisions"` // attempts whose first candidate was unusable
+	Probes     int     `json:"probes"`     // total probes, for the mean
+}
+
+// SweepSchema is the version of the JSON sweep format.
+const SweepSchema = "portsim.sweep/v1"
+
+// SweepResult is a scenario run over a range of one parameter's values.
+type SweepResult struct {
+	Schema   string     `json:"schema"`
+	Param    string     `json:"param"`    // the field varied, e.g. "rate"
+	Scenario []Field    `json:"scenario"` // the base scenario
+	Rows     []SweepRow `json:"rows"`
+	Partial  bool       `json:"partial,omitempty"`
+}
+
+// SweepRow is one strategy's outcome at one value of the varied field.
+type SweepRow struct {
+	Value       string  `json:"value"` // as the field spells it
+	X           float64 `json:"x"`     // numeric value for charts (seconds for durations)
+	Kind        string  `json:"kind"`  // the request kind mix of the run
+	Strategy    string  `json:"strategy"`
+	Allocations int     `json:"allocations"`
+	Failures    int     `json:"failures"`
+	FailureRate float64 `json:"failure_rate"`
+	ProbesMean  float64 `json:"probes_mean"`
+	// LimitRate is the range's capacity for one destination: usable ports
+	// over TIME_WAIT, in connections per second (0 when TIME_WAIT is 0).
+	LimitRate float64 `json:"limit_rate"`
+}
