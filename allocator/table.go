@@ -31,6 +31,7 @@ type space struct {
 	ports [1 << 16]portState
 	owned bitset // owner != ownerNone
 	busy  bitset // owner != ownerNone or tuples > 0
+	nbusy int    // ports set in busy
 }
 
 const (
@@ -91,6 +92,11 @@ type Allocation struct {
 	Conn    Conn
 	Probes  int
 	TWReuse bool // the 4-tuple was taken from TIME_WAIT under the tw_reuse policy
+	// Occupied is what the request competed with when it was made: for
+	// connect, live 4-tuples (established or TIME_WAIT) to its destination;
+	// for bind and UDP, ports in use on its local address. Set on failure
+	// too.
+	Occupied int
 }
 
 // Stats counts what the table holds now.
@@ -325,6 +331,7 @@ func (t *Table) portFreed(sp *space, p uint16) {
 	if ps.tuples == 0 && ps.owner == ownerNone {
 		t.stats.BusyPorts--
 		sp.busy.clear(p)
+		sp.nbusy--
 	}
 }
 
@@ -333,6 +340,7 @@ func (t *Table) portTaken(sp *space, p uint16) {
 	if ps := sp.ports[p]; ps.tuples == 0 && ps.owner == ownerNone {
 		t.stats.BusyPorts++
 		sp.busy.set(p)
+		sp.nbusy++
 	}
 }
 
@@ -529,13 +537,14 @@ func (t *Table) tracingUsable(tr *Trace) func(uint16) bool {
 func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 	port, probes, err := t.Pick(r, s)
 	if err != nil {
-		return Allocation{Probes: probes}, err
+		return Allocation{Probes: probes, Occupied: t.occupied()}, err
 	}
 	// Pick prepared t.cur (with r normalized); take the port.
 	r = t.cur
 	a := Allocation{
-		Conn:   Conn{Kind: r.Kind, Tuple: Tuple{Src: r.Src, SrcPort: port, Dst: r.Dst}},
-		Probes: probes,
+		Conn:     Conn{Kind: r.Kind, Tuple: Tuple{Src: r.Src, SrcPort: port, Dst: r.Dst}},
+		Probes:   probes,
+		Occupied: t.occupied(),
 	}
 	sp := t.curSpace
 	switch r.Kind {
@@ -580,6 +589,20 @@ func (t *Table) slotIs(slot int32, local int, port uint16, dst netip.AddrPort) b
 	k := t.slab[slot].key
 	d := netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
 	return k.local() == local && k.port() == port && t.dstAddr[k.dst()] == d
+}
+
+// occupied is Allocation.Occupied for the current request, before it takes
+// its port. A request that failed validation met nothing.
+func (t *Table) occupied() int {
+	switch {
+	case t.curSpace == nil:
+		return 0
+	case t.cur.Kind != Connect:
+		return t.curSpace.nbusy
+	case t.curDst < 0:
+		return 0
+	}
+	return int(t.dstRefs[t.curDst])
 }
 
 // Close ends a socket at time now. A connection closed client-first keeps

@@ -163,6 +163,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		case more && tArr <= nextSmp:
 			req := allocator.Request{Kind: arr.kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
 			a, err := tab.Allocate(req, strats[arr.kind])
+			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {
 				if !isAddrNotAvail(err) {
 					return StrategyResult{}, false, err

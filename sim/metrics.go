@@ -44,6 +44,7 @@ const usageBuckets = 64
 //     the warm-up. Samples and the Occupancy series start at time 0 too,
 //     and a sample's Failures counts every failure since the one before.
 type collector struct {
+	byOcc    [OccupancyBins]OccupancyBin
 	strategy string
 	warmup   time.Duration
 	duration time.Duration
@@ -149,6 +150,10 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 			}
 		}
 		c.usageShare[i] = float64(n)
+	}
+	for i := range c.byOcc {
+		c.byOcc[i].Lo = float64(i) / OccupancyBins
+		c.byOcc[i].Hi = float64(i+1) / OccupancyBins
 	}
 	return c
 }
@@ -260,6 +265,22 @@ func (c *collector) failed(now time.Duration, dst int, kind allocator.Kind, prob
 	}
 }
 
+// met records the occupancy an attempt met and how it went, for the
+// collisions-versus-occupancy chart. Occupancy is over the range size.
+func (c *collector) met(now time.Duration, occupied, probes int, failed bool) {
+	if now < c.warmup {
+		return
+	}
+	i := occupied * OccupancyBins / max(c.size, 1)
+	i = min(max(i, 0), OccupancyBins-1)
+	b := &c.byOcc[i]
+	b.Attempts++
+	b.Probes += probes
+	if failed || probes > 1 {
+		b.Collisions++
+	}
+}
+
 // closed records the end of a socket: the moment its 4-tuple became free
 // for a later reuse to be measured against.
 func (c *collector) closed(now time.Duration, dst, src int, kind allocator.Kind, port uint16) {
@@ -289,6 +310,7 @@ func (c *collector) sample(now time.Duration, st allocator.Stats) {
 // collector.
 func (c *collector) result() StrategyResult {
 	r := StrategyResult{
+		ByOccupancy:     append([]OccupancyBin(nil), c.byOcc[:]...),
 		Strategy:        c.strategy,
 		Allocations:     c.allocations,
 		Failures:        c.failures,

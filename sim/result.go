@@ -59,14 +59,17 @@ type StrategyResult struct {
 	// modulo the range size. Entropies are plug-in estimates and cannot
 	// exceed log2 of the number of pairs, so a short run understates a
 	// random strategy; Guess* is the most common delta's frequency.
-	EntropySameDst   float64 `json:"entropy_same_dst_bits"`
-	EntropyCrossDst  float64 `json:"entropy_cross_dst_bits"`
-	GuessSameDst     float64 `json:"guess_same_dst"`
-	GuessCrossDst    float64 `json:"guess_cross_dst"`
-	PairsSameDst     int     `json:"pairs_same_dst"`  // deltas behind EntropySameDst and GuessSameDst
-	PairsCrossDst    int     `json:"pairs_cross_dst"` // deltas behind EntropyCrossDst and GuessCrossDst
-	Samples          []Alloc `json:"-"`               // the first attempts, for charts and --out
-	SamplesTruncated bool    `json:"-"`               // more attempts happened than Samples holds
+	EntropySameDst  float64 `json:"entropy_same_dst_bits"`
+	EntropyCrossDst float64 `json:"entropy_cross_dst_bits"`
+	GuessSameDst    float64 `json:"guess_same_dst"`
+	GuessCrossDst   float64 `json:"guess_cross_dst"`
+	PairsSameDst    int     `json:"pairs_same_dst"`  // deltas behind EntropySameDst and GuessSameDst
+	PairsCrossDst   int     `json:"pairs_cross_dst"` // deltas behind EntropyCrossDst and GuessCrossDst
+	// ByOccupancy bins attempts by the occupancy the request met, for the
+	// collisions-versus-occupancy chart: OccupancyBins equal bins over [0, 1].
+	ByOccupancy      []OccupancyBin `json:"by_occupancy"`
+	Samples          []Alloc        `json:"-"` // the first attempts, for charts and --out
+	SamplesTruncated bool           `json:"-"` // more attempts happened than Samples holds
 }
 
 // Bucket is a histogram bin [Lo, Hi) with a count.
