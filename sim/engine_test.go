@@ -147,3 +147,25 @@ func TestRunRejectsInvalidScenario(t *testing.T) {
 		t.Fatal("Run accepted an unknown strategy")
 	}
 }
+
+// For random, the collision probability in each occupancy bin is the
+// bin's occupancy (the analytic curve the collisions chart draws).
+func TestCollisionsByOccupancyFollowAnalyticCurve(t *testing.T) {
+	sc := scenario(t, "rate", "1500", "lifetime", "exp:8s", "duration", "120s", "warmup", "20s",
+		"destinations", "1", "close", "reset", "range", "49152-65535", "strategy", "random")
+	res := simulate(t, sc)
+	checked := 0
+	for _, b := range res.Results[0].ByOccupancy {
+		if b.Attempts < 2000 {
+			continue
+		}
+		mid := (b.Lo + b.Hi) / 2
+		if p := float64(b.Collisions) / float64(b.Attempts); math.Abs(p-mid) > 0.03 {
+			t.Errorf("random, occupancy %.2f-%.2f: collision probability %.3f; want about %.3f", b.Lo, b.Hi, p, mid)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no occupancy bin had enough attempts")
+	}
+}
