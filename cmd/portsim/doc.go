@@ -14,6 +14,7 @@ The commands are:
 	demo        compare the main strategies on a built-in teaching scenario
 	run         simulate a scenario with one or more strategies
 	compare     run a scenario with several strategies side by side
+	sweep       run a scenario over a range of one parameter
 	scenarios   list the built-in scenarios, or print one as a scenario file
 	help        show the command list, or 'portsim help COMMAND' for one command
 
@@ -135,6 +136,19 @@ allocations.csv (the first --keep-allocations attempts per strategy).
 A progress bar shows on stderr when it is a terminal and the run takes more
 than a second; Ctrl-C stops the run and prints the results so far, marked
 partial.
+
+# portsim sweep
+
+	portsim sweep --vary FIELD=START:STOP:STEP [--kinds connect,bind] [--strategy SPEC]...
+	    [--scenario FILE | --preset NAME] [scenario flags] [--format table|csv|json] [--out DIR]
+
+Sweep runs the scenario once per value of one field (FIELD=V1,V2,... lists
+the values instead) with each strategy (default linux), and prints one row
+per value, kind and strategy: allocations, failures, failure rate, mean
+probes and the range / TIME_WAIT limit — usable ports over TIME_WAIT, the
+connection rate one destination (or, for bind, the whole host) can sustain.
+--kinds repeats the sweep for each request kind; --out DIR writes
+sweep.json ("schema": "portsim.sweep/v1"), which the capacity chart draws.
 
 # portsim scenarios
 

@@ -175,3 +175,30 @@ func TestDemo(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSweep(t *testing.T) {
+	bad := []cliCase{
+		{name: "no vary", args: []string{"sweep"}, wantCode: 2, wantStderr: []string{"--vary"}},
+		{name: "unknown field", args: []string{"sweep", "--vary", "bogus=1,2"}, wantCode: 2, wantStderr: []string{"--vary", "bogus"}},
+		{name: "bad value", args: []string{"sweep", "--vary", "rate=-1,5"}, wantCode: 2, wantStderr: []string{"--vary", "rate"}},
+		{name: "bad kind", args: []string{"sweep", "--vary", "rate=5", "--kinds", "tcp"}, wantCode: 2, wantStderr: []string{"--kinds", "tcp"}},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
+	}
+	dir := t.TempDir()
+	r := portsim("sweep", "--duration", "5s", "--vary", "rate=50:150:50", "--kinds", "connect,bind",
+		"--strategy", "sequential", "--format", "csv", "--out", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 1+3*2 || !strings.HasPrefix(lines[0], "rate,kind,strategy") {
+		t.Fatalf("want a header and 6 rows:\n%s", r.stdout)
+	}
+	var sw sim.SweepResult
+	b, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	if err != nil || json.Unmarshal(b, &sw) != nil || sw.Schema != sim.SweepSchema || len(sw.Rows) != 6 {
+		t.Fatalf("sweep.json: %v, %d rows", err, len(sw.Rows))
+	}
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/portsim/portsim/sim"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "sweep",
+		summary: "run a scenario over a range of one parameter",
+		args:    "--vary FIELD=START:STOP:STEP [--kinds K1,K2] [--strategy SPEC…] [scenario flags]",
+		about: `Sweep runs a scenario once for each value of one field — rate, destinations,
+time-wait, any scenario flag — with each strategy, and prints one row per
+value, kind and strategy: allocations, failures, failure rate, probes, and
+the range / TIME_WAIT limit (the connection rate one destination can sustain
+when every closed 4-tuple waits out TIME_WAIT). --kinds repeats the sweep for
+each request kind, to compare connect() with bind() before connect().
+
+The rows are what the capacity chart draws. The strategies default to linux.`,
+		examples: `# when does one destination run out of ports?
+portsim sweep --preset load-tester --warmup 0s --duration 120s --vary rate=100:1000:100
+# bind() before connect() shares one pool across destinations
+portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 --kinds connect,bind`,
+		setup: func(fs *pflag.FlagSet) action {
+			sf := addScenarioFlags(fs)
+			vary := fs.String("vary", "", "the field to vary and its values: `FIELD=START:STOP:STEP` or FIELD=V1,V2,...")
+			kinds := fs.StringSlice("kinds", nil, "repeat the sweep for each request `KIND` (connect, bind, udp)")
+			format := fs.String("format", "table", "output `FORMAT`: table, csv or json")
+			out := fs.String("out", "", "also write sweep.json into `DIR`")
+			return func(e *env, args []string) error {
+				if len(args) > 0 {
+					return usagef("unexpected argument %q; sweep takes only flags", args[0])
+				}
+				switch *format {
+				case "table", "csv", "json":
+				default:
+					return usagef("--format: %q is not a format; want table, csv or json", *format)
+				}
+				if *vary == "" {
+					return usagef("--vary: none given; want FIELD=START:STOP:STEP, e.g. rate=100:1000:100")
+				}
+				field, values, err := sim.ParseVary(*vary)
+				if err != nil {
+					return flagError("vary", err)
+				}
+				for _, k := range *kinds {
+					if k != "connect" && k != "bind" && k != "udp" {
+						return usagef("--kinds: %q is not a request kind; want connect, bind or udp", k)
+					}
+				}
+				sc, err := sf.resolve()
+				if err != nil {
+					return err
+				}
+				if len(sc.Strategies) == 0 {
+					sc.Strategies = []string{"linux"}
+				}
+				// Check every point before running any, so a bad value
+				// fails at once rather than after minutes of simulation.
+				for _, v := range values {
+					probe := sc
+					if err := probe.Set(field, v); err != nil {
+						return flagError("vary", err)
+					}
+					if err := probe.Validate(); err != nil {
+						return flagError("vary", fmt.Errorf("%s=%s: %w", field, v, err))
+					}
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+				defer stop()
+				sw, err := sim.Sweep(ctx, sc, field, values, *kinds, sim.Options{})
+				if err != nil {
+					return err
+				}
+				if sw.Partial {
+					fmt.Fprintln(e.stderr, "stopped: printing the rows so far (partial)")
+				}
+				if *out != "" {
+					if err := os.MkdirAll(*out, 0o755); err != nil {
+						return fmt.Errorf("--out: %w", err)
+					}
+					var buf bytes.Buffer
+					if err := writeJSON(&buf, sw); err != nil {
+						return err
+					}
+					path := filepath.Join(*out, "sweep.json")
+					if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+						return fmt.Errorf("--out: %w", err)
+					}
+					fmt.Fprintf(e.stderr, "wrote %s\n", path)
+				}
+				return writeSweep(e.stdout, sw, *format)
+			}
+		},
+	})
+}
+
+func writeSweep(w io.Writer, sw *sim.SweepResult, format string) error {
+	if format == "json" {
+		return writeJSON(w, sw)
+	}
+	head := []string{sw.Param, "kind", "strategy", "allocations", "failures", "failure_rate", "probes_mean", "limit_rate"}
+	row := func(r sim.SweepRow) []string {
+		return []string{r.Value, r.Kind, r.Strategy, strconv.Itoa(r.Allocations), strconv.Itoa(r.Failures),
+			ffmt(r.FailureRate, 4), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 1)}
+	}
+	if format == "csv" {
+		cw := csv.NewWriter(w)
+		cw.Write(head)
+		for _, r := range sw.Rows {
+			cw.Write(row(r))
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	if sw.Partial {
+		fmt.Fprintln(w, "PARTIAL RESULTS: the sweep was stopped early.")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tKIND\tSTRATEGY\tALLOCS\tFAILS\tFAIL%%\tPROBES\tLIMIT/s\t\n", sw.Param)
+	for _, r := range sw.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", r.Value, r.Kind, r.Strategy, r.Allocations, r.Failures,
+			pct(r.FailureRate), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 0))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nLIMIT/s: usable ports / TIME_WAIT, the rate one destination (or, for bind, the whole host) can sustain.")
+	return nil
+}

@@ -1,0 +1,147 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxSweepValues bounds a sweep: each value is a whole simulation.
+const maxSweepValues = 1000
+
+// ParseVary reads a sweep specification, FIELD=START:STOP:STEP (numbers or
+// durations, STOP included) or FIELD=V1,V2,..., into the field name and its
+// values as the field spells them.
+func ParseVary(spec string) (field string, values []string, err error) {
+	field, list, ok := strings.Cut(spec, "=")
+	field = strings.TrimSpace(field)
+	if !ok || field == "" || list == "" {
+		return "", nil, fmt.Errorf("%q: want FIELD=START:STOP:STEP or FIELD=V1,V2,...", spec)
+	}
+	if _, known := LookupField(field); !known || field == "strategy" || field == "name" {
+		return "", nil, fmt.Errorf("%q: %q is not a field a sweep can vary; want one of %s", spec, field, strings.Join(FieldNames(), ", "))
+	}
+	parts := strings.Split(list, ":")
+	if len(parts) != 3 {
+		for _, v := range strings.Split(list, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				values = append(values, v)
+			}
+		}
+		if len(values) == 0 {
+			return "", nil, fmt.Errorf("%q: no values", spec)
+		}
+		return field, values, nil
+	}
+	values, err = steps(parts[0], parts[1], parts[2])
+	if err != nil {
+		return "", nil, fmt.Errorf("%q: %w", spec, err)
+	}
+	return field, values, nil
+}
+
+// steps expands START:STOP:STEP over numbers or durations.
+func steps(start, stop, step string) ([]string, error) {
+	a, errA := strconv.ParseFloat(start, 64)
+	b, errB := strconv.ParseFloat(stop, 64)
+	s, errS := strconv.ParseFloat(step, 64)
+	format := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	if errA != nil || errB != nil || errS != nil {
+		da, errA := time.ParseDuration(start)
+		db, errB := time.ParseDuration(stop)
+		ds, errS := time.ParseDuration(step)
+		if errA != nil || errB != nil || errS != nil {
+			return nil, fmt.Errorf("START:STOP:STEP must be three numbers or three durations")
+		}
+		a, b, s = float64(da), float64(db), float64(ds)
+		format = func(x float64) string { return time.Duration(x).String() }
+	}
+	if s <= 0 || b < a || math.IsNaN(a+b+s) {
+		return nil, fmt.Errorf("want START ≤ STOP and STEP > 0")
+	}
+	n := int(math.Floor((b-a)/s+1e-9)) + 1
+	if n > maxSweepValues {
+		return nil, fmt.Errorf("%d values; want at most %d", n, maxSweepValues)
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = format(a + float64(i)*s)
+	}
+	return out, nil
+}
+
+// Sweep runs base once for each value of field (and once per kind in
+// kinds, when given), with every strategy of base. Rows come in value,
+// then kind, then strategy order.
+func Sweep(ctx context.Context, base Scenario, field string, values, kinds []string, opts Options) (*SweepResult, error) {
+	if len(values) > maxSweepValues {
+		return nil, fmt.Errorf("vary: %d values; want at most %d", len(values), maxSweepValues)
+	}
+	if len(kinds) == 0 {
+		kinds = []string{base.Get("kind")}
+	}
+	out := &SweepResult{Schema: SweepSchema, Param: field, Scenario: base.Resolved()}
+	for _, v := range values {
+		for _, k := range kinds {
+			sc := base
+			if err := sc.Set("kind", k); err != nil {
+				return nil, err
+			}
+			if err := sc.Set(field, v); err != nil {
+				return nil, err
+			}
+			if err := sc.Validate(); err != nil {
+				return nil, fmt.Errorf("vary %s=%s: %w", field, v, err)
+			}
+			res, err := Run(ctx, sc, opts)
+			if err != nil {
+				return nil, err
+			}
+			x := sweepX(sc.Get(field))
+			for _, r := range res.Results {
+				out.Rows = append(out.Rows, SweepRow{
+					Value: sc.Get(field), X: x, Kind: sc.Get("kind"), Strategy: r.Strategy,
+					Allocations: r.Allocations, Failures: r.Failures, FailureRate: r.FailureRate,
+					ProbesMean: r.ProbesMean, LimitRate: limitRate(&sc),
+				})
+			}
+			if res.Partial {
+				out.Partial = true
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+// sweepX is a value's position on a chart's x axis: the number, or a
+// duration in seconds; NaN when it is neither.
+func sweepX(v string) float64 {
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return x
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return d.Seconds()
+	}
+	return math.NaN()
+}
+
+// limitRate is the connection rate one destination (or, for bind, the whole
+// host) can sustain when every closed 4-tuple waits out TIME_WAIT: usable
+// ports over TIME_WAIT.
+func limitRate(sc *Scenario) float64 {
+	if sc.TimeWait <= 0 {
+		return 0
+	}
+	usable := sc.Range.Size()
+	for _, r := range sc.Reserved {
+		lo, hi := max(r.Lo, sc.Range.Lo), min(r.Hi, sc.Range.Hi)
+		if lo <= hi {
+			usable -= int(hi) - int(lo) + 1
+		}
+	}
+	return float64(usable) / sc.TimeWait.Seconds()
+}
