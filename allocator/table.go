@@ -18,9 +18,10 @@ const (
 // portState is one port on one local address in one protocol.
 type portState struct {
 	tuples uint32 // connect() 4-tuples on this port, established or TIME_WAIT
-	// last is the slot of the most recent 4-tuple added on this port. When
-	// tuples == 1 it is the only one, so the question "is this 4-tuple
-	// taken?" needs no map look-up — the common case in a long scan.
+	// last is the slot of the most recent 4-tuple added on this port, or
+	// -1. Every other tuple on the port is in Table.tuples, so a port with
+	// one tuple needs no map at all — the common case in a long scan and
+	// with one destination.
 	last  int32
 	owner owner
 }
@@ -67,6 +68,7 @@ type tupleSlot struct {
 	key    tupleKey
 	expiry time.Duration // TIME_WAIT ends then
 	state  slotState
+	inMap  bool // listed in Table.tuples; a tuple alone on its port need not be
 }
 
 // twEntry is a TIME_WAIT that will expire; the queue is in expiry order
@@ -117,7 +119,7 @@ type Table struct {
 	lastLocal netip.Addr
 	lastIndex int
 
-	tuples map[tupleKey]int32 // 4-tuple → slot
+	tuples map[tupleKey]int32 // 4-tuple → slot, for tuples that share a port
 
 	// Destinations with live 4-tuples, interned to small ids and counted
 	// so that memory follows live sockets, not destinations ever seen.
@@ -222,7 +224,9 @@ func (t *Table) removeTuple(slot int32) {
 	sl := &t.slab[slot]
 	k := sl.key
 	sp := t.spaces[k.local()][protoTCP]
-	delete(t.tuples, k)
+	if sl.inMap {
+		delete(t.tuples, k)
+	}
 	ps := &sp.ports[k.port()]
 	ps.tuples--
 	if ps.last == slot {
@@ -235,6 +239,23 @@ func (t *Table) removeTuple(slot int32) {
 	t.unrefDst(k.dst())
 	sl.state = slotFree
 	t.free = append(t.free, slot)
+}
+
+// findTuple returns the slot of 4-tuple k on port state ps, if it is live.
+func (t *Table) findTuple(ps *portState, k tupleKey) (int32, bool) {
+	if ps.tuples == 0 {
+		return 0, false
+	}
+	if ps.last >= 0 {
+		if t.slab[ps.last].key == k {
+			return ps.last, true
+		}
+		if ps.tuples == 1 {
+			return 0, false
+		}
+	}
+	slot, ok := t.tuples[k]
+	return slot, ok
 }
 
 // dstID returns the id of d if it has live 4-tuples, else -1.
@@ -301,8 +322,10 @@ func (t *Table) unrefDst(id int32) {
 	}
 }
 
-// newSlot stores an established 4-tuple.
-func (t *Table) newSlot(k tupleKey) int32 {
+// newSlot stores an established 4-tuple on port state ps (before ps counts
+// it). The first tuple on a port stays out of the map; when a second one
+// comes, both are listed.
+func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 	var slot int32
 	if n := len(t.free); n > 0 {
 		slot, t.free = t.free[n-1], t.free[:n-1]
@@ -311,7 +334,15 @@ func (t *Table) newSlot(k tupleKey) int32 {
 		t.slab = append(t.slab, tupleSlot{})
 	}
 	t.slab[slot] = tupleSlot{key: k, state: slotEstablished}
-	t.tuples[k] = slot
+	if ps.tuples > 0 {
+		if ps.last >= 0 && !t.slab[ps.last].inMap {
+			t.tuples[t.slab[ps.last].key] = ps.last
+			t.slab[ps.last].inMap = true
+		}
+		t.tuples[k] = slot
+		t.slab[slot].inMap = true
+	}
+	ps.last = slot
 	if bs := t.dstBits[k.dst()]; bs != nil {
 		for len(bs) <= k.local() { // a local address added since the bits were built
 			bs = append(bs, new(bitset))
@@ -469,19 +500,11 @@ func (t *Table) verdict(p uint16) reason {
 	if t.curDst < 0 {
 		return reasonFree // no 4-tuple to this destination anywhere
 	}
-	var sl *tupleSlot
-	if ps.tuples == 1 && ps.last >= 0 {
-		sl = &t.slab[ps.last]
-		if sl.key != makeKey(t.curDst, t.curLocal, p) {
-			return reasonFree
-		}
-	} else {
-		slot, ok := t.tuples[makeKey(t.curDst, t.curLocal, p)]
-		if !ok {
-			return reasonFree
-		}
-		sl = &t.slab[slot]
+	slot, ok := t.findTuple(&ps, makeKey(t.curDst, t.curLocal, p))
+	if !ok {
+		return reasonFree
 	}
+	sl := &t.slab[slot]
 	switch {
 	case sl.state == slotEstablished:
 		return reasonTupleInUse
@@ -549,9 +572,10 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 	sp := t.curSpace
 	switch r.Kind {
 	case Connect:
+		ps := &sp.ports[port]
 		slot, reuse := int32(0), false
-		if sp.ports[port].tuples > 0 && t.curDst >= 0 {
-			slot, reuse = t.tuples[makeKey(t.curDst, t.curLocal, port)]
+		if t.curDst >= 0 {
+			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.curLocal, port))
 		}
 		if reuse {
 			// Pick checked the TIME_WAIT 4-tuple may be reused.
@@ -560,10 +584,9 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 			t.slab[slot].state = slotEstablished
 		} else {
 			t.portTaken(sp, port)
-			sp.ports[port].tuples++
 			t.curDst = t.refDst(r.Dst, t.curDst)
-			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port))
-			sp.ports[port].last = slot
+			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
+			ps.tuples++
 		}
 		a.Conn.slot = slot
 		t.stats.Established++
