@@ -6,6 +6,7 @@ require (
 	github.com/dchest/siphash v1.2.3
 	github.com/goccy/go-yaml v1.19.2
 	github.com/spf13/pflag v1.1.0
+	golang.org/x/net v0.62.0
 	gonum.org/v1/gonum v0.17.0
 )
 

@@ -1,0 +1,175 @@
+package report
+
+import "html/template"
+
+// The teaching text. Every fact here comes from the project's reference,
+// shared/design/port-selection-facts.md, which names a source for each;
+// change them together. Strings typed template.HTML are trusted markup
+// written here, never data from a run.
+
+// examplePort is the port in the opening question: a port a browser on
+// macOS might show, and one that Linux's default range cannot produce.
+const examplePort = 62412
+
+// portRange is one row of the ranges table; whether it holds examplePort
+// is computed, not written, so the table cannot contradict itself.
+type portRange struct {
+	Who    template.HTML
+	Lo, Hi int
+	Note   template.HTML
+}
+
+var portRanges = []portRange{
+	{"IANA dynamic (ephemeral) ports, RFC 6335", 49152, 65535,
+		"never assigned to a service; RFC 6056 advises using as large a range as possible, up to 1024–65535, so ports are harder to guess"},
+	{"Linux (<code>ip_local_port_range</code> default)", 32768, 60999,
+		"the kernel's documentation says the two bounds should differ in parity"},
+	{"FreeBSD", 10000, 65535, ""},
+	{"FreeBSD high range (<code>IP_PORTRANGE_HIGH</code>)", 49152, 65535, ""},
+	{"OpenBSD", 1024, 49151, ""},
+	{"macOS", 49152, 65535, ""},
+	{"Windows Vista / Server 2008 and later", 49152, 65535, "how Windows picks within it is not public"},
+	{"Windows before Vista (<code>MaxUserPort</code>)", 1025, 5000, ""},
+}
+
+// whyIntro opens the first section.
+const whyIntro template.HTML = `<p>When your browser connects to a server on port 443, its own end of the
+connection needs a port too. The program rarely asks for one, so the operating system
+picks a free <em>ephemeral</em> port from its range. Which number comes out depends on
+two things: the range the system uses, and the algorithm that walks it.</p>`
+
+// whyAnswer follows the ranges table.
+const whyAnswer template.HTML = `<p><strong>62412 lies in the IANA dynamic range
+49152–65535</strong>, which macOS and Windows use, and in both of FreeBSD's ranges. It is
+outside Linux's default 32768–60999 and OpenBSD's 1024–49151. So a browser on macOS,
+Windows or FreeBSD could have picked it itself. On macOS, where TCP ports come from one
+sequential cursor, 62412 is simply where the cursor stood: the next connection, from any
+program, normally gets 62413. A Linux machine with its default range never picks 62412; if a server
+saw it from one, the range was changed, or a NAT on the way rewrote the port.</p>`
+
+// strategyLine is how one portsim strategy picks, in a line.
+type strategyLine struct {
+	Name string
+	How  template.HTML
+}
+
+var strategyLines = []strategyLine{
+	{"sequential", "one global cursor, +1 per allocation, wrapping from the top of the range to the bottom (macOS TCP, pre-Vista Windows, ns-3)."},
+	{"random", "RFC 6056 Algorithm 1: a random start in the range, then +1 until a usable port (FreeBSD, OpenBSD, macOS UDP)."},
+	{"random-pick", "RFC 6056 Algorithm 2: a fresh random port on every try; it can give up while free ports remain."},
+	{"hashed", "RFC 6056 Algorithm 3: a keyed hash of the addresses and destination port gives each destination its own offset, plus one counter shared by all destinations (Linux up to 5.11)."},
+	{"double-hash", "RFC 6056 Algorithm 4: a second keyed hash picks one of a table of counters, so destinations mostly advance their own counter (Linux 5.12–5.17.8, 256 counters)."},
+	{"random-increments", "RFC 6056 Algorithm 5: one global counter advanced by a random 1 to N per try (N = 500 in the RFC)."},
+	{"linux", "Linux 6.x <code>connect()</code>: SipHash of the addresses, destination port and a 10-second epoch picks one of 2<sup>16</sup> counters; even ports first, in steps of 2; after each pick that counter moves on by at least a random 2 to 16."},
+	{"linux-bind", "Linux <code>bind(ip, 0)</code>: a random odd start, odd ports first, in steps of 2; the port is then owned exclusively, not shared across destinations."},
+	{"linux-udp", "Linux UDP: a random start, then a stride that reaches every port; the first free one wins, with no hash and no parity."},
+}
+
+// osRow is one row of the "what your system does" table.
+type osRow struct {
+	OS    string
+	Range template.HTML
+	How   template.HTML
+	Model template.HTML // the closest portsim strategies
+}
+
+var osRows = []osRow{
+	{"Linux 6.x", "32768–60999",
+		"TCP <code>connect()</code>: a per-destination counter chosen by SipHash, re-salted every 10 s; even ports first; with no collisions, the next port to the same server is 2 to 16 above the last. <code>bind(ip, 0)</code>: odd ports first, at random, owned exclusively. UDP: random start, every port covered.",
+		"<code>linux</code>, <code>linux-bind</code>, <code>linux-udp</code>"},
+	{"FreeBSD", "10000–65535<br>(high: 49152–65535)",
+		"Random start, then +1 (Algorithm 1). With a destination known, a port is shared across destinations by 4-tuple.",
+		"<code>random</code>"},
+	{"OpenBSD", "1024–49151",
+		"Random start, then +1.",
+		"<code>random</code>"},
+	{"NetBSD", "—",
+		"Chosen per socket or address family: <code>bsd</code> (counting down from the top, the default), <code>random_start</code>, <code>random_pick</code>, <code>hash</code>, <code>doublehash</code>, <code>randinc</code>.",
+		"<code>random</code>, <code>random-pick</code>, <code>hashed</code>, <code>double-hash</code>, <code>random-increments</code>"},
+	{"macOS", "49152–65535",
+		"TCP is sequential: one global cursor, +1 per allocation (<code>net.inet.tcp.randomize_ports</code> is 0 by default). UDP: random start, then +1.",
+		"<code>sequential</code> (TCP), <code>random</code> (UDP)"},
+	{"Windows", "49152–65535<br>(1025–5000 before Vista)",
+		"Not publicly described. Before Vista, TCP and UDP ports came one after another from a single counter. <code>SO_RANDOMIZE_PORT</code> exists, and Chromium turns it on for TCP on Windows 11 22H2 and later.",
+		"<code>sequential</code>, as an approximation only"},
+}
+
+// chartText explains each known chart, keyed by Figure.Name: what it
+// shows, how to read it, and what its patterns mean.
+var chartText = map[string]template.HTML{
+	"port-signature": `Each point is one connection: the attempt number across, the source port it
+got up the side, one colour per destination. A sawtooth (a line climbing to the top of the
+range and falling back to the bottom) is a sequential cursor, as on macOS; one rising line
+per destination is a hashed scheme with per-destination counters (<code>hashed</code>,
+<code>double-hash</code>, <code>linux</code>, whose lines jump elsewhere when the hash is
+re-salted every 10 s); a cloud filling the whole band evenly is random choice.`,
+
+	"collisions": `The share of attempts whose first candidate port was unusable, against how full
+the range was for that request (occupancy: its destination's 4-tuples established or in
+TIME_WAIT, over the range size). A random start collides about as often as ports are busy,
+so it follows the diagonal; a curve below it means the strategy walks past recently used
+ports, and <code>linux</code> runs above it because it tries the even half of the range
+first, which fills twice as fast.`,
+
+	"probes": `How many candidate ports each attempt asked about, as a histogram: one probe
+means no collision, and the last bar collects every longer scan. A tall first bar with a
+short tail is cheap; a long tail is scans past busy ports, and a bar at the far end is
+attempts that searched the whole range and failed (EADDRNOTAVAIL). With <code>linux</code>
+a second hump appears once the even ports are full and the scan goes on to the odd ones.`,
+
+	"reuse": `The reuse interval: for each connection whose 4-tuple had been used before, the
+time since that 4-tuple was closed, on a logarithmic time axis. Nothing falls below the
+scenario's TIME_WAIT (60 s on Linux) unless tw_reuse lets a 4-tuple be taken out of
+TIME_WAIT. Bars close to that wall mean the strategy comes back to the same port soon; bars
+far to the right mean a long reuse cycle, which RFC 6056 counts as a goal.`,
+
+	"capacity": `The failure rate (connections refused with EADDRNOTAVAIL) against the swept
+value, usually the rate of new connections to one destination. The limit line is the
+range's capacity for one destination, usable ports over TIME_WAIT: 28232 / 60 s ≈ 470
+connections a second on Linux defaults without tw_reuse. Failures start near it for every
+strategy that searches the whole range; <code>random-pick</code> can fail earlier, since it
+may give up while ports are free.`,
+
+	"occupancy": `Sockets in use over simulated time: established connections and TIME_WAIT,
+stacked, with UDP sockets if any. After a ramp as long as TIME_WAIT the total levels off at
+about rate × (lifetime + TIME_WAIT) (Little's law), and TIME_WAIT usually dwarfs the open
+connections. New connections fail when one destination's 4-tuples fill the whole range.`,
+
+	"port-usage": `How many allocations landed in each slice of the port range. A flat histogram
+means the strategy spreads its choices over the whole range, which the uniformity p-value
+in the results table tests (near 0: not uniform). Gaps are reserved ports, or stretches a
+cursor or counter had not reached before the run ended.`,
+
+	"predictability": `How much an observer who has seen one port learns about the next: the
+entropy of the next port given the previous one, in bits, to the same destination and to
+another (more bits, harder to guess). The bands are DNS-OARC porttest's ratings, which
+judge a resolver by the spread of about 26 of its ports: POOR below 10 bits, GOOD 10–13.75,
+GREAT 13.75–16. Entropy is estimated from the run's pairs and cannot exceed log2 of their
+number, so a short run understates a random strategy.`,
+}
+
+// resultsLegend explains the results table's columns in one line.
+const resultsLegend template.HTML = `<strong>Failures</strong>: no usable port
+(EADDRNOTAVAIL). <strong>Probes</strong>: candidate ports asked per attempt.
+<strong>Collisions</strong>: attempts whose first candidate was busy.
+<strong>Reuse</strong>: time from a 4-tuple's close to its next use (— when none was
+reused). <strong>Bits</strong>: entropy of the next port given the previous one, to the
+same destination and to another; <strong>best guess</strong>: how often the likeliest next
+port to the same destination is right. <strong>Uniformity p</strong>: chi-square p-value of
+port usage against uniform.`
+
+// partialNote is shown for a run that was stopped early.
+const partialNote = "Partial results: this run was stopped before the end, so every number covers only the part that ran."
+
+// whyHeading is the opening question.
+const whyHeading = "Why did my browser use source port 62412?"
+
+// whyMatters closes the first section and leads into the numbers.
+const whyMatters template.HTML = `<p>The choice decides three things this report measures.
+How soon a 4-tuple (source address and port, destination address and port) is used again:
+each connection closed by this side keeps its 4-tuple in TIME_WAIT, 60 s on Linux. When a
+busy client runs out of ports: one destination then sustains only about range / TIME_WAIT
+new connections a second (28232 / 60 s ≈ 470 on Linux defaults), and past that
+<code>connect()</code> fails with EADDRNOTAVAIL, “cannot assign requested address”. And how
+easily an attacker guesses the next port: Kaminsky's 2008 DNS attack was answered by
+randomizing source ports.</p>`
