@@ -2,32 +2,19 @@ package report
 
 import (
 	"context"
-	"errors"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// chromium finds a Chromium binary on PATH.
-func chromium() string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/portsim/portsim/internal/headless"
+)
 
 // TestRenderInChromium renders a report in headless Chromium and checks the
 // screenshot is not blank: the page must actually draw, not just parse.
 // Set PORTSIM_SCREENSHOT=path to keep the screenshot for a look.
 func TestRenderInChromium(t *testing.T) {
-	bin := chromium()
+	bin := headless.Chromium()
 	if bin == "" {
 		t.Skip("chromium not installed; .ci/run installs it")
 	}
@@ -50,32 +37,13 @@ func TestRenderInChromium(t *testing.T) {
 	if err := WriteFile(page, in); err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(dir, "shot.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--no-first-run",
-		"--user-data-dir="+filepath.Join(dir, "profile"),
-		"--screenshot="+shot, "--window-size=1200,2000",
-		"file://"+page)
-	out, err := cmd.CombinedOutput()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("chromium did not finish in 60 s:\n%s", out)
-	}
+	img, err := headless.Screenshot(ctx, bin, page, dir, 1200, 2000)
 	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v\nchromium said:\n%s", err, out)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decoding the screenshot: %v", err)
-	}
+	shot := filepath.Join(dir, "shot.png")
 	if keep := os.Getenv("PORTSIM_SCREENSHOT"); keep != "" {
 		if b, err := os.ReadFile(shot); err == nil {
 			os.WriteFile(keep, b, 0o644)
@@ -84,30 +52,9 @@ func TestRenderInChromium(t *testing.T) {
 	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 1000 {
 		t.Errorf("screenshot is %dx%d, want about 1200x2000", b.Dx(), b.Dy())
 	}
-	if share := nonBackground(img); share <= 0.01 {
+	if share := headless.NonBackground(img); share <= 0.01 {
 		t.Errorf("screenshot looks blank: %.3f%% of pixels differ from the most common colour", 100*share)
 	} else {
 		t.Logf("%.1f%% of pixels differ from the background", 100*share)
 	}
-}
-
-// nonBackground is the share of pixels that differ from the most common
-// colour.
-func nonBackground(img image.Image) float64 {
-	b := img.Bounds()
-	counts := map[color.RGBA]int{}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
-		}
-	}
-	top := 0
-	for _, n := range counts {
-		top = max(top, n)
-	}
-	total := b.Dx() * b.Dy()
-	if total == 0 {
-		return 0
-	}
-	return float64(total-top) / float64(total)
 }
