@@ -1,0 +1,56 @@
+package strategies
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// sequential: 49152, 49153, … up the dynamic range, then wraps to the low
+// end, skipping ports still taken and those reserved.
+func TestSequentialCountsUpAndWraps(t *testing.T) {
+	tab, err := allocator.NewTable(allocator.Config{
+		Range:    allocator.Range{Lo: 65530, Hi: 65535},
+		Reserved: []allocator.Range{{Lo: 65531, Hi: 65531}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := New("sequential", 1)
+	src := netip.MustParseAddr("10.0.0.1")
+	var got []uint16
+	var conns []allocator.Conn
+	for i := range 8 {
+		r := allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
+		a, err := tab.Allocate(r, s)
+		if err != nil {
+			got = append(got, 0)
+			continue
+		}
+		got = append(got, a.Conn.Tuple.SrcPort)
+		conns = append(conns, a.Conn)
+		if i == 3 { // free the first two: the wrap finds them again
+			for _, c := range conns[:2] {
+				if err := tab.Close(c, allocator.Reset, r.Now); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	want := []uint16{65530, 65532, 65533, 65534, 65535, 65530, 65532, 0}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ports %v; want %v", got, want)
+	}
+	// From the RFC 6335 range's low end, by one.
+	tab2, _ := allocator.NewTable(allocator.Config{Range: allocator.DynamicRange})
+	s2, _ := New("sequential", 1)
+	for i, want := range []uint16{49152, 49153, 49154, 49155} {
+		a, err := tab2.Allocate(allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst}, s2)
+		if err != nil || a.Conn.Tuple.SrcPort != want {
+			t.Fatalf("allocation %d: port %d, %v; want %d", i, a.Conn.Tuple.SrcPort, err, want)
+		}
+	}
+}
