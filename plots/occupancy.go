@@ -1,0 +1,157 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"github.com/portsim/portsim/sim"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// MaxAreaPoints bounds the vertices of one stacked area: past it the
+// occupancy chart draws every k-th sample.
+const MaxAreaPoints = 5000
+
+// Occupancy is chart 6, "occupancy": open sockets and sockets in TIME_WAIT
+// over time, stacked, one panel per strategy on shared axes, with the
+// sampling intervals that saw a failure marked along the top. It reads
+// StrategyResult.Occupancy.
+func Occupancy(res *sim.Result) *Chart {
+	return build("occupancy", "Occupancy over time", DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
+		rs := results(res)
+		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
+		openFill, twFill := tint(blue, 0.55), tint(orange, 0.55)
+		failSty := draw.LineStyle{Color: vermillion, Width: vg.Points(1.5)}
+		fig.legend.Add("TIME_WAIT", areaThumb{twFill, orange})
+		fig.legend.Add("open (established + UDP)", areaThumb{openFill, blue})
+		fig.legend.Add("failures in interval", tickThumb{failSty})
+
+		var panels []*panel
+		var thinned []string
+		for _, r := range rs {
+			pn := newPanel(r.Strategy, "time (s)", "sockets", false, false)
+			pn.note = "fewer than two samples"
+			var ss []sim.Sample
+			for _, s := range r.Occupancy {
+				if pn.keep(s.TimeSeconds, 0) {
+					ss = append(ss, s)
+				}
+			}
+			panels = append(panels, pn)
+			if len(ss) < 2 {
+				continue
+			}
+			k := stride(len(ss), MaxAreaPoints)
+			if k > 1 {
+				thinned = append(thinned, fmt.Sprintf("%s every %s", r.Strategy, ordinal(k)))
+			}
+			var open, top plotter.XYs
+			var fails []float64
+			for i := 0; i < len(ss); i += k {
+				s := ss[i]
+				failed := false
+				for _, t := range ss[i:min(i+k, len(ss))] { // a thinned-out failure still shows
+					failed = failed || t.Failures > 0
+				}
+				if failed {
+					fails = append(fails, s.TimeSeconds)
+				}
+				o := float64(max(s.Established, 0) + max(s.UDP, 0))
+				open = append(open, plotter.XY{X: s.TimeSeconds, Y: o})
+				top = append(top, plotter.XY{X: s.TimeSeconds, Y: o + float64(max(s.TimeWait, 0))})
+			}
+			if last := ss[len(ss)-1]; open[len(open)-1].X != last.TimeSeconds {
+				o := float64(max(last.Established, 0) + max(last.UDP, 0))
+				open = append(open, plotter.XY{X: last.TimeSeconds, Y: o})
+				top = append(top, plotter.XY{X: last.TimeSeconds, Y: o + float64(max(last.TimeWait, 0))})
+			}
+			addGrid(pn.Plot)
+			addBand(pn, top, open, twFill, orange)
+			addBand(pn, open, nil, openFill, blue)
+			if len(fails) > 0 {
+				pn.Add(&topTicks{xs: fails, LineStyle: failSty})
+			}
+			pn.n += len(open)
+			pn.Y.Min = 0
+			pn.Y.Max = math.Max(pn.Y.Max*1.08, 1) // headroom for the failure ticks
+		}
+		fig.grid = gridOf(panels, columns(len(panels)))
+
+		c.Caption = "Each panel shows, for one strategy, how many sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that blocks new ports. " +
+			"Short red marks along the top flag sampling intervals in which some connection found no free port."
+		if len(thinned) > 0 {
+			c.Caption += fmt.Sprintf(" Long series are thinned to at most %d points by keeping every k-th sample (%s); failure marks still cover every interval.", MaxAreaPoints, strings.Join(thinned, ", "))
+		}
+		return fig
+	})
+}
+
+// addBand fills the area between upper and lower (the x axis when lower is
+// nil; otherwise lower has upper's x values) and strokes its top edge.
+func addBand(pn *panel, upper, lower plotter.XYs, fill, edge color.Color) {
+	ring := make(plotter.XYs, 0, 2*len(upper)+2)
+	ring = append(ring, upper...)
+	if lower == nil {
+		ring = append(ring, plotter.XY{X: upper[len(upper)-1].X, Y: 0}, plotter.XY{X: upper[0].X, Y: 0})
+	} else {
+		for i := len(lower) - 1; i >= 0; i-- {
+			ring = append(ring, lower[i])
+		}
+	}
+	poly, err := plotter.NewPolygon(ring)
+	if err != nil {
+		return
+	}
+	poly.Color = fill
+	poly.LineStyle.Width = 0
+	pn.Add(poly)
+	if l, err := plotter.NewLine(upper); err == nil {
+		l.LineStyle = draw.LineStyle{Color: edge, Width: vg.Points(0.8)}
+		pn.Add(l)
+	}
+}
+
+// tint mixes c with white: f = 0 is c, 1 is white.
+func tint(c color.NRGBA, f float64) color.NRGBA {
+	mix := func(v uint8) uint8 { return uint8(float64(v) + (255-float64(v))*f + 0.5) }
+	return color.NRGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
+}
+
+// topTicks marks x values with short vertical ticks along the top edge of
+// the data area, whatever the y range.
+type topTicks struct {
+	xs []float64
+	draw.LineStyle
+}
+
+func (t *topTicks) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, _ := p.Transforms(&c)
+	h := vg.Points(7)
+	for _, x := range t.xs {
+		px := tx(x)
+		if px < c.Min.X || px > c.Max.X {
+			continue
+		}
+		c.StrokeLine2(t.LineStyle, px, c.Max.Y-h, px, c.Max.Y)
+	}
+}
+
+type tickThumb struct{ draw.LineStyle }
+
+func (t tickThumb) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(t.LineStyle, x, c.Min.Y, x, c.Max.Y)
+}
+
+type areaThumb struct{ fill, edge color.Color }
+
+func (a areaThumb) Thumbnail(c *draw.Canvas) {
+	pts := rectPoints(c.Rectangle)
+	c.FillPolygon(a.fill, pts)
+	c.StrokeLines(draw.LineStyle{Color: a.edge, Width: vg.Points(0.8)}, pts)
+}

@@ -1,0 +1,172 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portsim/portsim/sim"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Reuse is chart 4, "reuse": the CDF of the reuse interval — the time from
+// a 4-tuple's close to its next use — on a log time axis, one line per
+// strategy, with the scenario's TIME_WAIT marked. It reads
+// StrategyResult.ReuseHist and the "time-wait" scenario field.
+func Reuse(res *sim.Result) *Chart {
+	return build("reuse", "Reuse interval of a 4-tuple", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := newPanel("", "time from close to reuse (s)", "share of reuses within that time", true, false)
+		addGrid(pn.Plot)
+		legend := newLegend()
+		pn.X.Padding = vg.Points(10) // keep a TIME_WAIT line at the edge off the axis
+
+		tw, hasTW := timeWait(res)
+		if hasTW && tw > 0 {
+			m := vline(tw, draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}})
+			pn.Add(m)
+			legend.Add(fmt.Sprintf("TIME_WAIT (%s)", seconds(tw)), m)
+		}
+
+		var never []string
+		for i, r := range results(res) {
+			xys := reuseCDF(r.ReuseHist, r.ReuseMinSeconds)
+			if len(xys) == 0 {
+				never = append(never, r.Strategy)
+				legend.Add(r.Strategy + ": no reuse") // absent lines are easy to miss
+				continue
+			}
+			pn.series(xys, styleOf(i), r.Strategy, legend, true)
+		}
+		if pn.n > 0 {
+			pn.Y.Min, pn.Y.Max = 0, 1
+		}
+		pn.note = "no 4-tuple was used twice"
+
+		c.Caption = "Each line shows, for one strategy, what share of reused 4-tuples (same source port to the same destination) came back within a given time of being closed; the time axis is logarithmic. " +
+			"A line far to the left means ports are handed out again soon after use, which risks a late packet from the old connection being taken for the new one; "
+		if hasTW && tw > 0 {
+			c.Caption += "the dashed line marks TIME_WAIT, before which a closed 4-tuple may not be reused without tw_reuse."
+		} else {
+			c.Caption += "the scenario has no TIME_WAIT to mark."
+		}
+		c.Caption += " Times are binned five to a decade, so the curves are accurate to a bin."
+		if len(never) > 0 {
+			c.Caption += fmt.Sprintf(" No reuse at all: %s.", strings.Join(never, ", "))
+		}
+		return single(c, pn, legend)
+	})
+}
+
+// reuseCDF turns histogram buckets into CDF points at each bucket's upper
+// edge, starting from 0 at the exact shortest interval (min, when it falls
+// in the first non-empty bucket) or else that bucket's lower edge. It is
+// empty when no bucket counts anything.
+func reuseCDF(hist []sim.Bucket, min float64) plotter.XYs {
+	total := 0
+	for _, b := range hist {
+		total += max(b.Count, 0)
+	}
+	if total == 0 {
+		return nil
+	}
+	var xys plotter.XYs
+	cum := 0
+	for _, b := range hist {
+		n := max(b.Count, 0)
+		if len(xys) == 0 {
+			if n == 0 {
+				continue
+			}
+			lo := b.Lo
+			if min >= b.Lo && min < b.Hi && min > 0 {
+				lo = min // without it the line would start up to a bin too early
+			} else if !(lo > 0) { // the first bucket starts at 0, which a log axis cannot show
+				lo = b.Hi / 10
+			}
+			xys = append(xys, plotter.XY{X: lo, Y: 0})
+		}
+		cum += n
+		hi := b.Hi
+		if hi > 1e6*b.Lo && b.Lo > 0 { // the open-ended last bucket reports a huge bound
+			hi = b.Lo * math.Pow(10, 0.2)
+		}
+		xys = append(xys, plotter.XY{X: hi, Y: float64(cum) / float64(total)})
+		if cum == total {
+			break
+		}
+	}
+	return xys
+}
+
+// timeWait is the scenario's TIME_WAIT in seconds, if it names one.
+func timeWait(res *sim.Result) (float64, bool) {
+	v, ok := field(res, "time-wait")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return 0, false
+	}
+	return d.Seconds(), true
+}
+
+func field(res *sim.Result, name string) (string, bool) {
+	if res == nil {
+		return "", false
+	}
+	for _, f := range res.Scenario {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// seconds writes a duration given in seconds briefly: "60 s", "0.5 s".
+func seconds(s float64) string {
+	return strconv.FormatFloat(s, 'g', 4, 64) + " s"
+}
+
+// vLine is a vertical reference line across the whole panel at x. It
+// widens the x range to include x but leaves the y range to the data.
+type vLine struct {
+	x float64
+	draw.LineStyle
+}
+
+func vline(x float64, sty draw.LineStyle) *vLine { return &vLine{x: x, LineStyle: sty} }
+
+func (v *vLine) Plot(c draw.Canvas, p *plot.Plot) {
+	if math.IsNaN(v.x) || math.IsInf(v.x, 0) || (isLog(p.X) && v.x <= 0) {
+		return
+	}
+	tx, _ := p.Transforms(&c)
+	x := tx(v.x)
+	if x < c.Min.X || x > c.Max.X {
+		return
+	}
+	c.StrokeLine2(v.LineStyle, x, c.Min.Y, x, c.Max.Y)
+}
+
+func (v *vLine) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
+		return math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	}
+	return v.x, v.x, math.Inf(1), math.Inf(-1)
+}
+
+func (v *vLine) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(v.LineStyle, x, c.Min.Y, x, c.Max.Y)
+}
+
+func isLog(a plot.Axis) bool {
+	_, ok := a.Scale.(plot.LogScale)
+	return ok
+}

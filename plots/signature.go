@@ -1,0 +1,209 @@
+package plots
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/portsim/portsim/sim"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// MaxScatterPoints bounds the points of one scatter panel. Past it a panel
+// shows every k-th allocation, k the smallest that fits: deterministic,
+// spread evenly over the run, and fast to draw.
+const MaxScatterPoints = 20000
+
+// topDestinations is how many destinations get their own colour in the
+// port signature; the rest share grey.
+const topDestinations = 6
+
+// PortSignature is chart 1, "port-signature": source port against time,
+// one panel per strategy on shared axes, points coloured by destination.
+// Each strategy leaves its own pattern — sequential a sawtooth, random a
+// cloud, hashed and linux one rising line per destination. It reads
+// StrategyResult.Samples and skips failures (port 0).
+func PortSignature(res *sim.Result) *Chart {
+	return build("port-signature", "Port signature: source port against time", DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
+		rs := results(res)
+		top := busiest(rs)
+		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
+
+		var panels []*panel
+		var thinned []string
+		truncated := false
+		for _, r := range rs {
+			pn := newPanel(r.Strategy, "time (s)", "source port", false, false)
+			ok := 0
+			for _, a := range r.Samples {
+				if a.Port != 0 {
+					ok++
+				}
+			}
+			k := stride(ok, MaxScatterPoints)
+			if k > 1 {
+				thinned = append(thinned, fmt.Sprintf("%s every %s", r.Strategy, ordinal(k)))
+			}
+			truncated = truncated || r.SamplesTruncated
+
+			groups := make([]plotter.XYs, topDestinations+1) // the last is "other"
+			i := 0
+			for _, a := range r.Samples {
+				if a.Port == 0 {
+					continue
+				}
+				i++
+				if (i-1)%k != 0 {
+					continue
+				}
+				if !pn.keep(a.TimeSeconds, float64(a.Port)) {
+					continue
+				}
+				g := topDestinations
+				if j, ok := top[a.Dst]; ok {
+					g = j
+				}
+				groups[g] = append(groups[g], plotter.XY{X: a.TimeSeconds, Y: float64(a.Port)})
+			}
+			// Grey first, so the coloured destinations sit on top.
+			for _, g := range append([]int{topDestinations}, seq(topDestinations)...) {
+				if len(groups[g]) == 0 {
+					continue
+				}
+				s, err := plotter.NewScatter(groups[g])
+				if err != nil {
+					continue
+				}
+				s.GlyphStyle = dstGlyph(g, vg.Points(1.4))
+				pn.Add(s)
+				pn.n += len(groups[g])
+			}
+			pn.note = "no successful allocation kept"
+			panels = append(panels, pn)
+		}
+
+		// One legend entry per destination class that appears anywhere, in
+		// a fixed order so colours mean the same in every panel.
+		dsts := make([]int, 0, len(top))
+		for d := range top {
+			dsts = append(dsts, d)
+		}
+		sort.Slice(dsts, func(a, b int) bool { return top[dsts[a]] < top[dsts[b]] })
+		for _, d := range dsts {
+			fig.legend.Add(fmt.Sprintf("destination %d", d), glyphThumb{dstGlyph(top[d], vg.Points(3.5))})
+		}
+		if others(rs, top) {
+			fig.legend.Add("other destinations", glyphThumb{dstGlyph(topDestinations, vg.Points(3.5))})
+		}
+		fig.grid = gridOf(panels, columns(len(panels)))
+
+		var b strings.Builder
+		fmt.Fprintf(&b, "Each dot is one allocation: the source port it got (up) against when it was made (across), one panel per strategy on the same axes, coloured and shaped by destination (the %d busiest; grey for the rest). ", topDestinations)
+		b.WriteString("A sequential strategy draws a sawtooth, a random one an even cloud, and hashed or linux one rising line per destination: the more visible the pattern, the easier the next port is to guess.")
+		if truncated {
+			b.WriteString(" Only the first attempts of each run were kept, so the panels cover the start of the run.")
+		}
+		if len(thinned) > 0 {
+			fmt.Fprintf(&b, " To stay readable and fast, panels with more than %d points show every k-th allocation in order (%s).", MaxScatterPoints, strings.Join(thinned, ", "))
+		}
+		c.Caption = b.String()
+		return fig
+	})
+}
+
+// busiest picks the destinations with the most successful samples over
+// all strategies (ties to the lower index) and numbers them in index
+// order: that number is their colour, the same in every panel.
+func busiest(rs []sim.StrategyResult) map[int]int {
+	count := map[int]int{}
+	for _, r := range rs {
+		for _, a := range r.Samples {
+			if a.Port != 0 {
+				count[a.Dst]++
+			}
+		}
+	}
+	dsts := make([]int, 0, len(count))
+	for d := range count {
+		dsts = append(dsts, d)
+	}
+	sort.Slice(dsts, func(i, j int) bool {
+		if count[dsts[i]] != count[dsts[j]] {
+			return count[dsts[i]] > count[dsts[j]]
+		}
+		return dsts[i] < dsts[j]
+	})
+	dsts = dsts[:min(len(dsts), topDestinations)]
+	sort.Ints(dsts)
+	top := map[int]int{}
+	for i, d := range dsts {
+		top[d] = i
+	}
+	return top
+}
+
+func others(rs []sim.StrategyResult, top map[int]int) bool {
+	for _, r := range rs {
+		for _, a := range r.Samples {
+			if _, ok := top[a.Dst]; !ok && a.Port != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dstGlyph is destination class g's marker; class topDestinations is grey.
+func dstGlyph(g int, r vg.Length) draw.GlyphStyle {
+	if g >= topDestinations {
+		return draw.GlyphStyle{Color: grey, Radius: r, Shape: draw.CircleGlyph{}}
+	}
+	return glyphStyle(g, r)
+}
+
+// glyphThumb is a legend thumbnail of a marker alone, so that the legend
+// can show a class no panel happens to draw and at a legible size.
+type glyphThumb struct{ draw.GlyphStyle }
+
+func (g glyphThumb) Thumbnail(c *draw.Canvas) { c.DrawGlyph(g.GlyphStyle, c.Center()) }
+
+// stride is the smallest k such that every k-th of n items is at most
+// limit items.
+func stride(n, limit int) int {
+	if n <= limit || limit <= 0 {
+		return 1
+	}
+	return (n + limit - 1) / limit
+}
+
+func ordinal(k int) string {
+	switch {
+	case k%100 >= 11 && k%100 <= 13:
+		return fmt.Sprintf("%dth", k)
+	case k%10 == 1:
+		return fmt.Sprintf("%dst", k)
+	case k%10 == 2:
+		return fmt.Sprintf("%dnd", k)
+	case k%10 == 3:
+		return fmt.Sprintf("%drd", k)
+	}
+	return fmt.Sprintf("%dth", k)
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// results is res's strategies, or none for a nil result.
+func results(res *sim.Result) []sim.StrategyResult {
+	if res == nil {
+		return nil
+	}
+	return res.Results
+}
