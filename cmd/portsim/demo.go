@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -49,8 +50,9 @@ func init() {
 servers, one of them hot, each closed by the client after about 200 ms so
 its 4-tuple waits 60 s in TIME_WAIT — once with each of sequential, random,
 hashed and linux, on the same workload. It prints the comparison table and
-a few findings in plain words, and writes results.json, timeseries.csv and
-allocations.csv into --out.
+a few findings in plain words, and writes into --out: results.json,
+timeseries.csv, allocations.csv, a PNG of each chart, and report.html, a
+self-contained page that explains every chart.
 
 To vary it, use 'portsim compare' with the same flags as 'portsim run'.`,
 		examples: `portsim demo
@@ -81,7 +83,16 @@ portsim demo --out /tmp/portsim --seed 7`,
 				if _, err := writeOutDir(*out, res); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
-				fmt.Fprintf(e.stdout, "\nWrote results to %s/ (results.json, timeseries.csv, allocations.csv).\n", strings.TrimRight(*out, "/"))
+				paths, err := saveCharts(*out, "png", charts([]*sim.Result{res}, nil))
+				if err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+				page := filepath.Join(*out, "report.html")
+				if err := writeReport(page, []*sim.Result{res}, nil); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+				dir := strings.TrimRight(*out, "/")
+				fmt.Fprintf(e.stdout, "\nWrote results, %d charts and the report to %s/:\n  open %s\n", len(paths), dir, page)
 				return nil
 			}
 		},

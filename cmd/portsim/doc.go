@@ -16,6 +16,8 @@ The commands are:
 	compare     run a scenario with several strategies side by side
 	sweep       run a scenario over a range of one parameter
 	scenarios   list the built-in scenarios, or print one as a scenario file
+	plot        draw the charts of saved results
+	report      write a self-contained HTML report that explains the charts
 	help        show the command list, or 'portsim help COMMAND' for one command
 
 Every command takes --help. Data goes to stdout and messages to stderr. Bad
@@ -96,7 +98,8 @@ allocations.csv into --out (default portsim-out).
 # portsim run and portsim compare
 
 	portsim run [--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC]...
-	    [scenario flags] [--format table|csv|json] [--out DIR] [--keep-allocations N]
+	    [scenario flags] [--format table|csv|json] [--out DIR] [--charts DIR]
+	    [--keep-allocations N]
 	portsim compare [the same flags; --strategy defaults to sequential, random, hashed, linux]
 
 Run simulates a workload — connections arriving, living, closing, their
@@ -157,5 +160,21 @@ sweep.json ("schema": "portsim.sweep/v1"), which the capacity chart draws.
 Scenarios lists the presets (browser, load-tester, proxy-backend,
 bind-before-connect, dns-resolver). Given a NAME it prints that preset as a
 YAML scenario file, ready to edit and pass back with --scenario FILE.
+
+# portsim plot and portsim report
+
+	portsim plot RESULTS_DIR_OR_JSON... --out DIR [--format png|svg|pdf]
+	portsim report RESULTS_DIR_OR_JSON... [--out report.html]
+
+Both read what 'portsim run --out DIR' wrote (results.json and
+allocations.csv) or 'portsim sweep --out DIR' wrote (sweep.json), or those
+JSON files directly. Plot writes the charts: port signature, collisions
+against occupancy, probes per allocation, reuse interval, occupancy over
+time, port usage and predictability for a run; the capacity curve for a
+sweep. Report writes one self-contained HTML page (charts inline as SVG,
+nothing fetched from the network) that answers "why did my browser use
+source port 62412?", explains each chart in plain sentences, and lists the
+resolved scenario and the results. 'portsim run --charts DIR' draws a run's
+charts directly; 'portsim demo' writes its charts and report.html into --out.
 */
 package main

@@ -58,6 +58,7 @@ portsim compare --preset dns-resolver --strategy linux-udp --strategy random`,
 type simFlags struct {
 	format string
 	out    string
+	charts string
 	keep   int
 }
 
@@ -65,6 +66,7 @@ func addOutputFlags(fs *pflag.FlagSet) *simFlags {
 	o := &simFlags{}
 	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, csv or json")
 	fs.StringVar(&o.out, "out", "", "also write results.json, timeseries.csv and allocations.csv into `DIR`")
+	fs.StringVar(&o.charts, "charts", "", "also draw the charts as PNG into `DIR` (see 'portsim plot')")
 	fs.IntVar(&o.keep, "keep-allocations", 100000, "allocations per strategy kept for allocations.csv and charts")
 	return o
 }
@@ -116,6 +118,13 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 			for _, f := range files {
 				fmt.Fprintf(e.stderr, "wrote %s\n", f)
 			}
+		}
+		if of.charts != "" {
+			paths, err := saveCharts(of.charts, "png", charts([]*sim.Result{res}, nil))
+			if err != nil {
+				return fmt.Errorf("--charts: %w", err)
+			}
+			fmt.Fprintf(e.stderr, "wrote %d charts into %s\n", len(paths), of.charts)
 		}
 		return writeResult(e.stdout, res, of.format)
 	}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/portsim/portsim/plots"
+	"github.com/portsim/portsim/report"
+	"github.com/portsim/portsim/sim"
+)
+
+// charts lists every chart the inputs can draw: all of each result's, then
+// a capacity curve per sweep.
+func charts(results []*sim.Result, sweeps []*sim.SweepResult) []*plots.Chart {
+	var out []*plots.Chart
+	for _, r := range results {
+		out = append(out, plots.All(r)...)
+	}
+	for _, sw := range sweeps {
+		out = append(out, plots.Capacity(sw))
+	}
+	return out
+}
+
+// saveCharts writes each chart as DIR/NAME.FORMAT (numbered when several
+// results give charts of the same name) and returns the paths.
+func saveCharts(dir, format string, cs []*plots.Chart) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	var paths []string
+	for _, c := range cs {
+		seen[c.Name]++
+		name := c.Name
+		if n := seen[c.Name]; n > 1 {
+			name = fmt.Sprintf("%s-%d", c.Name, n)
+		}
+		path := filepath.Join(dir, name+"."+format)
+		if err := c.Save(path); err != nil {
+			return paths, fmt.Errorf("chart %s: %w", c.Name, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// writeReport renders the charts as SVG and writes the HTML report.
+func writeReport(path string, results []*sim.Result, sweeps []*sim.SweepResult) error {
+	in := report.Input{
+		Title:     "portsim report",
+		Results:   results,
+		Sweeps:    sweeps,
+		Generated: "portsim",
+	}
+	for _, c := range charts(results, sweeps) {
+		var buf bytes.Buffer
+		if err := c.Render(&buf, "svg", c.Width, c.Height); err != nil {
+			return fmt.Errorf("chart %s: %w", c.Name, err)
+		}
+		in.Figures = append(in.Figures, report.Figure{Name: c.Name, Title: c.Title, Caption: c.Caption, SVG: buf.Bytes()})
+	}
+	return report.WriteFile(path, in)
+}

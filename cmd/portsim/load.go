@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/portsim/portsim/sim"
+)
+
+// inputs are results read back from disk for plot and report.
+type inputs struct {
+	results []*sim.Result
+	sweeps  []*sim.SweepResult
+}
+
+// maxInputSize bounds a results file: a run's JSON is kilobytes, its
+// allocations.csv at most a few hundred megabytes.
+const maxInputSize = 1 << 30
+
+// loadInputs reads each argument: a directory written by --out (its
+// results.json, allocations.csv and sweep.json, whichever exist) or a
+// results or sweep JSON file.
+func loadInputs(args []string) (*inputs, error) {
+	in := &inputs{}
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil {
+			return nil, usagef("%s: %v", arg, errors.Unwrap(err))
+		}
+		if !st.IsDir() {
+			if err := in.loadJSON(arg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		found := false
+		for _, name := range []string{"results.json", "sweep.json"} {
+			path := filepath.Join(arg, name)
+			if _, err := os.Stat(path); err == nil {
+				found = true
+				if err := in.loadJSON(path); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if !found {
+			return nil, usagef("%s: no results.json or sweep.json in it; want a directory written by --out, or a JSON file", arg)
+		}
+	}
+	return in, nil
+}
+
+func (in *inputs) loadJSON(path string) error {
+	b, err := readLimited(path)
+	if err != nil {
+		return err
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return usagef("%s: not JSON: %v", path, err)
+	}
+	switch head.Schema {
+	case sim.Schema:
+		var res sim.Result
+		if err := json.Unmarshal(b, &res); err != nil {
+			return usagef("%s: %v", path, err)
+		}
+		csvPath := filepath.Join(filepath.Dir(path), "allocations.csv")
+		if _, err := os.Stat(csvPath); err == nil {
+			if err := loadSamples(csvPath, &res); err != nil {
+				return err
+			}
+		}
+		in.results = append(in.results, &res)
+	case sim.SweepSchema:
+		var sw sim.SweepResult
+		if err := json.Unmarshal(b, &sw); err != nil {
+			return usagef("%s: %v", path, err)
+		}
+		in.sweeps = append(in.sweeps, &sw)
+	default:
+		return usagef("%s: schema %q; want %q or %q", path, head.Schema, sim.Schema, sim.SweepSchema)
+	}
+	return nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("%s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxInputSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInputSize {
+		return nil, usagef("%s: larger than %d bytes", path, maxInputSize)
+	}
+	return b, nil
+}
+
+// loadSamples restores per-allocation samples from allocations.csv (they
+// are not in results.json) for the port-signature chart.
+func loadSamples(path string, res *sim.Result) error {
+	b, err := readLimited(path)
+	if err != nil {
+		return err
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return usagef("%s: %v", path, err)
+	}
+	want := []string{"strategy", "n", "time", "dst", "kind", "port", "probes"}
+	if len(head) != len(want) {
+		return usagef("%s: header %v; want %v", path, head, want)
+	}
+	index := map[string]int{}
+	for i := range res.Results {
+		index[res.Results[i].Strategy] = i
+	}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return usagef("%s: %v", path, err)
+		}
+		i, ok := index[rec[0]]
+		if !ok {
+			return usagef("%s line %d: strategy %q is not in results.json", path, line, rec[0])
+		}
+		var a sim.Alloc
+		var errs [5]error
+		a.N, errs[0] = strconv.Atoi(rec[1])
+		a.TimeSeconds, errs[1] = strconv.ParseFloat(rec[2], 64)
+		a.Dst, errs[2] = strconv.Atoi(rec[3])
+		a.Kind = rec[4]
+		port, e := strconv.ParseUint(rec[5], 10, 16)
+		a.Port, errs[3] = uint16(port), e
+		a.Probes, errs[4] = strconv.Atoi(rec[6])
+		if err := errors.Join(errs[:]...); err != nil {
+			return usagef("%s line %d: %v", path, line, err)
+		}
+		res.Results[i].Samples = append(res.Results[i].Samples, a)
+	}
+}
+
+func (in *inputs) String() string {
+	return fmt.Sprintf("%d result(s), %d sweep(s)", len(in.results), len(in.sweeps))
+}
