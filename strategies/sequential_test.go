@@ -54,3 +54,44 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 		}
 	}
 }
+
+// direction=down (NetBSD's "bsd"): 65535, 65534, … skipping taken and
+// reserved ports, wrapping from the low end back to the high end.
+func TestSequentialCountsDownAndWraps(t *testing.T) {
+	tab, err := allocator.NewTable(allocator.Config{
+		Range:    allocator.Range{Lo: 65530, Hi: 65535},
+		Reserved: []allocator.Range{{Lo: 65533, Hi: 65533}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New("sequential:direction=down", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.MustParseAddr("10.0.0.1")
+	var got []uint16
+	var conns []allocator.Conn
+	for i := range 7 {
+		r := allocator.Request{Kind: allocator.Bind, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
+		a, err := tab.Allocate(r, s)
+		if err != nil {
+			got = append(got, 0)
+			continue
+		}
+		got = append(got, a.Conn.Tuple.SrcPort)
+		conns = append(conns, a.Conn)
+		if i == 2 { // free the first: the wrap finds it again
+			if err := tab.Close(conns[0], allocator.Reset, r.Now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := []uint16{65535, 65534, 65532, 65531, 65530, 65535, 0}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ports %v; want %v", got, want)
+	}
+	if _, err := New("sequential:direction=sideways", 1); err == nil {
+		t.Fatal("direction=sideways accepted")
+	}
+}
