@@ -75,19 +75,51 @@ func Run(ctx context.Context, sc Scenario, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// kindStrategies builds the strategy that serves each request kind: the
-// spec's own, or its companion for kinds it does not serve (linux hands
-// bind() to linux-bind and UDP to linux-udp, as the kernel does).
-func kindStrategies(spec string, seed uint64) ([3]allocator.Strategy, error) {
-	var out [3]allocator.Strategy
-	for k := allocator.Connect; k <= allocator.UDP; k++ {
-		s, err := strategies.New(strategies.ForKind(spec, k), StrategySeed(seed, fmt.Sprint(spec, "/", k)))
+// host is what a spec puts on the simulated host: the strategy serving
+// each request kind, and the scenario as that host sees it (a profile
+// brings its own range, reserved ports and TIME_WAIT rules).
+type host struct {
+	strats    [3]allocator.Strategy
+	sc        *Scenario
+	exclusive bool // connect() checks the local port alone (ns-3, INET)
+}
+
+// newHost builds the host for spec: a strategy and its companions for the
+// kinds it does not serve (linux hands bind() to linux-bind and UDP to
+// linux-udp, as the kernel does), or a "profile:" spec's strategies.
+func newHost(sc *Scenario, spec string) (host, error) {
+	h := host{sc: sc}
+	specs := [3]string{}
+	name, isProfile := strategies.IsProfileSpec(spec)
+	if isProfile {
+		p, err := strategies.LookupProfile(name)
 		if err != nil {
-			return out, err
+			return h, err
 		}
-		out[k] = s
+		psc := *sc
+		psc.Range, psc.Reserved = p.Range, p.Reserved
+		psc.TimeWait, psc.TWReuse, psc.TWReuseDelay = p.TimeWait, p.TWReuse, p.TWReuseDelay
+		h.sc, h.exclusive = &psc, p.ExclusiveConnect
+		specs = p.Strategies
+	} else {
+		for k := allocator.Connect; k <= allocator.UDP; k++ {
+			specs[k] = strategies.ForKind(spec, k)
+		}
 	}
-	return out, nil
+	for k := allocator.Connect; k <= allocator.UDP; k++ {
+		// A profile's kinds with one spec share one instance, as TCP
+		// connect() and bind() share the kernel's cursor.
+		if isProfile && k > allocator.Connect && specs[k] == specs[k-1] {
+			h.strats[k] = h.strats[k-1]
+			continue
+		}
+		s, err := strategies.New(specs[k], StrategySeed(sc.Seed, fmt.Sprint(spec, "/", k)))
+		if err != nil {
+			return h, err
+		}
+		h.strats[k] = s
+	}
+	return h, nil
 }
 
 // open is a connection waiting for its close event.
@@ -110,17 +142,17 @@ type closeEvent struct {
 // occupancy sample, so a sample sees everything that happened at its
 // instant.
 func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (StrategyResult, bool, error) {
-	tab, err := allocator.NewTable(sc.TableConfig())
+	h, err := newHost(sc, spec)
 	if err != nil {
 		return StrategyResult{}, false, err
 	}
-	strats, err := kindStrategies(spec, sc.Seed)
+	tab, err := allocator.NewTable(h.sc.TableConfig())
 	if err != nil {
 		return StrategyResult{}, false, err
 	}
 	srcs := sc.Srcs
-	wl := newWorkload(sc)
-	col := newCollector(sc, spec, opts.KeepSamples)
+	wl := newWorkload(sc) // the scenario's own: every spec sees the same arrivals
+	col := newCollector(h.sc, spec, opts.KeepSamples)
 
 	var (
 		heap    closeHeap
@@ -161,8 +193,12 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 			col.closed(ev.at, int(o.dst), int(o.src), o.conn.Kind, o.conn.Tuple.SrcPort)
 			free = append(free, ev.slot)
 		case more && tArr <= nextSmp:
-			req := allocator.Request{Kind: arr.kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
-			a, err := tab.Allocate(req, strats[arr.kind])
+			kind := arr.kind
+			if h.exclusive && kind == allocator.Connect {
+				kind = allocator.Bind
+			}
+			req := allocator.Request{Kind: kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
+			a, err := tab.Allocate(req, h.strats[kind])
 			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {
 				if !isAddrNotAvail(err) {

@@ -370,7 +370,7 @@ const (
 	popularityWant = "uniform or zipf:S with S > 0, such as zipf:1.1"
 	dstPortWant    = "ports 1 to 65535, comma-separated, such as 443 or 80,443"
 	srcWant        = "IPv4 or IPv6 addresses of one family, comma-separated, such as 10.0.0.1,10.0.0.2"
-	strategyWant   = "comma-separated strategy specs NAME[:KEY=VALUE,...] such as sequential,linux:table-order=8"
+	strategyWant   = "comma-separated strategy specs NAME[:KEY=VALUE,...] or profile:NAME, such as sequential,linux:table-order=8,profile:macos"
 	sharesTail     = ", or NAME=WEIGHT,... with weights > 0 such as "
 	kindWant       = "one of connect, bind, udp" + sharesTail + "connect=0.9,udp=0.1"
 	closeWant      = "one of client, server, reset" + sharesTail + "client=0.8,reset=0.2"
@@ -992,7 +992,11 @@ func SplitStrategies(s string) []string {
 		isParam := eq >= 0 && (colon < 0 || colon > eq)
 		if n := len(specs); isParam && n > 0 {
 			sep := ","
-			if !strings.Contains(specs[n-1], ":") {
+			rest := specs[n-1]
+			if p, ok := strategies.IsProfileSpec(rest); ok {
+				rest = p // "profile:netbsd,algo=randinc"
+			}
+			if !strings.Contains(rest, ":") {
 				sep = ":" // "linux,table-order=8": the first parameter
 			}
 			specs[n-1] += sep + item
@@ -1036,7 +1040,7 @@ func checkStrategies(sc *Scenario) error {
 	}
 	seen := map[string]bool{}
 	for _, spec := range sc.Strategies {
-		if err := strategies.Validate(spec); err != nil {
+		if err := strategies.ValidateSpec(spec); err != nil {
 			return fmt.Errorf("%q: %w", spec, err)
 		}
 		if seen[spec] {

@@ -1,0 +1,268 @@
+package strategies
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// A Profile is how one operating system or simulator chooses ports: the
+// strategy for each request kind plus the host rules around it (range,
+// reserved ports, TIME_WAIT and its reuse). Where a strategy says how a
+// port is picked, a profile says what a given system does out of the box.
+type Profile struct {
+	Name        string
+	Description string
+	// Approximate marks a profile built without a public description of
+	// the algorithm (Windows): a plausible model, not a faithful one.
+	Approximate bool
+	// Strategies is the strategy spec serving each request kind. Kinds
+	// with the same spec share one strategy instance, as a kernel's TCP
+	// connect() and bind() share one cursor.
+	Strategies [3]string
+	Range      allocator.Range
+	Reserved   []allocator.Range
+	TimeWait   time.Duration
+	TWReuse    allocator.TWReuse
+	// TWReuseDelay is the minimum TIME_WAIT age for a reuse (Linux).
+	TWReuseDelay time.Duration
+	// ExclusiveConnect: connect() checks the local port alone, so a port
+	// is never shared across destinations (ns-3, OMNeT++ INET): the
+	// simulator treats each connect as a bind.
+	ExclusiveConnect bool
+	// Sources are where the facts come from: files and functions of the
+	// system's source, commits, documentation.
+	Sources []string
+	// Params are the profile's own choices (NetBSD's algorithm).
+	Params []Param
+
+	build func(p *Params) Profile
+}
+
+// Config is the host's port rules under the profile.
+func (p Profile) Config() allocator.Config {
+	return allocator.Config{
+		Range:        p.Range,
+		Reserved:     p.Reserved,
+		TimeWait:     p.TimeWait,
+		TWReuse:      p.TWReuse,
+		TWReuseDelay: p.TWReuseDelay,
+	}
+}
+
+// For is the strategy spec serving requests of kind k.
+func (p Profile) For(k allocator.Kind) string { return p.Strategies[k] }
+
+var linuxSources = []string{
+	"net/ipv4/inet_hashtables.c __inet_hash_connect (connect: perturb table, even ports first, step 2)",
+	"net/core/secure_seq.c secure_ipv4_port_ephemeral (SipHash-2-4 of saddr, daddr, dport, 10 s time epoch)",
+	"net/ipv4/inet_connection_sock.c inet_csk_find_open_port (bind(ip, 0): odd ports first)",
+	"net/ipv4/udp.c udp_lib_get_port (UDP: random start, every port covered)",
+	"Documentation/networking/ip-sysctl.rst (ip_local_port_range 32768-60999, tcp_tw_reuse 2, tcp_tw_reuse_delay 1000 ms)",
+	"include/net/tcp.h TCP_TIMEWAIT_LEN (60 s)",
+}
+
+// linux builds a Linux profile whose connect() spec is connect; bind() and
+// UDP did not change across the versions modelled.
+func linux(name, desc, connect string, extra ...string) Profile {
+	return Profile{
+		Name:         name,
+		Description:  desc,
+		Strategies:   [3]string{allocator.Connect: connect, allocator.Bind: "linux-bind", allocator.UDP: "linux-udp"},
+		Range:        allocator.LinuxRange,
+		TimeWait:     allocator.DefaultTimeWait,
+		TWReuse:      allocator.TWReuseLoopback,
+		TWReuseDelay: allocator.DefaultTWReuseDelay,
+		Sources:      append(append([]string(nil), linuxSources...), extra...),
+	}
+}
+
+// every is the same spec for every request kind.
+func every(spec string) [3]string { return [3]string{spec, spec, spec} }
+
+// netbsdAlgorithms maps NetBSD's portalgo names (sysctl
+// net.inet.ip.anonportalgo.selected) to portsim strategies.
+var netbsdAlgorithms = map[string]string{
+	"bsd":          "sequential:direction=down",
+	"random_start": "random",
+	"random_pick":  "random-pick",
+	"hash":         "hashed",
+	"doublehash":   "double-hash:table-length=8",
+	"randinc":      "random-increments:N=500",
+}
+
+var netbsdNames = []string{"bsd", "random_start", "random_pick", "hash", "doublehash", "randinc"}
+
+// profileOrder is the order profiles are listed in.
+var profileOrder = []Profile{
+	linux("linux", "Linux 6.x: connect() by SipHash and a 2^16 perturb table (even ports, random +2..16 steps, 10 s re-salt), bind() odd ports first, UDP random",
+		"linux",
+		"commit ca7af0402550 (tcp: add small random increments to the source port)"),
+	linux("linux-5.12", "Linux 5.12-5.17.8: RFC 6056 Algorithm 4 with a 2^8 perturb table, no random increments, no re-salt (CVE-2022-32296)",
+		"linux:table-order=8,increments=off,resalt=0",
+		"Kol, Klein, Gilad: Device Tracking via Linux's New TCP Source Port Selection Algorithm (USENIX Security 2023)",
+		"CVE-2022-32296 (2^8 table_perturb, fixed in 5.17.9 and 5.15.41)"),
+	linux("linux-4", "Linux 4.x-5.11: RFC 6056 Algorithm 3, a keyed hash per destination plus one global hint",
+		"linux:hint=on,increments=off,resalt=0",
+		"commit 190cc82489f4 (5.12 moved connect() from Algorithm 3 to Algorithm 4; its message cites RFC 6056)"),
+	{
+		Name:        "freebsd",
+		Description: "FreeBSD: random start then +1 (RFC 6056 Algorithm 1) over 10000-65535; ports shared across destinations by 4-tuple",
+		Strategies:  every("random"),
+		Range:       allocator.Range{Lo: 10000, Hi: 65535},
+		TimeWait:    60 * time.Second,
+		Sources: []string{
+			"sys/netinet/in_pcb.c in_pcb_lport_dest (randomized: first + arc4random() % (last - first), then ++lastport with wrap)",
+			"sysctl net.inet.ip.portrange.first=10000, last=65535",
+			"sysctl net.inet.tcp.msl=30000 (TIME_WAIT = 2 MSL = 60 s)",
+		},
+	},
+	{
+		Name:        "openbsd",
+		Description: "OpenBSD: random start (arc4random_uniform) then +1 over 1024-49151",
+		Strategies:  every("random"),
+		Range:       allocator.Range{Lo: 1024, Hi: 49151},
+		TimeWait:    60 * time.Second,
+		Sources: []string{
+			"sys/netinet/in_pcb.c in_pcbpickport (random start, then +1)",
+			"sysctl net.inet.ip.porthifirst/porthilast and portfirst=1024, portlast=49151",
+			"sys/netinet/tcp_timer.h TCPTV_MSL 30 s (TIME_WAIT = 2 MSL = 60 s)",
+		},
+	},
+	{
+		Name:        "netbsd",
+		Description: "NetBSD: selectable portalgo (algo=bsd|random_start|random_pick|hash|doublehash|randinc); default bsd counts down from 65535",
+		Range:       allocator.DynamicRange,
+		TimeWait:    60 * time.Second,
+		Params: []Param{{Name: "algo", Default: "bsd",
+			Help: "net.inet.ip.anonportalgo.selected: bsd (one cursor counting down from anonportmax), random_start, random_pick, hash, doublehash (8 counters), randinc (N = 500)"}},
+		Sources: []string{
+			"sys/netinet/portalgo.c (the selectable algorithms: bsd, random_start, random_pick, hash, doublehash, randinc)",
+			"sysctl net.inet.ip.anonportmin=49152, anonportmax=65535",
+			"sys/netinet/tcp_timer.h TCPTV_MSL 30 s (TIME_WAIT = 2 MSL = 60 s)",
+		},
+		build: func(p *Params) Profile {
+			spec := netbsdAlgorithms[p.Enum("algo", netbsdNames...)]
+			return Profile{Strategies: every(spec)}
+		},
+	},
+	{
+		Name:        "macos",
+		Description: "macOS (XNU): TCP one sequential cursor over 49152-65535 (randomize_ports=0), UDP random start then +1",
+		Strategies:  [3]string{allocator.Connect: "sequential", allocator.Bind: "sequential", allocator.UDP: "random"},
+		Range:       allocator.DynamicRange,
+		TimeWait:    30 * time.Second,
+		Sources: []string{
+			"bsd/netinet/in_pcb.c in_pcbbind (lastport cursor; randomized only when the protocol's randomize_ports is set)",
+			"sysctl net.inet.tcp.randomize_ports=0, net.inet.udp.randomize_ports=1",
+			"sysctl net.inet.ip.portrange.first=49152, last=65535",
+			"sysctl net.inet.tcp.msl=15000 (TIME_WAIT = 2 MSL = 30 s)",
+		},
+	},
+	{
+		Name:        "windows",
+		Description: "Windows Vista+ (no public description of the algorithm exists): one sequential cursor for TCP over 49152-65535, UDP random start",
+		Approximate: true,
+		Strategies:  [3]string{allocator.Connect: "sequential", allocator.Bind: "sequential", allocator.UDP: "random"},
+		Range:       allocator.DynamicRange,
+		TimeWait:    120 * time.Second,
+		Sources: []string{
+			"Microsoft KB 929851: dynamic port range 49152-65535 since Vista and Server 2008 (1025-5000 before, MaxUserPort)",
+			"TcpTimedWaitDelay default 120 s (Server 2003 and later documentation; 240 s in Windows 2000)",
+			"Winsock SO_RANDOMIZE_PORT, which Chromium sets for TCP on Windows 11 22H2+: the default is not fully random",
+			"approximation: TCP modelled as pre-Vista's incremental counter; UDP as random after the 2008 DNS source-port fixes",
+		},
+	},
+	{
+		Name:             "ns3",
+		Description:      "ns-3: sequential over 49152-65535 from 49153, local-port check only (no sharing across destinations)",
+		Strategies:       every("sequential:start=49153"),
+		Range:            allocator.DynamicRange,
+		TimeWait:         240 * time.Second,
+		ExclusiveConnect: true,
+		Sources: []string{
+			"src/internet/model/ipv4-end-point-demux.cc AllocateEphemeralPort (49152-65535, first 49153, LookupPortLocal)",
+			"src/internet/model/tcp-socket-base.cc attribute MaxSegLifetime 120 s (TIME_WAIT = 2 MSL = 240 s)",
+		},
+	},
+	{
+		Name:             "omnet-inet",
+		Description:      "OMNeT++ INET: sequential over 1024-5000 from 1025, local-port check only",
+		Strategies:       every("sequential:start=1025"),
+		Range:            allocator.Range{Lo: 1024, Hi: 5000},
+		TimeWait:         240 * time.Second,
+		ExclusiveConnect: true,
+		Sources: []string{
+			"src/inet/transportlayer/tcp/Tcp.cc getEphemeralPort (EPHEMERAL_PORTRANGE_START 1024, END 5000, first 1025)",
+			"src/inet/transportlayer/udp/Udp.cc getEphemeralPort (same range and rule)",
+			"src/inet/transportlayer/tcp/TcpConnectionBase.cc TCP_TIMEOUT_2MSL 240 s",
+		},
+	},
+}
+
+// Profiles lists the OS and simulator profiles in their documented order.
+// A profile with parameters comes with its defaults applied.
+func Profiles() []Profile {
+	out := make([]Profile, len(profileOrder))
+	for i, p := range profileOrder {
+		r, err := LookupProfile(p.Name)
+		if err != nil {
+			panic("strategies: profile " + p.Name + ": " + err.Error())
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// ProfileNames lists the profile names.
+func ProfileNames() []string {
+	names := make([]string, len(profileOrder))
+	for i, p := range profileOrder {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// LookupProfile resolves a profile spec, "name[:k=v,…]" (parameters only
+// for profiles that take them: netbsd's algo).
+func LookupProfile(spec string) (Profile, error) {
+	name, args, _ := strings.Cut(spec, ":")
+	for _, p := range profileOrder {
+		if p.Name != name {
+			continue
+		}
+		params, err := parseParams(Info{Name: "profile " + name, Params: p.Params}, args)
+		if err != nil {
+			return Profile{}, err
+		}
+		if p.build != nil {
+			p.Strategies = p.build(params).Strategies
+			if params.err != nil {
+				return Profile{}, fmt.Errorf("profile %s: %w", name, params.err)
+			}
+		}
+		return p, nil
+	}
+	return Profile{}, fmt.Errorf("unknown profile %q; want one of %s", name, strings.Join(ProfileNames(), ", "))
+}
+
+// ProfilePrefix marks a profile in a list of strategy specs:
+// "profile:macos" runs the macOS profile where "sequential" runs a
+// strategy alone.
+const ProfilePrefix = "profile:"
+
+// IsProfileSpec reports whether spec names a profile, and the profile spec.
+func IsProfileSpec(spec string) (string, bool) {
+	return strings.CutPrefix(spec, ProfilePrefix)
+}
+
+// ValidateSpec checks a strategy spec or a "profile:" spec.
+func ValidateSpec(spec string) error {
+	if p, ok := IsProfileSpec(spec); ok {
+		_, err := LookupProfile(p)
+		return err
+	}
+	return Validate(spec)
+}

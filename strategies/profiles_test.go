@@ -1,0 +1,79 @@
+package strategies
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// Every profile names valid strategies and host rules, and cites sources.
+func TestProfilesAreWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range Profiles() {
+		if seen[p.Name] {
+			t.Errorf("profile %s listed twice", p.Name)
+		}
+		seen[p.Name] = true
+		r, err := LookupProfile(p.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		if err := r.Config().Validate(); err != nil {
+			t.Errorf("%s: %v", p.Name, err)
+		}
+		for k := allocator.Connect; k <= allocator.UDP; k++ {
+			if err := Validate(r.For(k)); err != nil {
+				t.Errorf("%s %v: %v", p.Name, k, err)
+			}
+		}
+		if len(p.Sources) == 0 || p.Description == "" {
+			t.Errorf("%s: no sources or description", p.Name)
+		}
+		if p.Approximate != (p.Name == "windows") {
+			t.Errorf("%s: approximate = %v", p.Name, p.Approximate)
+		}
+	}
+	for _, want := range []string{"linux", "linux-5.12", "linux-4", "freebsd", "openbsd", "netbsd", "macos", "windows", "ns3", "omnet-inet"} {
+		if !seen[want] {
+			t.Errorf("profile %s missing", want)
+		}
+	}
+}
+
+func TestLookupProfile(t *testing.T) {
+	tests := []struct {
+		spec, connect, udp, err string
+	}{
+		{spec: "linux", connect: "linux", udp: "linux-udp"},
+		{spec: "linux-5.12", connect: "linux:table-order=8,increments=off,resalt=0", udp: "linux-udp"},
+		{spec: "macos", connect: "sequential", udp: "random"},
+		{spec: "netbsd", connect: "sequential:direction=down", udp: "sequential:direction=down"},
+		{spec: "netbsd:algo=randinc", connect: "random-increments:N=500", udp: "random-increments:N=500"},
+		{spec: "netbsd:algo=doublehash", connect: "double-hash:table-length=8", udp: "double-hash:table-length=8"},
+		{spec: "netbsd:algo=fast", err: `algo="fast"; want one of bsd, random_start`},
+		{spec: "macos:algo=bsd", err: `unknown parameter "algo"`},
+		{spec: "solaris", err: `unknown profile "solaris"; want one of linux,`},
+	}
+	for _, tt := range tests {
+		p, err := LookupProfile(tt.spec)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: error %v; want it to contain %q", tt.spec, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.spec, err)
+		}
+		if p.For(allocator.Connect) != tt.connect || p.For(allocator.UDP) != tt.udp {
+			t.Errorf("%s: connect %q udp %q; want %q, %q", tt.spec, p.For(allocator.Connect), p.For(allocator.UDP), tt.connect, tt.udp)
+		}
+	}
+	if err := ValidateSpec("profile:freebsd"); err != nil {
+		t.Error(err)
+	}
+	if err := ValidateSpec("profile:linux:x=1"); err == nil {
+		t.Error("profile:linux:x=1 accepted")
+	}
+}
