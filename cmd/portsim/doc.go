@@ -27,7 +27,7 @@ time exits with status 1.
 
 # portsim explain
 
-	portsim explain [--strategy SPEC] [--src IP] [--dst IP:PORT]... [--count N]
+	portsim explain [--strategy SPEC | --profile NAME] [--src IP] [--dst IP:PORT]... [--count N]
 	    [--interval DURATION] [--seed SEED] [--range LO-HI] [--reserved LIST]
 	    [--kind connect|bind|udp] [--close] [--format text|csv|json]
 
@@ -45,6 +45,9 @@ The flags and their defaults:
 
 	-s, --strategy SPEC   linux (sequential when linux is not built in);
 	                      NAME or NAME:PARAM=VALUE,... as 'portsim strategies' lists
+	--profile NAME        instead of --strategy: an OS profile (linux, macos,
+	                      netbsd:algo=randinc, ...): its strategy for --kind, its
+	                      range, TIME_WAIT and sharing rules
 	--src IP              10.0.0.1, or fd00::1 for IPv6 destinations
 	--dst IP:PORT         192.0.2.10:443, or [2001:db8::10]:443 with an IPv6 --src;
 	                      repeat it (or use commas) to take turns between several
@@ -98,6 +101,7 @@ allocations.csv into --out (default portsim-out).
 # portsim run and portsim compare
 
 	portsim run [--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC]...
+	    [--profile NAME]...
 	    [scenario flags] [--format table|csv|json] [--out DIR] [--charts DIR]
 	    [--keep-allocations N]
 	portsim compare [the same flags; --strategy defaults to sequential, random, hashed, linux]
@@ -106,7 +110,16 @@ Run simulates a workload — connections arriving, living, closing, their
 4-tuples waiting out TIME_WAIT — on a host whose ports are chosen by each
 --strategy in turn, all on the same arrivals, destinations and lifetimes.
 The scenario is built from the defaults, or --preset NAME, then --scenario
-FILE (YAML, fields named like the flags), then the flags; a flag wins:
+FILE (YAML, fields named like the flags), then the flags; a flag wins.
+
+--profile NAME (repeatable, beside or instead of --strategy) simulates an OS
+profile: linux, linux-5.12, linux-4, freebsd, openbsd, netbsd (netbsd:algo=
+bsd|random_start|random_pick|hash|doublehash|randinc), macos, windows (an
+approximation), ns3 or omnet-inet. A profile brings its own strategy per
+request kind, port range, reserved ports, TIME_WAIT and reuse rules, which
+replace the scenario's; in a scenario file write it as profile:NAME in the
+strategy list. 'portsim strategies' lists the profiles and their sources.
+
 
 	--name NAME               a label for the run
 	--seed N                  the workload and strategy seed
@@ -143,6 +156,7 @@ partial.
 # portsim sweep
 
 	portsim sweep --vary FIELD=START:STOP:STEP [--kinds connect,bind] [--strategy SPEC]...
+	    [--profile NAME]...
 	    [--scenario FILE | --preset NAME] [scenario flags] [--format table|csv|json] [--out DIR]
 
 Sweep runs the scenario once per value of one field (FIELD=V1,V2,... lists

@@ -81,7 +81,9 @@ func defaultStrategy() string {
 
 // explainFlags are explain's flags as typed.
 type explainFlags struct {
-	strategy string
+	strategy    string
+	strategySet bool // --strategy was given, not defaulted
+	profile     string
 	src      string
 	dst      []string
 	count    int
@@ -113,6 +115,7 @@ type explainConfig struct {
 func explainSetup(fs *pflag.FlagSet) action {
 	var f explainFlags
 	fs.StringVarP(&f.strategy, "strategy", "s", defaultStrategy(), "strategy to explain, a `SPEC`: NAME or NAME:PARAM=VALUE,... (see 'portsim strategies')")
+	fs.StringVar(&f.profile, "profile", "", "explain an OS profile's pick instead: a `NAME` such as macos or netbsd:algo=randinc (its strategy for --kind, its range and TIME_WAIT; see 'portsim strategies')")
 	fs.StringVar(&f.src, "src", "", "local `IP` address (default 10.0.0.1, or fd00::1 for IPv6 destinations)")
 	fs.StringSliceVar(&f.dst, "dst", nil, "destination `IP:PORT`; repeat it (or use commas) to take turns between several\n(default 192.0.2.10:443, or [2001:db8::10]:443 with an IPv6 --src)")
 	fs.IntVarP(&f.count, "count", "n", 8, fmt.Sprintf("number of ports to pick, `N` from 1 to %d", maxExplainCount))
@@ -127,6 +130,7 @@ func explainSetup(fs *pflag.FlagSet) action {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q; explain takes only flags", args[0])
 		}
+		f.strategySet = fs.Changed("strategy")
 		cfg, err := f.validate()
 		if err != nil {
 			return err
@@ -157,6 +161,26 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 		return nil, usagef("--interval: %v × %d picks overflows the simulated clock; want a shorter --interval or a smaller --count", f.interval, f.count)
 	}
 
+	var profile *strategies.Profile
+	if f.profile != "" {
+		if f.strategySet {
+			return nil, usagef("--profile and --strategy: give one; a profile names its own strategy per kind")
+		}
+		p, err := strategies.LookupProfile(f.profile)
+		if err != nil {
+			return nil, flagError("profile", err)
+		}
+		profile = &p
+		f.strategy = p.For(allocator.Connect)
+		if f.kind != "" {
+			k, err := allocator.ParseKind(f.kind)
+			if err != nil {
+				return nil, flagError("kind", err)
+			}
+			f.strategy = p.For(k)
+		}
+		c.spec = fmt.Sprintf("%s%s (%s)", strategies.ProfilePrefix, f.profile, f.strategy)
+	}
 	name, _, _ := strings.Cut(f.strategy, ":")
 	info, ok := strategies.Lookup(name)
 	if !ok {
@@ -175,6 +199,9 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 		}
 	}
 	rng := info.Range
+	if profile != nil {
+		rng = profile.Range
+	}
 	if f.rng != "" {
 		if rng, err = allocator.ParseRange(f.rng); err != nil {
 			return nil, flagError("range", err)
@@ -190,6 +217,13 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 		TimeWait:     allocator.DefaultTimeWait,
 		TWReuse:      allocator.TWReuseLoopback,
 		TWReuseDelay: allocator.DefaultTWReuseDelay,
+	}
+	if profile != nil {
+		c.table.Reserved = append(append([]allocator.Range(nil), profile.Reserved...), reserved...)
+		c.table.TimeWait, c.table.TWReuse, c.table.TWReuseDelay = profile.TimeWait, profile.TWReuse, profile.TWReuseDelay
+		if profile.ExclusiveConnect && c.kind == allocator.Connect {
+			c.kind = allocator.Bind // the local port alone is checked
+		}
 	}
 	if err := c.table.Validate(); err != nil {
 		return nil, usagef("%v", err) // unreachable after the parsers above; kept as a guard

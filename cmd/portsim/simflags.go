@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 	"github.com/spf13/pflag"
 )
 
@@ -16,6 +17,7 @@ type scenarioFlags struct {
 	file     string
 	preset   string
 	strategy []string
+	profile  []string
 	values   map[string]*string
 }
 
@@ -26,6 +28,7 @@ func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
 	fs.StringVar(&f.file, "scenario", "", "read the scenario from a YAML `FILE` (fields named like these flags)")
 	fs.StringVar(&f.preset, "preset", "", "start from a built-in scenario `NAME` (see 'portsim scenarios')")
 	fs.StringArrayVar(&f.strategy, "strategy", nil, "strategy `SPEC` to simulate, repeatable (see 'portsim strategies')")
+	fs.StringArrayVar(&f.profile, "profile", nil, "OS profile `NAME` to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules\n(linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)")
 	def := sim.DefaultScenario()
 	for _, fd := range sim.Fields() {
 		if fd.Name == "strategy" {
@@ -76,8 +79,14 @@ func (f *scenarioFlags) resolve() (sim.Scenario, error) {
 	if err != nil {
 		return sc, err
 	}
-	if len(f.strategy) > 0 {
+	if len(f.strategy) > 0 || len(f.profile) > 0 {
 		sc.Strategies = append([]string(nil), f.strategy...)
+	}
+	for _, p := range f.profile {
+		if _, err := strategies.LookupProfile(p); err != nil {
+			return sc, flagError("profile", err)
+		}
+		sc.Strategies = append(sc.Strategies, strategies.ProfilePrefix+p)
 	}
 	return sc, nil
 }

@@ -37,9 +37,12 @@ func strategiesSetup(fs *pflag.FlagSet) action {
 		}
 		switch *format {
 		case "text":
-			return strategiesText(e, strategies.All())
+			if err := strategiesText(e, strategies.All()); err != nil {
+				return err
+			}
+			return profilesText(e, strategies.Profiles())
 		case "json":
-			return strategiesJSON(e, strategies.All())
+			return strategiesJSON(e, strategies.All(), strategies.Profiles())
 		}
 		return usagef("--format: %q is not a format; want text or json", *format)
 	}
@@ -66,10 +69,33 @@ func strategiesText(e *env, all []strategies.Info) error {
 	return err
 }
 
+// profilesText lists the OS profiles: what each system does by default.
+func profilesText(e *env, all []strategies.Profile) error {
+	fmt.Fprintln(e.stdout, "\nOS PROFILES (a strategy per request kind, with the system's range and TIME_WAIT)")
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tCONNECT\tBIND\tUDP\tRANGE\tTIME_WAIT\tDESCRIPTION")
+	for _, p := range all {
+		desc := p.Description
+		if p.Approximate {
+			desc = "APPROXIMATION. " + desc
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%v\t%s\n", p.Name, p.For(allocator.Connect), p.For(allocator.Bind), p.For(allocator.UDP), p.Range, p.TimeWait, desc)
+		for _, prm := range p.Params {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t  %s=%s  %s\n", prm.Name, prm.Default, prm.Help)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(e.stdout, "\nUse one with: portsim run --profile NAME, portsim explain --profile NAME; sources: portsim strategies --format json")
+	return err
+}
+
 // strategyJSON is one strategy in 'strategies --format json'. Params is
 // never null, so consumers can range over it without a check.
 type strategyJSON struct {
 	Name        string             `json:"name"`
+	Type        string             `json:"type"` // "strategy"
 	Description string             `json:"description"`
 	Params      []strategies.Param `json:"params"`
 	Exhaustive  bool               `json:"exhaustive"`
@@ -77,16 +103,50 @@ type strategyJSON struct {
 	Range       allocator.Range    `json:"range"`
 }
 
-func strategiesJSON(e *env, all []strategies.Info) error {
-	out := make([]strategyJSON, 0, len(all))
+// profileJSON is one OS profile in the same list, told apart by type.
+type profileJSON struct {
+	Name             string             `json:"name"`
+	Type             string             `json:"type"` // "profile"
+	Description      string             `json:"description"`
+	Params           []strategies.Param `json:"params"`
+	Approximate      bool               `json:"approximate"`
+	Strategies       map[string]string  `json:"strategies"` // per request kind
+	Range            allocator.Range    `json:"range"`
+	Reserved         string             `json:"reserved"`
+	TimeWait         string             `json:"time_wait"`
+	TWReuse          string             `json:"tw_reuse"`
+	TWReuseDelay     string             `json:"tw_reuse_delay"`
+	ExclusiveConnect bool               `json:"exclusive_connect"`
+	Sources          []string           `json:"sources"`
+}
+
+func strategiesJSON(e *env, all []strategies.Info, profiles []strategies.Profile) error {
+	out := make([]any, 0, len(all)+len(profiles))
 	for _, info := range all {
 		params := info.Params
 		if params == nil {
 			params = []strategies.Param{}
 		}
 		out = append(out, strategyJSON{
-			Name: info.Name, Description: info.Description, Params: params,
+			Name: info.Name, Type: "strategy", Description: info.Description, Params: params,
 			Exhaustive: info.Exhaustive, Kind: info.Kind, Range: info.Range,
+		})
+	}
+	for _, p := range profiles {
+		params := p.Params
+		if params == nil {
+			params = []strategies.Param{}
+		}
+		kinds := map[string]string{}
+		for k := allocator.Connect; k <= allocator.UDP; k++ {
+			kinds[k.String()] = p.For(k)
+		}
+		out = append(out, profileJSON{
+			Name: p.Name, Type: "profile", Description: p.Description, Params: params,
+			Approximate: p.Approximate, Strategies: kinds, Range: p.Range,
+			Reserved: allocator.FormatRanges(p.Reserved), TimeWait: p.TimeWait.String(),
+			TWReuse: p.TWReuse.String(), TWReuseDelay: p.TWReuseDelay.String(),
+			ExclusiveConnect: p.ExclusiveConnect, Sources: p.Sources,
 		})
 	}
 	b, err := marshalIndent(out, "")

@@ -16,10 +16,12 @@ func TestStrategiesJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
 		t.Fatalf("not a JSON array: %v\n%s", err, r.stdout)
 	}
-	all := strategies.All()
-	if len(raw) != len(all) {
-		t.Fatalf("%d strategies listed, %d registered", len(raw), len(all))
+	all, profiles := strategies.All(), strategies.Profiles()
+	if len(raw) != len(all)+len(profiles) {
+		t.Fatalf("%d entries listed; want %d strategies and %d profiles", len(raw), len(all), len(profiles))
 	}
+	checkProfilesJSON(t, raw[len(all):], profiles)
+	raw = raw[:len(all)]
 	for i, obj := range raw {
 		for _, key := range []string{"name", "description", "params", "kind", "range", "exhaustive"} {
 			if _, ok := obj[key]; !ok {
@@ -45,9 +47,44 @@ func TestStrategiesJSON(t *testing.T) {
 	}
 }
 
+// checkProfilesJSON: each profile follows the strategies, in order, typed
+// "profile", with its strategies per kind and its sources.
+func checkProfilesJSON(t *testing.T, raw []map[string]json.RawMessage, profiles []strategies.Profile) {
+	t.Helper()
+	for i, obj := range raw {
+		var got struct {
+			Name, Type  string
+			Approximate bool
+			Strategies  map[string]string
+			Sources     []string
+			TimeWait    string `json:"time_wait"`
+		}
+		b, _ := json.Marshal(obj)
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		p := profiles[i]
+		if got.Name != p.Name || got.Type != "profile" || got.Approximate != p.Approximate || got.TimeWait != p.TimeWait.String() {
+			t.Errorf("profile %d: %+v; want %s", i, got, p.Name)
+		}
+		if len(got.Sources) == 0 || len(got.Sources) != len(p.Sources) {
+			t.Errorf("profile %s: sources %q; want %q", p.Name, got.Sources, p.Sources)
+		}
+		if got.Strategies["connect"] != p.For(0) || got.Strategies["udp"] != p.For(2) {
+			t.Errorf("profile %s: strategies %v", p.Name, got.Strategies)
+		}
+	}
+}
+
 func TestStrategiesText(t *testing.T) {
-	r := cliCase{args: []string{"strategies"}, wantCode: 0, wantStdout: []string{"NAME", "KIND", "RANGE", "DESCRIPTION"}}.check(t)
-	lines := strings.Split(r.stdout, "\n")
+	r := cliCase{args: []string{"strategies"}, wantCode: 0, wantStdout: []string{"NAME", "KIND", "RANGE", "DESCRIPTION", "OS PROFILES", "APPROXIMATION"}}.check(t)
+	for _, p := range strategies.Profiles() {
+		if !strings.Contains(r.stdout, "\n"+p.Name+" ") || !strings.Contains(r.stdout, p.Description) {
+			t.Errorf("no row for profile %s", p.Name)
+		}
+	}
+	strategiesPart, _, _ := strings.Cut(r.stdout, "OS PROFILES")
+	lines := strings.Split(strategiesPart, "\n")
 	for _, info := range strategies.All() {
 		found := false
 		for _, l := range lines {
