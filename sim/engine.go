@@ -204,7 +204,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				if !isAddrNotAvail(err) {
 					return StrategyResult{}, false, err
 				}
-				col.failed(arr.at, arr.dst, arr.kind, a.Probes)
+				col.failed(arr.at, arr.dst, arr.src, arr.kind, a.Probes)
 			} else {
 				col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Tuple.SrcPort, a.Probes, a.TWReuse)
 				var slot int32

@@ -184,10 +184,10 @@ func (c *collector) delta(port, prev uint16) int {
 
 // attempt records what every allocation and failure shares; it reports
 // whether the attempt counts toward the metrics (is past the warm-up).
-func (c *collector) attempt(now time.Duration, dst int, kind allocator.Kind, port uint16, probes int) bool {
+func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int) bool {
 	c.attempts++
 	if c.attempts <= c.keep {
-		c.samples = append(c.samples, Alloc{N: c.attempts, TimeSeconds: now.Seconds(), Dst: dst, Kind: kind.String(), Port: port, Probes: probes})
+		c.samples = append(c.samples, Alloc{N: c.attempts, TimeSeconds: now.Seconds(), Dst: dst, Src: src, Kind: kind.String(), Port: port, Probes: probes})
 	}
 	if now < c.warmup {
 		return false
@@ -201,7 +201,7 @@ func (c *collector) attempt(now time.Duration, dst int, kind allocator.Kind, por
 // allocated records a successful allocation of port to destination dst
 // from local address src.
 func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool) {
-	counted := c.attempt(now, dst, kind, port, probes)
+	counted := c.attempt(now, dst, src, kind, port, probes)
 	if dst >= len(c.prevPort) {
 		c.growPrev(dst)
 	}
@@ -257,9 +257,9 @@ func (c *collector) growPrev(dst int) {
 }
 
 // failed records an attempt that found no usable port.
-func (c *collector) failed(now time.Duration, dst int, kind allocator.Kind, probes int) {
+func (c *collector) failed(now time.Duration, dst, src int, kind allocator.Kind, probes int) {
 	c.failsSince++
-	if c.attempt(now, dst, kind, 0, probes) {
+	if c.attempt(now, dst, src, kind, 0, probes) {
 		c.failures++
 		c.collisions++
 	}

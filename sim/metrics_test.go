@@ -54,7 +54,7 @@ func feed(c *collector, evs []ev) {
 		case 'a':
 			c.allocated(e.t, e.dst, e.src, e.kind, e.port, e.probes, e.tw)
 		case 'f':
-			c.failed(e.t, e.dst, e.kind, e.probes)
+			c.failed(e.t, e.dst, 0, e.kind, e.probes)
 		case 'c':
 			c.closed(e.t, e.dst, e.src, e.kind, e.port)
 		case 's':

@@ -93,6 +93,7 @@ type Alloc struct {
 	N           int     // attempt number, from 1
 	TimeSeconds float64 // simulated time
 	Dst         int     // destination index
+	Src         int     // local address index (Scenario.Srcs)
 	Kind        string
 	Port        uint16 // 0 on failure
 	Probes      int
