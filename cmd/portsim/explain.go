@@ -84,16 +84,16 @@ type explainFlags struct {
 	strategy    string
 	strategySet bool // --strategy was given, not defaulted
 	profile     string
-	src      string
-	dst      []string
-	count    int
-	interval time.Duration
-	seed     uint64
-	rng      string
-	reserved string
-	kind     string
-	close    bool
-	format   string
+	src         string
+	dst         []string
+	count       int
+	interval    time.Duration
+	seed        uint64
+	rng         string
+	reserved    string
+	kind        string
+	close       bool
+	format      string
 }
 
 // explainConfig is a validated explain run.
