@@ -1,0 +1,359 @@
+package observe
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultMinAttempts is the fewest attempts from a host (of one protocol)
+// that Analyze ranks models for. Below it the summary is still reported,
+// but a handful of ports fits several models about equally (a stream's
+// first port is uniform under most of them), and the DNS-OARC porttest
+// rating itself is read from about 26 ports.
+const DefaultMinAttempts = 20
+
+// AnalyzeOptions tune Analyze; the zero value takes the defaults.
+type AnalyzeOptions struct {
+	// MinAttempts is the fewest attempts a host needs for its models to be
+	// ranked; 0 means DefaultMinAttempts.
+	MinAttempts int
+	// Top is how many fits each report keeps, best first; 0 keeps every
+	// candidate. Posteriors are computed over all candidates either way.
+	Top int
+}
+
+// Rating is the DNS-OARC porttest rating of a host's port spread.
+type Rating string
+
+// Ratings, from the spread's bits (log2 of std dev·√12, the width of a
+// uniform range with that std dev).
+const (
+	RatingPoor  Rating = "POOR"  // under 10 bits: std dev below 296
+	RatingGood  Rating = "GOOD"  // 10 to 13.75 bits
+	RatingGreat Rating = "GREAT" // 13.75 bits and more: std dev about 3980 and more
+)
+
+// SpreadBits is the porttest's entropy estimate from the standard deviation
+// of ports: log2(sd·√12), the bits of a uniform range with that spread. A
+// spread below one port (all ports equal) counts as 0 bits.
+func SpreadBits(sd float64) float64 {
+	return math.Log2(max(sd*math.Sqrt(12), 1))
+}
+
+// RateBits is the porttest rating of a spread of bits.
+func RateBits(bits float64) Rating {
+	switch {
+	case bits < 10:
+		return RatingPoor
+	case bits < 13.75:
+		return RatingGood
+	}
+	return RatingGreat
+}
+
+// DeltaStats describe successive ports to the same destination (address
+// and port): the step Linux's connect() takes and a sequential cursor's
+// step show here.
+type DeltaStats struct {
+	// Pairs is how many successive pairs there were.
+	Pairs int `json:"pairs"`
+	// SmallEven is the share of deltas of +2, +4, …, +16 (Linux 6.x's
+	// connect() with no collisions).
+	SmallEven float64 `json:"small_even"`
+	// PlusOne is the share of deltas of exactly +1.
+	PlusOne float64 `json:"plus_one"`
+	// MedianAbs is the median absolute delta.
+	MedianAbs float64 `json:"median_abs"`
+}
+
+// HostReport summarizes one host's attempts of one protocol and ranks the
+// models that might have chosen its ports.
+type HostReport struct {
+	Host  netip.Addr
+	Proto Proto
+	// Attempts and Destinations (distinct address and port pairs).
+	Attempts, Destinations int
+	// First and Last are the times of the first and last attempt.
+	First, Last time.Time
+	// PortMin and PortMax are the lowest and highest ports seen.
+	PortMin, PortMax uint16
+	// EvenShare is the share of even ports.
+	EvenShare float64
+	Deltas    DeltaStats
+	// StdDev is the population standard deviation of the ports, Bits its
+	// SpreadBits and Rating the porttest rating; Rating is empty with
+	// fewer than 2 attempts.
+	StdDev float64
+	Bits   float64
+	Rating Rating
+	// TooFew: fewer than the minimum attempts; Fits is empty.
+	TooFew      bool
+	MinAttempts int
+	// Models is how many distinct candidate models were compared.
+	Models int
+	// Fits are the candidate models, best first (at most Top of them).
+	Fits []Fit
+}
+
+// Best is the best fit, or nil when there is none.
+func (r *HostReport) Best() *Fit {
+	if len(r.Fits) == 0 {
+		return nil
+	}
+	return &r.Fits[0]
+}
+
+// Verdict is one line: "best: linux (connect), 0.97; runner-up:
+// linux-5.12 (connect) 0.03", with the best's equivalents in brackets, or
+// why there is no verdict.
+func (r *HostReport) Verdict() string {
+	if r.TooFew {
+		return fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Attempts, r.MinAttempts)
+	}
+	if len(r.Fits) == 0 {
+		return "no candidate models"
+	}
+	b := &r.Fits[0]
+	s := fmt.Sprintf("best: %s, %s", b.Name, FormatPosterior(b.Posterior))
+	if eq := b.Equivalents(); eq != "" {
+		s += " [same model: " + eq + "]"
+	}
+	if len(r.Fits) > 1 {
+		s += fmt.Sprintf("; runner-up: %s %s", r.Fits[1].Name, FormatPosterior(r.Fits[1].Posterior))
+	}
+	return s
+}
+
+// FormatPosterior prints a probability with two decimals, or in
+// scientific notation below 0.005 so that a distant runner-up does not read
+// as zero: "0.97", "3e-12", "0".
+func FormatPosterior(p float64) string {
+	switch {
+	case p >= 0.005 || p == 0:
+		return strconv.FormatFloat(p, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(p, 'e', 0, 64)
+}
+
+type hostReportJSON struct {
+	Host         string     `json:"host"`
+	Proto        string     `json:"proto"`
+	Attempts     int        `json:"attempts"`
+	Destinations int        `json:"destinations"`
+	First        *time.Time `json:"first,omitempty"`
+	Last         *time.Time `json:"last,omitempty"`
+	PortMin      uint16     `json:"port_min"`
+	PortMax      uint16     `json:"port_max"`
+	EvenShare    float64    `json:"even_share"`
+	Deltas       DeltaStats `json:"deltas"`
+	StdDev       float64    `json:"std_dev"`
+	Bits         float64    `json:"bits"`
+	Rating       Rating     `json:"rating"`
+	TooFew       bool       `json:"too_few"`
+	MinAttempts  int        `json:"min_attempts"`
+	Models       int        `json:"models"`
+	Verdict      string     `json:"verdict"`
+	Fits         []Fit      `json:"fits"`
+}
+
+// MarshalJSON writes the report with snake_case fields, the protocol by
+// name and the verdict line.
+func (r HostReport) MarshalJSON() ([]byte, error) {
+	j := hostReportJSON{
+		Host: r.Host.String(), Proto: r.Proto.String(), Attempts: r.Attempts, Destinations: r.Destinations,
+		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.EvenShare, Deltas: r.Deltas,
+		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
+		Models: r.Models, Verdict: r.Verdict(), Fits: r.Fits,
+	}
+	if !r.First.IsZero() {
+		j.First, j.Last = &r.First, &r.Last
+	}
+	if j.Fits == nil {
+		j.Fits = []Fit{}
+	}
+	return json.Marshal(j)
+}
+
+// Analyze groups attempts by source host and protocol and, for each group,
+// summarizes the ports (range, parity, steps to the same destination,
+// porttest spread and rating) and ranks every OS profile's models by how
+// well they explain the ports in time order. Reports are sorted by host
+// address, then protocol; the result is the same for the same attempts in
+// any order of equal times.
+//
+// The candidates are the distinct (model, range) pairs among every profile
+// and request kind that could have sent the attempts: connect() and bind()
+// for TCP, UDP for UDP; NetBSD's algorithm variants included. Each model
+// predicts a port from the ones before it: uniform draws (random, random-
+// pick, Linux UDP, Linux bind() on one parity), one cursor moving +1, -1 or
+// +1..N per connection (sequential, random increments), or per-destination
+// offsets plus counters (RFC 6056 Algorithms 3 and 4, Linux's connect() of
+// each era). Every model leaves offModel (1%) of the probability to ports
+// it cannot explain, and stateful ones restart with restartBase (1%) or,
+// for Linux 6.x, with the chance that the 10 s re-salt fell in the gap.
+func Analyze(attempts []Attempt, opts AnalyzeOptions) []HostReport {
+	minN := opts.MinAttempts
+	if minN <= 0 {
+		minN = DefaultMinAttempts
+	}
+	type key struct {
+		host  netip.Addr
+		proto Proto
+	}
+	index := map[key]int{}
+	var keys []key
+	var groups [][]int32
+	for i := range attempts {
+		a := &attempts[i]
+		k := key{a.Src, a.Proto}
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			keys = append(keys, k)
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], int32(i))
+	}
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := keys[a].host.Compare(keys[b].host); c != 0 {
+			return c
+		}
+		return cmp.Compare(keys[a].proto, keys[b].proto)
+	})
+	reports := make([]HostReport, 0, len(groups))
+	st := &fitScratch{}
+	for _, g := range order {
+		reports = append(reports, analyzeHost(attempts, groups[g], minN, opts.Top, st))
+	}
+	return reports
+}
+
+// analyzeHost reports on the attempts at idx, all from one host and protocol.
+func analyzeHost(attempts []Attempt, idx []int32, minN, top int, st *fitScratch) HostReport {
+	// Time order, capture order among equal times.
+	slices.SortStableFunc(idx, func(a, b int32) int { return attempts[a].Time.Compare(attempts[b].Time) })
+	first := &attempts[idx[0]]
+	r := HostReport{Host: first.Src, Proto: first.Proto, Attempts: len(idx), MinAttempts: minN,
+		First: first.Time, Last: attempts[idx[len(idx)-1]].Time, PortMin: math.MaxUint16}
+
+	s := &hostSeries{
+		ports:  make([]uint16, len(idx)),
+		secs:   make([]float64, len(idx)),
+		stream: make([]int32, len(idx)),
+	}
+	streams := map[netip.AddrPort]int32{}
+	var lastPort []int32 // per stream, -1 before its first port
+	var absDeltas []int
+	even, small, plusOne := 0, 0, 0
+	var sum, sumSq float64
+	for i, ai := range idx {
+		a := &attempts[ai]
+		dst := netip.AddrPortFrom(a.Dst, a.DstPort)
+		k, ok := streams[dst]
+		if !ok {
+			k = int32(len(streams))
+			streams[dst] = k
+			lastPort = append(lastPort, -1)
+		}
+		x := a.SrcPort
+		s.ports[i], s.stream[i] = x, k
+		s.secs[i] = a.Time.Sub(first.Time).Seconds()
+		r.PortMin, r.PortMax = min(r.PortMin, x), max(r.PortMax, x)
+		if x%2 == 0 {
+			even++
+		}
+		f := float64(x)
+		sum += f
+		sumSq += f * f
+		if p := lastPort[k]; p >= 0 {
+			d := int(x) - int(p)
+			if d >= 2 && d <= 16 && d%2 == 0 {
+				small++
+			}
+			if d == 1 {
+				plusOne++
+			}
+			absDeltas = append(absDeltas, max(d, -d))
+		}
+		lastPort[k] = int32(x)
+	}
+	s.streams = len(streams)
+	n := float64(len(idx))
+	r.Destinations = len(streams)
+	r.EvenShare = float64(even) / n
+	if pairs := len(absDeltas); pairs > 0 {
+		slices.Sort(absDeltas)
+		r.Deltas = DeltaStats{
+			Pairs:     pairs,
+			SmallEven: float64(small) / float64(pairs),
+			PlusOne:   float64(plusOne) / float64(pairs),
+			MedianAbs: float64(absDeltas[(pairs-1)/2]+absDeltas[pairs/2]) / 2,
+		}
+	}
+	if len(idx) >= 2 {
+		mean := sum / n
+		r.StdDev = math.Sqrt(max(sumSq/n-mean*mean, 0))
+		r.Bits = SpreadBits(r.StdDev)
+		r.Rating = RateBits(r.Bits)
+	}
+
+	cands, err := candidateModels(r.Proto)
+	if err != nil {
+		// Every profile has a model (a test checks it); this is a bug.
+		panic(err.Error())
+	}
+	r.Models = len(cands)
+	if len(idx) < minN {
+		r.TooFew = true
+		return r
+	}
+	r.Fits = rankModels(s, cands, st)
+	if top > 0 && len(r.Fits) > top {
+		r.Fits = r.Fits[:top]
+	}
+	return r
+}
+
+// String is the report in a few lines of text, as 'portsim analyze' prints
+// it.
+func (r *HostReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "host %v %v: %d attempts to %d destinations", r.Host, r.Proto, r.Attempts, r.Destinations)
+	if !r.First.IsZero() {
+		fmt.Fprintf(&b, " over %v", r.Last.Sub(r.First).Round(time.Millisecond))
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.EvenShare)
+	if d := r.Deltas; d.Pairs > 0 {
+		fmt.Fprintf(&b, "  deltas   %d to the same destination: %.1f%% +2..+16 even, %.1f%% +1, median |delta| %g\n",
+			d.Pairs, 100*d.SmallEven, 100*d.PlusOne, d.MedianAbs)
+	} else {
+		b.WriteString("  deltas   none: no destination was seen twice\n")
+	}
+	if r.Rating != "" {
+		fmt.Fprintf(&b, "  spread   %.1f bits (std dev %.0f): %s\n", r.Bits, r.StdDev, r.Rating)
+	} else {
+		b.WriteString("  spread   n/a: one attempt\n")
+	}
+	fmt.Fprintf(&b, "  %s\n", r.Verdict())
+	for i := range r.Fits {
+		f := &r.Fits[i]
+		fmt.Fprintf(&b, "  %2d. %-32s %6s  %5.1f bits/attempt  %s\n", i+1, f.Name, FormatPosterior(f.Posterior), f.BitsPerAttempt, f.Model)
+		if eq := f.Equivalents(); eq != "" {
+			fmt.Fprintf(&b, "      %-32s same model: %s\n", "", eq)
+		}
+	}
+	return b.String()
+}

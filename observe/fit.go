@@ -1,0 +1,255 @@
+package observe
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/strategies"
+)
+
+// Fit is how well one candidate model explains a host's ports.
+type Fit struct {
+	// Name is the first profile and request kind with this model, e.g.
+	// "linux (connect)" or "netbsd:algo=hash (bind)".
+	Name string `json:"name"`
+	// Profiles are every profile and kind whose model is identical (Name
+	// first): the documented equivalents no capture can tell apart, e.g.
+	// macos (connect) = windows (connect) = ns3 (connect).
+	Profiles []string `json:"profiles"`
+	// Strategy is the strategy spec of Name's profile and kind.
+	Strategy string `json:"strategy"`
+	// Model says in words what the model predicts.
+	Model string          `json:"model"`
+	Range allocator.Range `json:"range"`
+	// LogLikelihood is the natural log of the probability of the host's
+	// ports under the model, each port predicted from the ones before it.
+	LogLikelihood float64 `json:"log_likelihood"`
+	// BitsPerAttempt is -LogLikelihood in bits per attempt: how surprising
+	// a port is, on average, to someone who knows the model (16 is a
+	// uniform guess over all port numbers).
+	BitsPerAttempt float64 `json:"bits_per_attempt"`
+	// Posterior is the probability of the model given the ports, with
+	// every distinct candidate model equally likely beforehand.
+	Posterior float64 `json:"posterior"`
+}
+
+// Equivalents lists the profiles with the same model other than Name,
+// grouped by profile: "macos (bind), windows (connect, bind)".
+func (f *Fit) Equivalents() string {
+	if len(f.Profiles) < 2 {
+		return ""
+	}
+	return groupLabels(f.Profiles[1:])
+}
+
+// groupLabels joins "profile (kind)" labels, merging the kinds of one
+// profile: "windows (connect, bind)".
+func groupLabels(labels []string) string {
+	var order []string
+	kinds := map[string][]string{}
+	for _, l := range labels {
+		p, k, ok := strings.Cut(l, " (")
+		if !ok {
+			p, k = l, ""
+		}
+		k = strings.TrimSuffix(k, ")")
+		if _, seen := kinds[p]; !seen {
+			order = append(order, p)
+			kinds[p] = nil
+		}
+		if k != "" {
+			kinds[p] = append(kinds[p], k)
+		}
+	}
+	parts := make([]string, len(order))
+	for i, p := range order {
+		parts[i] = p
+		if ks := kinds[p]; len(ks) > 0 {
+			parts[i] += " (" + strings.Join(ks, ", ") + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// candidate is one distinct model and every profile (kind) it stands for.
+type candidate struct {
+	labels   []string
+	strategy string
+	rng      allocator.Range
+	model    portModel
+}
+
+// netbsdAlgos are NetBSD's selectable algorithms other than its default
+// (bsd), as strategies.LookupProfile takes them: each is a candidate of
+// its own. A test checks that each resolves.
+var netbsdAlgos = []string{"random_start", "random_pick", "hash", "doublehash", "randinc"}
+
+// profileSpecs lists every profile spec analyzed: the profiles in their
+// documented order, NetBSD's variants after NetBSD.
+func profileSpecs() []string {
+	var specs []string
+	for _, p := range strategies.Profiles() {
+		specs = append(specs, p.Name)
+		if p.Name == "netbsd" {
+			for _, a := range netbsdAlgos {
+				specs = append(specs, "netbsd:algo="+a)
+			}
+		}
+	}
+	return specs
+}
+
+var (
+	candOnce sync.Once
+	candTCP  []*candidate
+	candUDP  []*candidate
+	candErr  error
+)
+
+// candidateModels are the distinct models for a protocol's attempts: the
+// connect() and bind() strategies of every profile for TCP, the UDP ones
+// for UDP.
+func candidateModels(p Proto) ([]*candidate, error) {
+	candOnce.Do(func() {
+		candTCP, candErr = buildCandidates(allocator.Connect, allocator.Bind)
+		if candErr == nil {
+			candUDP, candErr = buildCandidates(allocator.UDP)
+		}
+	})
+	if p == UDP {
+		return candUDP, candErr
+	}
+	return candTCP, candErr
+}
+
+func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
+	var out []*candidate
+	byKey := map[string]*candidate{}
+	for _, spec := range profileSpecs() {
+		prof, err := strategies.LookupProfile(spec)
+		if err != nil {
+			return nil, fmt.Errorf("observe: profile %s: %w", spec, err)
+		}
+		for _, k := range kinds {
+			s := prof.For(k)
+			m, err := modelFor(s, prof.Range)
+			if err != nil {
+				return nil, fmt.Errorf("observe: profile %s (%v): %w", spec, k, err)
+			}
+			label := fmt.Sprintf("%s (%v)", spec, k)
+			if c, ok := byKey[m.key()]; ok {
+				c.labels = append(c.labels, label)
+				continue
+			}
+			c := &candidate{labels: []string{label}, strategy: s, rng: prof.Range, model: m}
+			byKey[m.key()] = c
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// modelFor is the likelihood model of a strategy spec over range r.
+func modelFor(spec string, r allocator.Range) (portModel, error) {
+	if err := strategies.Validate(spec); err != nil {
+		return nil, err
+	}
+	name, args, _ := strings.Cut(spec, ":")
+	info, _ := strategies.Lookup(name)
+	p := map[string]string{}
+	for _, d := range info.Params {
+		p[d.Name] = d.Default
+	}
+	for _, kv := range strings.Split(args, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			p[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	// Validate accepted the spec, so these parse.
+	num := func(k string) int { n, _ := strconv.Atoi(p[k]); return n }
+	on := func(k string) bool {
+		switch p[k] {
+		case "on", "true", "1", "yes":
+			return true
+		}
+		return false
+	}
+	switch name {
+	case "random", "random-pick", "linux-udp":
+		return &uniformModel{sp: newPortSpace(r.Lo, r.Hi, -1)}, nil
+	case "linux-bind":
+		return &uniformModel{sp: newPortSpace(r.Lo, r.Hi, 1)}, nil
+	case "sequential":
+		return newCursorModel(newPortSpace(r.Lo, r.Hi, -1), p["direction"] == "down", 1), nil
+	case "random-increments":
+		return newCursorModel(newPortSpace(r.Lo, r.Hi, -1), false, max(num("N"), 1)), nil
+	case "hashed":
+		return newCounterModel(newPortSpace(r.Lo, r.Hi, -1), 1, 1, 1, 0), nil
+	case "double-hash":
+		return newCounterModel(newPortSpace(r.Lo, r.Hi, -1), 1, max(num("table-length"), 1), 1, 0), nil
+	case "linux":
+		sp, step := newPortSpace(r.Lo, r.Hi, 0), 2
+		if on("socket-range") {
+			sp, step = newPortSpace(r.Lo, r.Hi, -1), 1
+		}
+		table := 1 << num("table-order")
+		if on("hint") {
+			table = 1
+		}
+		inc := 1
+		if on("increments") {
+			inc = 8 // random_below(8) more steps, +1: +2..16 with step 2
+		}
+		d, _ := time.ParseDuration(p["resalt"])
+		return newCounterModel(sp, step, table, inc, d.Seconds()), nil
+	}
+	return nil, fmt.Errorf("no likelihood model for strategy %q", name)
+}
+
+// hostSeries is one host's attempts of one protocol in time order, reduced
+// to what the models read.
+type hostSeries struct {
+	ports   []uint16
+	secs    []float64 // seconds since the first attempt
+	stream  []int32   // destination (address and port) index, from 0
+	streams int
+}
+
+// rankModels scores every candidate on s, best first, with posteriors from a
+// uniform prior over the candidates.
+func rankModels(s *hostSeries, cands []*candidate, st *fitScratch) []Fit {
+	fits := make([]Fit, len(cands))
+	best := math.Inf(-1)
+	for i, c := range cands {
+		ll := c.model.logLik(s, st)
+		fits[i] = Fit{
+			Name:           c.labels[0],
+			Profiles:       slices.Clone(c.labels),
+			Strategy:       c.strategy,
+			Model:          c.model.describe(),
+			Range:          c.rng,
+			LogLikelihood:  ll,
+			BitsPerAttempt: -ll / math.Ln2 / float64(max(len(s.ports), 1)),
+		}
+		best = max(best, ll)
+	}
+	// Softmax, shifted by the best so that nothing overflows; a model
+	// thousands of nats behind gets exactly 0.
+	sum := 0.0
+	for i := range fits {
+		fits[i].Posterior = math.Exp(fits[i].LogLikelihood - best)
+		sum += fits[i].Posterior
+	}
+	for i := range fits {
+		fits[i].Posterior /= sum
+	}
+	sort.SliceStable(fits, func(i, j int) bool { return fits[i].LogLikelihood > fits[j].LogLikelihood })
+	return fits
+}
