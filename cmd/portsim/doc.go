@@ -18,6 +18,7 @@ The commands are:
 	scenarios   list the built-in scenarios, or print one as a scenario file
 	plot        draw the charts of saved results
 	report      write a self-contained HTML report that explains the charts
+	analyze     say which OS profile best explains each host's source ports in a capture
 	help        show the command list, or 'portsim help COMMAND' for one command
 
 Every command takes --help. Data goes to stdout and messages to stderr. Bad
@@ -190,5 +191,49 @@ nothing fetched from the network) that answers "why did my browser use
 source port 62412?", explains each chart in plain sentences, and lists the
 resolved scenario and the results. 'portsim run --charts DIR' draws a run's
 charts directly; 'portsim demo' writes its charts and report.html into --out.
+
+# portsim analyze
+
+	portsim analyze CAPTURE [--format text|json] [--host IP] [--proto tcp|udp] [--top N]
+	    [--max-attempts N]
+
+Analyze says which OS profile best explains each host's source ports in a
+capture: pcap, pcapng, or CSV with the columns src,sport,dst,dport,time
+(and optionally proto), any of them gzip-compressed. Each TCP SYN without
+ACK and the first UDP datagram of each flow is one connection attempt. It
+prints the packet counts (read, attempts, not attempts and malformed, with
+the reasons), then for each source host and protocol (--host and --proto
+pick one): the ports seen (range, share of even ports), the steps between
+successive ports to the same destination (share of +2..+16 even steps, as
+Linux's connect() takes; share of +1; median size), the spread of the
+ports in bits, log2(std dev × √12), with the DNS-OARC porttest rating
+(POOR under 10 bits, GOOD to 13.75, GREAT above), and a verdict:
+
+	best: linux (connect), 1.00; runner-up: linux-5.12 (connect) 0.00
+
+then the --top N candidates (default 3) with their bits per attempt and
+what each model predicts. The candidates are the distinct models among
+every profile's strategies for the attempts' kind — connect() and bind()
+for TCP, UDP for UDP — NetBSD's algorithm variants included; profiles with
+identical models are one candidate, named together ("same model: macos
+(bind), windows (connect, bind), ns3 (connect, bind)"). Each model predicts
+every port from the ones before it: uniform draws over its range (random,
+random-pick, Linux UDP; Linux bind() on odd ports), one cursor for the host
+(sequential up or down, random increments of 1..500), or per-destination
+offsets plus counters (RFC 6056 Algorithms 3 and 4, Linux 4.x, 5.12 and
+6.x connect(), the last with +2..16 steps and a 10 s re-salt). Every model
+leaves 1% of the probability to ports it cannot explain, so another
+application's port or a range mismatch costs a model without ruling it
+out. The number after a name is the posterior probability with every
+candidate equally likely beforehand. A host with fewer than 20 attempts is
+summarized but not judged ("too few attempts to tell").
+
+--format json prints a document with "schema": "portsim.analyze/v1", the
+capture's counts, the filter, and "hosts", one object per host and
+protocol with the summary, the verdict line and "fits" (name, profiles,
+strategy, model, range, log_likelihood, bits_per_attempt, posterior).
+A missing or unreadable file, a file that is not a capture, a damaged
+record, more attempts than --max-attempts (default 10000000), or a --host
+with no attempts is reported with what was wrong and exits 2.
 */
 package main

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/portsim/portsim/observe"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "analyze",
+		summary: "say which OS profile best explains each host's source ports in a capture",
+		args:    "CAPTURE [flags]",
+		about: `Analyze reads a capture — pcap, pcapng, or CSV with the columns
+src,sport,dst,dport,time[,proto] — and takes each TCP SYN without ACK and
+the first UDP datagram of each flow as one connection attempt. It prints
+the packet counts, then for each source host and protocol: the ports seen
+(range, share of even ports), the steps between successive ports to the
+same destination, the spread of the ports in bits with the DNS-OARC
+porttest rating (POOR under 10 bits, GOOD to 13.75, GREAT above), and the
+candidate models ranked by likelihood.
+
+The candidates are every OS profile's strategy for the attempts' kind —
+connect() and bind() for TCP, UDP for UDP — NetBSD's algorithm variants
+included; profiles with identical models are one candidate and are named
+together. Each model predicts every port from the ones before it, leaving
+1% to ports it cannot explain (other applications, ports given by hand).
+The confidence is the posterior probability of the model with every
+candidate equally likely beforehand. A host with fewer than 20 attempts is
+summarized but not judged.`,
+		examples: `# the hosts in a capture, best three models each
+portsim analyze trace.pcapng
+# one host's TCP ports, every candidate, as JSON
+portsim analyze trace.pcap --host 192.0.2.7 --proto tcp --top 20 --format json
+# a CSV export of attempts
+portsim analyze attempts.csv`,
+		setup: analyzeSetup,
+	})
+}
+
+// analyzeSchema versions analyze's JSON.
+const analyzeSchema = "portsim.analyze/v1"
+
+type analyzeFlags struct {
+	format      string
+	host        string
+	proto       string
+	top         int
+	maxAttempts int
+}
+
+// analyzeConfig is a validated analyze run.
+type analyzeConfig struct {
+	path        string
+	format      string
+	host        netip.Addr // zero: every host
+	proto       observe.Proto
+	top         int
+	maxAttempts int
+}
+
+func analyzeSetup(fs *pflag.FlagSet) action {
+	var f analyzeFlags
+	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text or json")
+	fs.StringVar(&f.host, "host", "", "analyze only the attempts from source `IP`")
+	fs.StringVar(&f.proto, "proto", "", "analyze only `PROTO`: tcp or udp (default both)")
+	fs.IntVarP(&f.top, "top", "n", 3, "candidate models to list per host, `N` ≥ 1 (the posteriors are over all of them)")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 0, fmt.Sprintf("refuse a capture with more than `N` attempts; 0 means %d", observe.DefaultMaxAttempts))
+	return func(e *env, args []string) error {
+		cfg, err := f.validate(args)
+		if err != nil {
+			return err
+		}
+		return analyze(e.stdout, cfg)
+	}
+}
+
+func (f *analyzeFlags) validate(args []string) (*analyzeConfig, error) {
+	switch len(args) {
+	case 0:
+		return nil, usagef("no capture given; want one pcap, pcapng or CSV file")
+	case 1:
+	default:
+		return nil, usagef("%d arguments given (%s); want one capture file", len(args), strings.Join(args, " "))
+	}
+	c := &analyzeConfig{path: args[0], format: f.format, top: f.top, maxAttempts: f.maxAttempts}
+	switch f.format {
+	case "text", "json":
+	default:
+		return nil, usagef("--format: %q is not a format; want text or json", f.format)
+	}
+	if f.host != "" {
+		a, err := netip.ParseAddr(f.host)
+		if err != nil {
+			return nil, usagef("--host: %q is not an IP address; want one such as 192.0.2.7 or 2001:db8::7", f.host)
+		}
+		c.host = a
+	}
+	switch strings.ToLower(f.proto) {
+	case "":
+	case "tcp":
+		c.proto = observe.TCP
+	case "udp":
+		c.proto = observe.UDP
+	default:
+		return nil, usagef("--proto: %q is not a protocol; want tcp or udp", f.proto)
+	}
+	if f.top < 1 {
+		return nil, usagef("--top: %d is too small; want 1 or more", f.top)
+	}
+	if f.maxAttempts < 0 {
+		return nil, usagef("--max-attempts: %d is negative; want 1 or more, or 0 for the default %d", f.maxAttempts, observe.DefaultMaxAttempts)
+	}
+	return c, nil
+}
+
+// readCapture reads the capture, telling the user's mistakes (no such
+// file, a directory, not a capture, too many attempts) from failures.
+func readCapture(c *analyzeConfig) (*observe.Capture, error) {
+	if st, err := os.Stat(c.path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, usagef("capture %s: %v; want a readable pcap, pcapng or CSV file", c.path, pathErr(err))
+		}
+		return nil, err
+	} else if st.IsDir() {
+		return nil, usagef("capture %s is a directory; want a pcap, pcapng or CSV file", c.path)
+	}
+	capt, err := observe.ReadCaptureFile(c.path, observe.ReadOptions{MaxAttempts: c.maxAttempts})
+	if err != nil {
+		var ie *observe.InputError
+		if errors.As(err, &ie) || errors.Is(err, fs.ErrPermission) {
+			return nil, usagef("capture %v", err)
+		}
+		return nil, err
+	}
+	return capt, nil
+}
+
+// pathErr is err without the path, which the message already names.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func analyze(w io.Writer, c *analyzeConfig) error {
+	capt, err := readCapture(c)
+	if err != nil {
+		return err
+	}
+	var picked []observe.Attempt
+	for _, a := range capt.Attempts {
+		if (c.host.IsValid() && a.Src != c.host) || (c.proto != 0 && a.Proto != c.proto) {
+			continue
+		}
+		picked = append(picked, a)
+	}
+	if len(picked) == 0 && len(capt.Attempts) > 0 && (c.host.IsValid() || c.proto != 0) {
+		flag := "--host"
+		switch {
+		case c.host.IsValid() && c.proto != 0:
+			flag = "--host and --proto"
+		case c.proto != 0:
+			flag = "--proto"
+		}
+		return usagef("%s: no attempts from %s in %s; the capture has %s", flag, filterWords(c), c.path, hostList(capt.Attempts))
+	}
+	reps := observe.Analyze(picked, observe.AnalyzeOptions{Top: c.top})
+	if c.format == "json" {
+		return writeAnalyzeJSON(w, c, capt, reps)
+	}
+	writeCaptureCounts(w, c.path, capt)
+	if len(capt.Attempts) == 0 {
+		fmt.Fprintln(w, "no connection attempts (TCP SYN without ACK, or a UDP flow's first datagram) in the capture")
+		return nil
+	}
+	for i := range reps {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, reps[i].String())
+	}
+	return nil
+}
+
+func filterWords(c *analyzeConfig) string {
+	var parts []string
+	if c.host.IsValid() {
+		parts = append(parts, c.host.String())
+	} else {
+		parts = append(parts, "any host")
+	}
+	if c.proto != 0 {
+		parts = append(parts, "over "+c.proto.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// hostList names the capture's source hosts with their attempt counts, the
+// busiest first, at most 5.
+func hostList(atts []observe.Attempt) string {
+	type hp struct {
+		host  netip.Addr
+		proto observe.Proto
+	}
+	n := map[hp]int{}
+	for _, a := range atts {
+		n[hp{a.Src, a.Proto}]++
+	}
+	keys := make([]hp, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if n[keys[i]] != n[keys[j]] {
+			return n[keys[i]] > n[keys[j]]
+		}
+		if c := keys[i].host.Compare(keys[j].host); c != 0 {
+			return c < 0
+		}
+		return keys[i].proto < keys[j].proto
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(keys)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%v %v (%d)", k.host, k.proto, n[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeCaptureCounts prints what the reader found, packet by packet.
+func writeCaptureCounts(w io.Writer, path string, c *observe.Capture) {
+	fmt.Fprintf(w, "capture %s (%s): %d packets read: %d attempts, %d not attempts%s, %d malformed%s\n",
+		path, c.Format, c.Packets, len(c.Attempts), c.NotAttempts, reasons(c.NotAttemptsBy), c.Malformed, reasons(c.MalformedBy))
+	if c.FlowOverflow > 0 {
+		fmt.Fprintf(w, "  %d packets met after the flow table was full (new SYNs still count as attempts; new UDP flows do not)\n", c.FlowOverflow)
+	}
+	if c.Truncated {
+		fmt.Fprintln(w, "  the file ends inside a record; the packets before it were used")
+	}
+}
+
+// reasons formats a count breakdown, largest first: " (tcp syn-ack 5, …)".
+func reasons(by map[string]int) string {
+	if len(by) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(by))
+	for k := range by {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if by[names[i]] != by[names[j]] {
+			return by[names[i]] > by[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s %d", k, by[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+type analyzeJSON struct {
+	Schema  string               `json:"schema"`
+	Capture analyzeCaptureJSON   `json:"capture"`
+	Filter  analyzeFilterJSON    `json:"filter"`
+	Hosts   []observe.HostReport `json:"hosts"`
+}
+
+type analyzeCaptureJSON struct {
+	Path          string         `json:"path"`
+	Format        string         `json:"format"`
+	LinkTypes     []string       `json:"link_types"`
+	Packets       int            `json:"packets"`
+	Attempts      int            `json:"attempts"`
+	NotAttempts   int            `json:"not_attempts"`
+	NotAttemptsBy map[string]int `json:"not_attempts_by"`
+	Malformed     int            `json:"malformed"`
+	MalformedBy   map[string]int `json:"malformed_by"`
+	FlowOverflow  int            `json:"flow_overflow"`
+	Truncated     bool           `json:"truncated"`
+}
+
+type analyzeFilterJSON struct {
+	Host        string `json:"host,omitempty"`
+	Proto       string `json:"proto,omitempty"`
+	Top         int    `json:"top"`
+	MinAttempts int    `json:"min_attempts"`
+}
+
+func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *observe.Capture, reps []observe.HostReport) error {
+	doc := analyzeJSON{
+		Schema: analyzeSchema,
+		Capture: analyzeCaptureJSON{
+			Path: c.path, Format: capt.Format, LinkTypes: []string{}, Packets: capt.Packets,
+			Attempts: len(capt.Attempts), NotAttempts: capt.NotAttempts, NotAttemptsBy: capt.NotAttemptsBy,
+			Malformed: capt.Malformed, MalformedBy: capt.MalformedBy, FlowOverflow: capt.FlowOverflow,
+			Truncated: capt.Truncated,
+		},
+		Filter: analyzeFilterJSON{Top: c.top, MinAttempts: observe.DefaultMinAttempts},
+		Hosts:  reps,
+	}
+	for _, l := range capt.LinkTypes {
+		doc.Capture.LinkTypes = append(doc.Capture.LinkTypes, l.String())
+	}
+	if c.host.IsValid() {
+		doc.Filter.Host = c.host.String()
+	}
+	if c.proto != 0 {
+		doc.Filter.Proto = c.proto.String()
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
