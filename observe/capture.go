@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -458,11 +459,21 @@ func (d *decoder) packet(lt LinkType, b []byte, ts time.Time) error {
 		return d.tooMany(fmt.Sprintf("packet %d", d.c.Packets))
 	}
 	a.Time = ts
-	d.c.Attempts = append(d.c.Attempts, a)
+	d.keep(a)
 	return nil
 }
 
 func (d *decoder) full() bool { return len(d.c.Attempts) >= d.opts.MaxAttempts }
+
+// keep appends a, doubling the slice when full: append's 1.25x growth
+// for large slices would copy each attempt about four times over and
+// allocate five times the final size.
+func (d *decoder) keep(a Attempt) {
+	if n := len(d.c.Attempts); n == cap(d.c.Attempts) {
+		d.c.Attempts = slices.Grow(d.c.Attempts, min(max(n, 1024), d.opts.MaxAttempts-n))
+	}
+	d.c.Attempts = append(d.c.Attempts, a)
+}
 
 func (d *decoder) tooMany(where string) error {
 	return &InputError{
