@@ -110,9 +110,21 @@ func (r *HostReport) Best() *Fit {
 	return &r.Fits[0]
 }
 
+// DecisivePosterior is the posterior a best fit needs for a verdict;
+// below it the verdict names the close candidates instead. One
+// destination, for instance, cannot tell one cursor from Algorithm 3 or 4:
+// all three step +1.
+const DecisivePosterior = 0.9
+
+// Decided reports whether the best fit reaches DecisivePosterior.
+func (r *HostReport) Decided() bool {
+	return len(r.Fits) > 0 && r.Fits[0].Posterior >= DecisivePosterior
+}
+
 // Verdict is one line: "best: linux (connect), 0.97; runner-up:
-// linux-5.12 (connect) 0.03", with the best's equivalents in brackets, or
-// why there is no verdict.
+// linux-5.12 (connect) 0.03", with the best's equivalents in brackets;
+// "undecided: A 0.50, B 0.49" when no fit reaches DecisivePosterior; or why
+// there is no verdict.
 func (r *HostReport) Verdict() string {
 	if r.TooFew {
 		return fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Attempts, r.MinAttempts)
@@ -121,6 +133,20 @@ func (r *HostReport) Verdict() string {
 		return "no candidate models"
 	}
 	b := &r.Fits[0]
+	if !r.Decided() {
+		// The fits that share most of the probability, at most 5.
+		var parts []string
+		cum := 0.0
+		for i := range r.Fits {
+			f := &r.Fits[i]
+			if i == 5 || (i > 0 && (cum >= DecisivePosterior || f.Posterior < 0.01)) {
+				break
+			}
+			parts = append(parts, f.Name+" "+FormatPosterior(f.Posterior))
+			cum += f.Posterior
+		}
+		return "undecided: " + strings.Join(parts, ", ")
+	}
 	s := fmt.Sprintf("best: %s, %s", b.Name, FormatPosterior(b.Posterior))
 	if eq := b.Equivalents(); eq != "" {
 		s += " [same model: " + eq + "]"
@@ -159,6 +185,7 @@ type hostReportJSON struct {
 	TooFew       bool       `json:"too_few"`
 	MinAttempts  int        `json:"min_attempts"`
 	Models       int        `json:"models"`
+	Decided      bool       `json:"decided"`
 	Verdict      string     `json:"verdict"`
 	Fits         []Fit      `json:"fits"`
 }
@@ -170,7 +197,7 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 		Host: r.Host.String(), Proto: r.Proto.String(), Attempts: r.Attempts, Destinations: r.Destinations,
 		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.EvenShare, Deltas: r.Deltas,
 		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
-		Models: r.Models, Verdict: r.Verdict(), Fits: r.Fits,
+		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Fits: r.Fits,
 	}
 	if !r.First.IsZero() {
 		j.First, j.Last = &r.First, &r.Last

@@ -339,6 +339,30 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 	}
 }
 
+// One destination cannot tell one cursor from Algorithms 3 and 4 (all step
+// +1 there), nor Linux 4.x from 5.12 (both +2): the verdict says so rather
+// than pick one.
+func TestUndecidedWithOneDestination(t *testing.T) {
+	for _, c := range []struct {
+		profile string
+		want    []string
+	}{
+		{"linux-4", []string{"linux-5.12 (connect) 0.50", "linux-4 (connect) 0.50"}},
+		{"macos", []string{"netbsd:algo=hash (connect) 0.33", "netbsd:algo=doublehash (connect) 0.33", "macos (connect) 0.33"}},
+	} {
+		r := onlyReport(t, simRun(t, "destinations", "1", "strategy", "profile:"+c.profile))
+		v := r.Verdict()
+		if r.Decided() || !strings.HasPrefix(v, "undecided: ") {
+			t.Errorf("%s to one destination: %q; want undecided", c.profile, v)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(v, w) {
+				t.Errorf("%s to one destination: %q lacks %q", c.profile, v, w)
+			}
+		}
+	}
+}
+
 func TestReportJSON(t *testing.T) {
 	r := onlyReport(t, simRun(t, "strategy", "profile:linux"))
 	b, err := json.Marshal(r)
@@ -349,7 +373,7 @@ func TestReportJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"host", "proto", "attempts", "destinations", "port_min", "port_max", "even_share", "deltas", "std_dev", "bits", "rating", "verdict", "fits"} {
+	for _, k := range []string{"host", "proto", "attempts", "destinations", "port_min", "port_max", "even_share", "deltas", "std_dev", "bits", "rating", "decided", "verdict", "fits"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("no %q in %s", k, b)
 		}

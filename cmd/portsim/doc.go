@@ -211,29 +211,34 @@ ports in bits, log2(std dev × √12), with the DNS-OARC porttest rating
 
 	best: linux (connect), 1.00; runner-up: linux-5.12 (connect) 0.00
 
-then the --top N candidates (default 3) with their bits per attempt and
-what each model predicts. The candidates are the distinct models among
-every profile's strategies for the attempts' kind — connect() and bind()
-for TCP, UDP for UDP — NetBSD's algorithm variants included; profiles with
-identical models are one candidate, named together ("same model: macos
-(bind), windows (connect, bind), ns3 (connect, bind)"). Each model predicts
-every port from the ones before it: uniform draws over its range (random,
-random-pick, Linux UDP; Linux bind() on odd ports), one cursor for the host
-(sequential up or down, random increments of 1..500), or per-destination
-offsets plus counters (RFC 6056 Algorithms 3 and 4, Linux 4.x, 5.12 and
-6.x connect(), the last with +2..16 steps and a 10 s re-salt). Every model
-leaves 1% of the probability to ports it cannot explain, so another
-application's port or a range mismatch costs a model without ruling it
-out. The number after a name is the posterior probability with every
-candidate equally likely beforehand. A host with fewer than 20 attempts is
-summarized but not judged ("too few attempts to tell").
+or, when no model reaches a posterior of 0.9, "undecided: A 0.50, B 0.50"
+naming the close candidates (to one destination, for instance, Linux 4.x
+and 5.12 both step +2); then the --top N candidates (default 3) with their
+bits per attempt and what each model predicts.
+
+The candidates are the distinct models among every profile's strategies for
+the attempts' kind — connect() and bind() for TCP, UDP for UDP — NetBSD's
+algorithm variants included; profiles with identical models are one
+candidate, named together ("same model: macos (bind), windows (connect,
+bind), ns3 (connect, bind)"). Each model predicts every port from the ones
+before it: uniform draws over its range (random, random-pick, Linux UDP;
+Linux bind() on odd ports), one cursor for the host (sequential up or down,
+random increments of 1..500), or per-destination offsets plus counters
+(RFC 6056 Algorithms 3 and 4, Linux 4.x, 5.12 and 6.x connect(), the last
+with +2..16 steps and a 10 s re-salt). Every model leaves 1% of the
+probability to ports it cannot explain, so another application's port or a
+range mismatch costs a model without ruling it out. The number after a name
+is the posterior probability with every candidate equally likely
+beforehand. A host with fewer than 20 attempts is summarized but not judged
+("too few attempts to tell").
 
 --format json prints a document with "schema": "portsim.analyze/v1", the
-capture's counts, the filter, and "hosts", one object per host and
-protocol with the summary, the verdict line and "fits" (name, profiles,
-strategy, model, range, log_likelihood, bits_per_attempt, posterior).
-A missing or unreadable file, a file that is not a capture, a damaged
-record, more attempts than --max-attempts (default 10000000), or a --host
-with no attempts is reported with what was wrong and exits 2.
+capture's counts, the filter, and "hosts", one object per host and protocol
+with the summary, "decided" (a model reached 0.9), the verdict line and
+"fits" (name, profiles, strategy, model, range, log_likelihood,
+bits_per_attempt, posterior). A missing or unreadable file, a file that is
+not a capture, a damaged record, more attempts than --max-attempts (default
+10000000), or a --host with no attempts is reported with what was wrong and
+exits 2.
 */
 package main
