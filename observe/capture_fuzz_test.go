@@ -1,0 +1,96 @@
+package observe
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzReadCapture feeds ReadCapture any bytes: it must not panic, must
+// keep to its limits, must report problems as *InputError, and what it
+// reads must survive WritePcapng and WriteCSV unchanged.
+func FuzzReadCapture(f *testing.F) {
+	paths, err := filepath.Glob("testdata/*.pcap*")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".golden") {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add(mustPcapng(writtenAttempts()))
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(mustPcapng(writtenAttempts()[:2]))
+	zw.Close()
+	f.Add(z.Bytes())
+	f.Add([]byte("src,sport,dst,dport,time,proto\n10.0.0.1,1,10.0.0.2,2,1.5,udp\n::1,3,::2,4,2024-05-01T12:00:00Z,tcp\n"))
+	f.Add([]byte("time,dport,dst,sport,src\n0,1,10.0.0.1,2,10.0.0.2\n"))
+
+	const maxAttempts = 500
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ReadCapture(bytes.NewReader(data), ReadOptions{MaxAttempts: maxAttempts, MaxFlows: 64})
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("error %v is a %T, want *InputError for bad input", err, err)
+			}
+			if c != nil {
+				t.Fatal("capture and error both returned")
+			}
+			return
+		}
+		checkCounts(t, c)
+		if len(c.Attempts) > maxAttempts {
+			t.Fatalf("%d attempts, more than MaxAttempts %d", len(c.Attempts), maxAttempts)
+		}
+
+		var buf bytes.Buffer
+		if err := WriteCSV(&buf, c.Attempts); err == nil {
+			back, err := ReadCapture(&buf, ReadOptions{})
+			if err != nil {
+				t.Fatalf("reading back WriteCSV's output: %v", err)
+			}
+			sameAttempts(t, back.Attempts, c.Attempts)
+		}
+
+		buf.Reset()
+		if err := WritePcapng(&buf, c.Attempts); err != nil {
+			return // times before 1970 or mixed families, from CSV
+		}
+		back, err := ReadCapture(&buf, ReadOptions{})
+		if err != nil {
+			t.Fatalf("reading back WritePcapng's output: %v", err)
+		}
+		sameAttempts(t, back.Attempts, pcapngView(c.Attempts))
+	})
+}
+
+// pcapngView is what a pcapng written from as reads back as: zones are
+// gone and a repeated UDP 5-tuple is one flow.
+func pcapngView(as []Attempt) []Attempt {
+	seen := map[flowKey]bool{}
+	var out []Attempt
+	for _, a := range as {
+		a.Src, a.Dst = a.Src.WithZone(""), a.Dst.WithZone("")
+		if a.Proto == UDP {
+			k := flowKey{src: a.Src.As16(), dst: a.Dst.As16(), sport: a.SrcPort, dport: a.DstPort, proto: UDP, v6: a.Src.Is6()}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, a)
+	}
+	return out
+}
