@@ -1,0 +1,542 @@
+package observe
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// The request kinds a probe makes, named as allocator.Kind names them.
+const (
+	KindConnect = "connect" // connect() on an unbound socket
+	KindBind    = "bind"    // bind(src, 0), then connect()
+	KindUDP     = "udp"     // a UDP socket connect()ed to the listener, one datagram sent
+)
+
+// ProbeKinds lists every kind, in the order a probe makes them.
+var ProbeKinds = []string{KindConnect, KindBind, KindUDP}
+
+// How a probe ends each TCP connection.
+const (
+	// CloseRST resets the connection (SO_LINGER {1, 0}): nothing is kept in
+	// TIME_WAIT, so thousands of probes leave the host as they found it.
+	CloseRST = "rst"
+	// CloseFIN closes normally, client first: each 4-tuple (and each bind()
+	// port) waits 60 s in TIME_WAIT, as after a real client's close.
+	CloseFIN = "fin"
+)
+
+// Probe limits.
+const (
+	// MaxProbeCount bounds connections per destination per kind: with
+	// --close fin every bind() probe holds an odd port for 60 s, and the
+	// range has about 14k of them.
+	MaxProbeCount = 10000
+	// MaxProbeDsts bounds the destinations; the cross-destination checks
+	// look at every pair.
+	MaxProbeDsts = 16
+	// dialTimeout bounds one connect(): on loopback it takes microseconds,
+	// unless a full accept queue drops the SYN, which would otherwise hang
+	// for minutes of retransmits.
+	dialTimeout = 2 * time.Second
+)
+
+// DefaultProbeDsts are the destinations a probe uses when none are given:
+// three IPv4 loopback addresses (Linux routes all of 127.0.0.0/8 to lo, so
+// each is a different destination to the port hash) and ::1 when the host
+// has IPv6 loopback.
+var DefaultProbeDsts = []netip.Addr{
+	netip.MustParseAddr("127.0.0.1"),
+	netip.MustParseAddr("127.0.0.2"),
+	netip.MustParseAddr("127.0.0.3"),
+	netip.MustParseAddr("::1"),
+}
+
+// ProbeConfig says what to ask the kernel.
+type ProbeConfig struct {
+	// Dsts are the destinations, every one loopback (127.0.0.0/8 or ::1).
+	// The probe opens its own TCP listener and UDP socket on each; port 0
+	// lets the kernel choose the listener's port. Empty means
+	// DefaultProbeDsts (only those of Src's family when Src is set).
+	Dsts []netip.AddrPort
+	// Count is connections per destination per kind, 1 to MaxProbeCount.
+	Count int
+	// Kinds are among ProbeKinds; empty means all of them.
+	Kinds []string
+	// Close is CloseRST (the default when empty) or CloseFIN.
+	Close string
+	// Src, when valid, is the local address of every probe: bind() probes
+	// bind it, connect() probes set IP_BIND_ADDRESS_NO_PORT first so the
+	// port is still chosen at connect(), and UDP probes bind it. When
+	// unset, connect() and UDP probes let the kernel choose, and bind()
+	// probes bind 127.0.0.1 or ::1.
+	Src netip.Addr
+}
+
+// FieldError is a bad ProbeConfig field: Error reads
+// "dst 10.0.0.1: not a loopback address; ...", and a command line puts
+// "--" before it to name its flag.
+type FieldError struct {
+	Field string // "dst", "src", "count", "kind" or "close"
+	Value string // as given
+	Err   error  // what is wrong and what is allowed
+}
+
+func (e *FieldError) Error() string { return e.Field + " " + e.Value + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// ErrNotLoopback is why a probe refuses an address.
+var ErrNotLoopback = errors.New("not a loopback address; probe talks only to 127.0.0.0/8 and ::1")
+
+// ErrNoLoopback is wrapped by Probe's error when it cannot open a socket
+// on loopback at all: a sandbox, or a host without lo.
+var ErrNoLoopback = errors.New("cannot open loopback sockets")
+
+// CheckLoopback returns a, unmapped from ::ffff:a.b.c.d and without zone,
+// or ErrNotLoopback.
+func CheckLoopback(a netip.Addr) (netip.Addr, error) {
+	a = a.Unmap().WithZone("")
+	if !a.IsLoopback() {
+		return netip.Addr{}, ErrNotLoopback
+	}
+	return a, nil
+}
+
+// ProbeSample is one connection the probe made: its kind and what a
+// capture would have seen of it.
+type ProbeSample struct {
+	Kind string `json:"kind"`
+	Attempt
+}
+
+// KernelInfo is what the host says about its port rules.
+type KernelInfo struct {
+	OS string `json:"os"`
+	// Known is false where the rules cannot be read (anywhere but Linux):
+	// the fields below are then zero and no model comparison is made.
+	Known bool `json:"known"`
+	// Range is net.ipv4.ip_local_port_range (IPv6 uses it too).
+	Range allocator.Range `json:"range"`
+	// Reserved is net.ipv4.ip_local_reserved_ports.
+	Reserved []allocator.Range `json:"reserved"`
+	// TWReuse is net.ipv4.tcp_tw_reuse (0 off, 1 on, 2 loopback only), or
+	// -1 when unknown.
+	TWReuse int `json:"tw_reuse"`
+	// UDPHashEntries is the UDP hash table size (net.ipv4.udp_hash_entries,
+	// sign dropped: negative means shared with the initial namespace),
+	// which sets the UDP walk's stride; 0 when unknown.
+	UDPHashEntries int `json:"udp_hash_entries"`
+}
+
+// KindTiming is how long one kind's probes took.
+type KindTiming struct {
+	Kind    string        `json:"kind"`
+	Count   int           `json:"count"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// ProbeResult is what a probe saw.
+type ProbeResult struct {
+	Kernel KernelInfo `json:"kernel"`
+	// Config is the configuration as run: defaults filled in, listener
+	// ports resolved, destinations that could not be opened dropped.
+	Config ProbeConfig `json:"-"`
+	// Samples are in the order made: kind by kind, and within a kind
+	// round-robin over the destinations, so that sequences to different
+	// destinations interleave in time.
+	Samples []ProbeSample `json:"-"`
+	Timings []KindTiming  `json:"timings"`
+	// Notes say what the probe left out and why (a default destination
+	// the host lacks).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Validate checks c and returns it with the defaults filled in. Errors
+// are *FieldError.
+func (c ProbeConfig) Validate() (ProbeConfig, error) {
+	out := ProbeConfig{Count: c.Count, Close: c.Close}
+	if c.Count < 1 || c.Count > MaxProbeCount {
+		return out, &FieldError{"count", strconv.Itoa(c.Count), fmt.Errorf("want 1 to %d", MaxProbeCount)}
+	}
+	switch c.Close {
+	case "":
+		out.Close = CloseRST
+	case CloseRST, CloseFIN:
+	default:
+		return out, &FieldError{"close", strconv.Quote(c.Close), fmt.Errorf("want %s or %s", CloseRST, CloseFIN)}
+	}
+	seen := map[string]bool{}
+	for _, k := range c.Kinds {
+		if !isProbeKind(k) {
+			return out, &FieldError{"kind", strconv.Quote(k), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+		}
+		if !seen[k] {
+			seen[k] = true
+		}
+	}
+	for _, k := range ProbeKinds { // canonical order, duplicates dropped
+		if seen[k] || len(c.Kinds) == 0 {
+			out.Kinds = append(out.Kinds, k)
+		}
+	}
+	if c.Src.IsValid() {
+		src, err := CheckLoopback(c.Src)
+		if err != nil {
+			return out, &FieldError{"src", c.Src.String(), err}
+		}
+		out.Src = src
+	}
+	dsts := c.Dsts
+	if len(dsts) == 0 {
+		for _, a := range DefaultProbeDsts {
+			if !out.Src.IsValid() || a.Is4() == out.Src.Is4() {
+				dsts = append(dsts, netip.AddrPortFrom(a, 0))
+			}
+		}
+	}
+	if len(dsts) > MaxProbeDsts {
+		return out, &FieldError{"dst", fmt.Sprintf("(%d given)", len(dsts)), fmt.Errorf("too many destinations; want at most %d", MaxProbeDsts)}
+	}
+	have := map[netip.AddrPort]bool{}
+	for _, d := range dsts {
+		a, err := CheckLoopback(d.Addr())
+		if err != nil {
+			return out, &FieldError{"dst", d.Addr().String(), err}
+		}
+		d = netip.AddrPortFrom(a, d.Port())
+		if have[d] {
+			return out, &FieldError{"dst", d.String(), errors.New("given twice; want each destination once")}
+		}
+		have[d] = true
+		if out.Src.IsValid() && a.Is4() != out.Src.Is4() {
+			return out, &FieldError{"src", out.Src.String(), fmt.Errorf("is %s but dst %v is %s; want a source of the destinations' family", family(out.Src), a, family(a))}
+		}
+		out.Dsts = append(out.Dsts, d)
+	}
+	return out, nil
+}
+
+func isProbeKind(k string) bool {
+	for _, p := range ProbeKinds {
+		if k == p {
+			return true
+		}
+	}
+	return false
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// Probe asks this machine's kernel for source ports: for each kind in
+// cfg.Kinds, cfg.Count connections to each destination, round-robin, each
+// closed before the next is made, recording the port the kernel chose. It
+// talks only to loopback and refuses any other address. Closing between
+// connections does not hide the Linux connect() pattern: its per-
+// destination counter moves after every success whether or not the port is
+// still in use.
+//
+// On Linux the probes use raw sockets (package syscall), so that nothing
+// but what is described here is set on them: no SO_REUSEADDR (which would
+// confine bind() to half the range) and no IP_BIND_ADDRESS_NO_PORT (which
+// would defer a bind()'s port to connect()). Elsewhere they use package
+// net, and the host's port rules are reported as unknown.
+func Probe(ctx context.Context, cfg ProbeConfig) (*ProbeResult, error) {
+	explicit := len(cfg.Dsts) > 0
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	res := &ProbeResult{Kernel: readKernel()}
+
+	ls, notes, err := listen(cfg, explicit)
+	if err != nil {
+		return nil, err
+	}
+	defer ls.close()
+	res.Notes = notes
+	cfg.Dsts = ls.dsts()
+	res.Config = cfg
+
+	fin := cfg.Close == CloseFIN
+	for _, kind := range cfg.Kinds {
+		start := time.Now()
+		n := 0
+		for i := 0; i < cfg.Count; i++ {
+			for _, l := range ls {
+				if err := ctx.Err(); err != nil {
+					return res, err
+				}
+				dst := l.tcp
+				if kind == KindUDP {
+					dst = l.udp
+				}
+				local, err := dialOnce(kind, cfg.Src, dst, fin)
+				now := time.Now()
+				if err != nil {
+					return res, fmt.Errorf("%s probe %d to %v: %w", kind, n+1, dst, err)
+				}
+				proto := TCP
+				if kind == KindUDP {
+					proto = UDP
+				}
+				res.Samples = append(res.Samples, ProbeSample{Kind: kind, Attempt: Attempt{
+					Time: now, Proto: proto,
+					Src: local.Addr().Unmap(), SrcPort: local.Port(),
+					Dst: dst.Addr(), DstPort: dst.Port(),
+				}})
+				n++
+			}
+		}
+		res.Timings = append(res.Timings, KindTiming{Kind: kind, Count: n, Elapsed: time.Since(start)})
+	}
+	return res, nil
+}
+
+// listener is one destination's server side.
+type listener struct {
+	tcp, udp netip.AddrPort
+	tl       *net.TCPListener
+	ul       *net.UDPConn
+	wg       sync.WaitGroup
+}
+
+type listeners []*listener
+
+func (ls listeners) dsts() []netip.AddrPort {
+	out := make([]netip.AddrPort, len(ls))
+	for i, l := range ls {
+		out[i] = l.tcp
+	}
+	return out
+}
+
+func (ls listeners) close() {
+	for _, l := range ls {
+		if l.tl != nil {
+			l.tl.Close()
+		}
+		if l.ul != nil {
+			l.ul.Close()
+		}
+		l.wg.Wait()
+	}
+}
+
+// listen opens a TCP listener and a UDP socket on each destination.
+// A default destination the host lacks (::1 without IPv6) is dropped with a
+// note; a destination asked for by name that cannot be opened is an error.
+func listen(cfg ProbeConfig, explicit bool) (listeners, []string, error) {
+	var ls listeners
+	var notes []string
+	needTCP, needUDP := false, false
+	for _, k := range cfg.Kinds {
+		if k == KindUDP {
+			needUDP = true
+		} else {
+			needTCP = true
+		}
+	}
+	for _, d := range cfg.Dsts {
+		l, err := listenOne(d, needTCP, needUDP, cfg.Close == CloseFIN)
+		if err != nil {
+			if !explicit && d.Addr().Is6() {
+				notes = append(notes, fmt.Sprintf("skipped %v: no IPv6 loopback here (%v)", d.Addr(), err))
+				continue
+			}
+			ls.close()
+			if d.Port() != 0 {
+				// The port asked for is taken or privileged: loopback itself may be fine.
+				return nil, nil, fmt.Errorf("listening on %v: %w", d, err)
+			}
+			return nil, nil, fmt.Errorf("%w: listening on %v: %v", ErrNoLoopback, d, err)
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, nil, fmt.Errorf("%w: no destination could be opened", ErrNoLoopback)
+	}
+	return ls, notes, nil
+}
+
+func listenOne(d netip.AddrPort, needTCP, needUDP, fin bool) (*listener, error) {
+	l := &listener{}
+	if needTCP {
+		tl, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(d))
+		if err != nil {
+			return nil, err
+		}
+		l.tl = tl
+		l.tcp = tl.Addr().(*net.TCPAddr).AddrPort()
+		l.tcp = netip.AddrPortFrom(l.tcp.Addr().Unmap(), l.tcp.Port())
+		l.wg.Add(1)
+		go l.accept(fin)
+	}
+	if needUDP {
+		ua := d
+		if d.Port() == 0 && l.tcp.IsValid() {
+			// The same port number as the TCP listener when it is free, so
+			// that one destination reads as one address:port in the output.
+			ua = l.tcp
+		}
+		ul, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ua))
+		if err != nil && ua != d {
+			ul, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(d))
+		}
+		if err != nil {
+			if l.tl != nil {
+				l.tl.Close()
+				l.wg.Wait()
+			}
+			return nil, err
+		}
+		l.ul = ul
+		l.udp = ul.LocalAddr().(*net.UDPAddr).AddrPort()
+		l.udp = netip.AddrPortFrom(l.udp.Addr().Unmap(), l.udp.Port())
+		l.wg.Add(1)
+		go l.drain()
+	}
+	if !l.tcp.IsValid() {
+		l.tcp = l.udp
+	}
+	if !l.udp.IsValid() {
+		l.udp = l.tcp
+	}
+	return l, nil
+}
+
+// accept takes connections off the queue so that it never fills (a full
+// queue drops SYNs and stalls the probe). The client closes first either
+// way: a server that reset first could do so before the client's connect()
+// returned, which would then fail with ECONNRESET. With rst the server just
+// closes (a FIN, answered by the client's RST: no TIME_WAIT on either
+// side); with fin it waits for the client's FIN, so that TIME_WAIT falls on
+// the client as after a real client's close.
+func (l *listener) accept(fin bool) {
+	defer l.wg.Done()
+	for {
+		c, err := l.tl.AcceptTCP()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // a connection reset before accept; the next one is fine
+		}
+		if !fin {
+			c.Close()
+			continue
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+	}
+}
+
+// drain reads the probes' datagrams so that the socket buffer never fills.
+func (l *listener) drain() {
+	defer l.wg.Done()
+	buf := make([]byte, 64)
+	for {
+		if _, _, err := l.ul.ReadFromUDPAddrPort(buf); errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// CSVHeader is the header row WriteCSV writes.
+var CSVHeader = []string{"kind", "n", "time", "src", "sport", "dst", "dport"}
+
+// WriteCSV writes the samples, one row each, under CSVHeader: n counts
+// from 1 within each kind and time is RFC 3339 with nanoseconds, UTC.
+func (r *ProbeResult) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(CSVHeader)
+	n := map[string]int{}
+	for _, s := range r.Samples {
+		n[s.Kind]++
+		cw.Write([]string{
+			s.Kind, strconv.Itoa(n[s.Kind]), s.Time.UTC().Format(time.RFC3339Nano),
+			s.Src.String(), strconv.Itoa(int(s.SrcPort)), s.Dst.String(), strconv.Itoa(int(s.DstPort)),
+		})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Kinds lists the kinds with samples, in ProbeKinds order.
+func (r *ProbeResult) Kinds() []string {
+	have := map[string]bool{}
+	for _, s := range r.Samples {
+		have[s.Kind] = true
+	}
+	var out []string
+	for _, k := range ProbeKinds {
+		if have[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ErrKernelUnknown is Verdicts' error where the host's port rules cannot be
+// read: there is no Linux comparison to make.
+var ErrKernelUnknown = errors.New("the host's port rules are unknown (not Linux): no comparison with the Linux models")
+
+// ModelFor names the Linux strategy that serves kind on a host with k's
+// rules: linux for connect, linux-bind for bind, linux-udp for udp, the
+// last sized to the kernel's UDP hash table when it is known and not the
+// strategy's default.
+func ModelFor(kind string, k KernelInfo) (string, error) {
+	switch kind {
+	case KindConnect:
+		return "linux", nil
+	case KindBind:
+		return "linux-bind", nil
+	case KindUDP:
+		if n := k.UDPHashEntries; n > 0 && n != 4096 && n <= 1<<16 && n&(n-1) == 0 {
+			return "linux-udp:hash-size=" + strconv.Itoa(n), nil
+		}
+		return "linux-udp", nil
+	}
+	return "", &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+}
+
+// Verdicts compares each kind's samples with its Linux model (ModelFor),
+// the model's randomness drawn from seed. It returns ErrKernelUnknown off
+// Linux.
+func (r *ProbeResult) Verdicts(seed uint64) ([]*Verdict, error) {
+	if !r.Kernel.Known {
+		return nil, ErrKernelUnknown
+	}
+	var out []*Verdict
+	for _, kind := range r.Kinds() {
+		model, err := ModelFor(kind, r.Kernel)
+		if err != nil {
+			return out, err
+		}
+		v, err := Judge(r.Samples, kind, model, VerdictOptions{Range: r.Kernel.Range, Reserved: r.Kernel.Reserved, Seed: seed})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

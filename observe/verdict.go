@@ -1,0 +1,902 @@
+package observe
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/strategies"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// DefaultAlpha is a verdict's family-wise significance level: a model is
+// rejected when some check's p-value is below DefaultAlpha divided by the
+// number of checks made (Bonferroni), so that a right model is rejected
+// in at most about 1 run in 1000, and a wrong one, with the thousands of
+// samples a probe makes, fails with p-values far below it.
+const DefaultAlpha = 1e-3
+
+// near is the distance, in ports, that counts as a small step: Linux's
+// connect() moves +2..+16 between connections to one destination.
+const near = 32
+
+// The model is simulated until it has made about simTarget ports, in
+// whole replicates of the observed sequence, at least minReplicates: the
+// tests compare two samples, so a few times the observed count already
+// gives nearly the power of comparing with exact probabilities.
+const (
+	simTarget     = 50000
+	minReplicates = 4
+	maxReplicates = 100
+)
+
+// bigBins is how many bins the steps beyond ±near fall into.
+const bigBins = 32
+
+// maxBuckets is the most buckets the range is cut into for uniformity.
+const maxBuckets = 32
+
+// VerdictOptions are the host's rules and the model's seed.
+type VerdictOptions struct {
+	// Range is the kernel's ip_local_port_range; the model uses it.
+	Range allocator.Range
+	// Reserved are ports the model must not choose (ip_local_reserved_ports).
+	Reserved []allocator.Range
+	// Seed draws the model's keys and random numbers.
+	Seed uint64
+	// Alpha is the family-wise significance level; 0 means DefaultAlpha.
+	Alpha float64
+}
+
+// Check is one test of observed ports against the model.
+type Check struct {
+	// Name is parity, steps, spread, starts or counters.
+	Name string `json:"name"`
+	// P is the p-value of the observed ports under the model: the chance
+	// that the model's own ports would differ from its simulation at
+	// least as much. 1 for a skipped check.
+	P float64 `json:"p"`
+	// Pass is P ≥ Alpha / (checks made).
+	Pass bool `json:"pass"`
+	// Skipped: there was too little data for this check (one destination,
+	// a handful of start points).
+	Skipped bool `json:"skipped,omitempty"`
+	// Detail gives the numbers behind P, observed beside the model's.
+	Detail string `json:"detail"`
+	// Finding says in a phrase what a failing check found; empty when it
+	// passes.
+	Finding string `json:"finding,omitempty"`
+
+	reason string // the finding, should the check fail
+}
+
+// Verdict says whether one kind's observed ports could come from a model.
+type Verdict struct {
+	Kind  string `json:"kind"`
+	Model string `json:"model"`
+	// N is how many samples of Kind were judged.
+	N     int  `json:"n"`
+	Match bool `json:"match"`
+	// P is the Bonferroni-adjusted p-value: the smallest check's P times
+	// the number of checks made, at most 1. Match is P ≥ Alpha.
+	P      float64 `json:"p"`
+	Alpha  float64 `json:"alpha"`
+	Checks []Check `json:"checks"`
+	// Reason is the finding of the failing check with the smallest P;
+	// empty on a match.
+	Reason string `json:"reason,omitempty"`
+}
+
+// String is the verdict line: "connect: matches linux (p = 0.43)" or
+// "bind: does not match linux-bind: even ports seen where odd were
+// expected (p < 1e-300)".
+func (v *Verdict) String() string {
+	if v.Match {
+		return fmt.Sprintf("%s: matches %s (%s)", v.Kind, v.Model, FormatP(v.P))
+	}
+	return fmt.Sprintf("%s: does not match %s: %s (%s)", v.Kind, v.Model, v.Reason, FormatP(v.P))
+}
+
+// FormatP writes a p-value for people: "p = 0.43", "p = 3.1e-07",
+// "p < 1e-300".
+func FormatP(p float64) string {
+	switch {
+	case p >= 0.01:
+		return "p = " + strconv.FormatFloat(p, 'f', 2, 64)
+	case p >= 1e-300:
+		return "p = " + strconv.FormatFloat(p, 'e', 1, 64)
+	}
+	return "p < 1e-300"
+}
+
+// Judge compares the samples of one kind with a model: a strategy spec as
+// strategies.New takes it, run over opt.Range on a table where every
+// non-reserved port is free (the probe closes each socket before the
+// next). The model is simulated on the very requests observed — the same
+// destinations, in the same order, at the same times (shifted by a random
+// phase, since the kernel's 10 s re-salt clock has an unknown one) — and
+// each check compares a statistic of the observed ports with the same
+// statistic of the simulated ones (two-sample chi-square, with sparse cells
+// pooled and tested exactly):
+//
+//   - parity: ports of the low bound's parity and of the other (Linux
+//     connect(): all even; bind(): odd; UDP: half and half);
+//   - steps: the step from each port to the next one to the same
+//     destination, ±near one by one, beyond in bins (connect(): +2..+16;
+//     bind() and UDP: anywhere);
+//   - spread: where ports fall in the range, in up to 32 buckets; for a
+//     model whose steps are mostly small (a walk, such as connect()) only
+//     the start points count: the first port to each destination and each
+//     port after a step beyond ±near (a re-salt);
+//   - starts: pairs of destinations whose first ports lie within near of
+//     each other (unrelated destinations rarely do);
+//   - counters: pairs of destinations whose ports move in lockstep, as
+//     they do when one counter serves both (see pairState).
+//
+// Judge uses no randomness but the model's, drawn from opt.Seed, so the
+// same samples and seed give the same verdict.
+func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verdict, error) {
+	k, err := allocator.ParseKind(kind)
+	if err != nil {
+		return nil, &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+	}
+	if err := opt.Range.Validate(); err != nil {
+		return nil, &FieldError{"range", opt.Range.String(), err}
+	}
+	for _, r := range opt.Reserved {
+		if err := r.Validate(); err != nil {
+			return nil, &FieldError{"reserved", r.String(), err}
+		}
+	}
+	alpha := opt.Alpha
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
+	if !(alpha > 0 && alpha < 1) {
+		return nil, &FieldError{"alpha", strconv.FormatFloat(alpha, 'g', -1, 64), fmt.Errorf("want a probability between 0 and 1")}
+	}
+	if _, err := strategies.New(model, opt.Seed); err != nil {
+		return nil, &FieldError{"model", strconv.Quote(model), err}
+	}
+	obs := ofKind(samples, kind)
+	if len(obs) == 0 {
+		return nil, &FieldError{"kind", kind, fmt.Errorf("no samples of this kind to judge")}
+	}
+
+	seq := newSequence(obs, opt.Range)
+	reps := simTarget / len(obs)
+	reps = min(max(reps, minReplicates), maxReplicates)
+	sims := make([][]uint16, reps)
+	usable := usableFunc(opt.Reserved)
+	for r := range sims {
+		sims[r], err = simulate(obs, model, mix(opt.Seed, uint64(r)), phase(opt.Seed, uint64(r)), k, opt.Range, usable)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	o := seq.measure(seq.ports)
+	var m measures
+	for _, ports := range sims {
+		m.add(seq.measure(ports))
+	}
+
+	v := &Verdict{Kind: kind, Model: model, N: len(obs), Alpha: alpha}
+	walk := m.nearShare() >= 0.5
+	v.Checks = []Check{
+		parityCheck(o, &m, opt.Range),
+		stepsCheck(o, &m),
+		spreadCheck(seq, o, sims, &m, walk),
+		startsCheck(o, &m),
+		countersCheck(o, &m),
+	}
+
+	tested := 0
+	minP := 1.0
+	for _, c := range v.Checks {
+		if !c.Skipped {
+			tested++
+			minP = min(minP, c.P)
+		}
+	}
+	v.P = 1
+	if tested > 0 {
+		v.P = min(1, minP*float64(tested))
+	}
+	v.Match = v.P >= alpha
+	worst := -1
+	for i := range v.Checks {
+		c := &v.Checks[i]
+		c.Pass = c.Skipped || c.P*float64(tested) >= alpha
+		if !c.Pass {
+			c.Finding = c.reason
+			if worst < 0 || c.P < v.Checks[worst].P {
+				worst = i
+			}
+		}
+	}
+	if worst >= 0 {
+		v.Reason = v.Checks[worst].Finding
+	}
+	return v, nil
+}
+
+// ModelSamples returns the samples of one kind, in order, each with its
+// source port replaced by the one the model (a strategy spec) chooses for
+// the same request — kind, source, destination, time since the kind's
+// first sample — from a fresh model seeded with seed: what the kernel
+// would have shown were it the model.
+func ModelSamples(samples []ProbeSample, kind, spec string, seed uint64, rng allocator.Range, reserved []allocator.Range) ([]ProbeSample, error) {
+	k, err := allocator.ParseKind(kind)
+	if err != nil {
+		return nil, &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+	}
+	if err := rng.Validate(); err != nil {
+		return nil, &FieldError{"range", rng.String(), err}
+	}
+	out := ofKind(samples, kind)
+	if len(out) == 0 {
+		return nil, nil
+	}
+	ports, err := simulate(out, spec, seed, 0, k, rng, usableFunc(reserved))
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].SrcPort = ports[i]
+	}
+	return out, nil
+}
+
+// ofKind copies the samples of one kind, in order, in one allocation.
+func ofKind(samples []ProbeSample, kind string) []ProbeSample {
+	n := 0
+	for i := range samples {
+		if samples[i].Kind == kind {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]ProbeSample, 0, n)
+	for i := range samples {
+		if samples[i].Kind == kind {
+			out = append(out, samples[i])
+		}
+	}
+	return out
+}
+
+func usableFunc(reserved []allocator.Range) func(uint16) bool {
+	if len(reserved) == 0 {
+		return func(uint16) bool { return true }
+	}
+	var res [1 << 16]bool
+	for _, r := range reserved {
+		for p := int(r.Lo); p <= int(r.Hi); p++ {
+			res[p] = true
+		}
+	}
+	return func(p uint16) bool { return !res[p] }
+}
+
+// simulate runs the model over the observed requests and returns its ports.
+func simulate(obs []ProbeSample, spec string, seed uint64, phase time.Duration, k allocator.Kind, rng allocator.Range, usable func(uint16) bool) ([]uint16, error) {
+	s, err := strategies.New(spec, seed)
+	if err != nil {
+		return nil, &FieldError{"model", strconv.Quote(spec), err}
+	}
+	ports := make([]uint16, len(obs))
+	t0 := obs[0].Time
+	for i, a := range obs {
+		req := allocator.Request{
+			Kind: k, Src: a.Src, Dst: netip.AddrPortFrom(a.Dst, a.DstPort),
+			Now: phase + a.Time.Sub(t0), Lo: rng.Lo, Hi: rng.Hi,
+		}
+		p, _, err := s.Pick(req, usable)
+		if err != nil {
+			return nil, fmt.Errorf("model %s found no port for sample %d: %w", spec, i+1, err)
+		}
+		ports[i] = p
+	}
+	return ports, nil
+}
+
+// mix derives replicate r's seed from the user's (SplitMix64's finaliser),
+// so neighbouring seeds give unrelated models.
+func mix(seed, r uint64) uint64 {
+	z := seed + (r+1)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// phase is replicate r's clock offset, uniform over an hour: a whole
+// number of any re-salt period a model may have, so its epoch boundaries
+// fall at a uniformly random point as the kernel's (jiffies-based) do.
+func phase(seed, r uint64) time.Duration {
+	return time.Duration(mix(seed^0x5bd1e995, r) % uint64(time.Hour))
+}
+
+// sequence is the observed samples reduced to what the checks read.
+type sequence struct {
+	rng   allocator.Range
+	size  int
+	ports []uint16
+	dst   []int32 // destination index, in order of first appearance
+	ndst  int
+}
+
+func newSequence(obs []ProbeSample, rng allocator.Range) *sequence {
+	s := &sequence{rng: rng, size: rng.Size(), ports: make([]uint16, len(obs)), dst: make([]int32, len(obs))}
+	ids := map[netip.AddrPort]int32{}
+	for i, a := range obs {
+		key := netip.AddrPortFrom(a.Dst, a.DstPort)
+		id, ok := ids[key]
+		if !ok {
+			id = int32(len(ids))
+			ids[key] = id
+		}
+		s.ports[i], s.dst[i] = a.SrcPort, id
+	}
+	s.ndst = len(ids)
+	return s
+}
+
+// measure is one run's statistics: observed, or one model replicate.
+type measure struct {
+	parity [2]float64 // the low bound's parity, the other
+	steps  []float64  // step cells: ±near one by one, then bigBins
+	near   float64    // steps within ±near
+	nsteps float64
+	starts []uint16 // walk start points
+	close  [2]float64
+	lock   [2]float64
+	small  map[int]float64 // steps within ±near, by value
+}
+
+// signed is the step from a to b in the range taken as a circle, in
+// (-size/2, size/2].
+func (s *sequence) signed(a, b uint16) int {
+	d := (int(b) - int(a)) % s.size
+	if d < 0 {
+		d += s.size
+	}
+	if d > s.size/2 {
+		d -= s.size
+	}
+	return d
+}
+
+func (s *sequence) stepCell(d int) int {
+	if d >= -near && d <= near {
+		return d + near
+	}
+	u := d
+	if u < 0 {
+		u += s.size
+	}
+	return 2*near + 1 + min(u*bigBins/s.size, bigBins-1)
+}
+
+func (s *sequence) measure(ports []uint16) *measure {
+	m := &measure{steps: make([]float64, 2*near+1+bigBins), small: map[int]float64{}}
+	lo := int(s.rng.Lo)
+	last := make([]int32, s.ndst)
+	for i := range last {
+		last[i] = -1
+	}
+	first := make([]int32, 0, s.ndst)
+
+	nd := min(s.ndst, MaxProbeDsts)
+	pairs := make([]pairState, nd*nd)
+
+	for i, p := range ports {
+		m.parity[(int(p)-lo)&1]++
+		b := s.dst[i]
+		if prev := last[b]; prev >= 0 {
+			d := s.signed(uint16(prev), p)
+			m.steps[s.stepCell(d)]++
+			m.nsteps++
+			if d >= -near && d <= near {
+				m.near++
+				m.small[d]++
+			} else {
+				m.starts = append(m.starts, p)
+			}
+		} else {
+			first = append(first, int32(p))
+			m.starts = append(m.starts, p)
+		}
+		if int(b) < nd {
+			for a := 0; a < int(b); a++ {
+				if last[a] >= 0 {
+					pairs[a*nd+int(b)].add(s.signed(uint16(last[a]), p), s.size)
+				}
+			}
+		}
+		last[b] = int32(p)
+	}
+	for i := range first {
+		for j := i + 1; j < len(first); j++ {
+			d := s.signed(uint16(first[i]), uint16(first[j]))
+			if d >= -near && d <= near {
+				m.close[0]++
+			} else {
+				m.close[1]++
+			}
+		}
+	}
+	for a := 0; a < nd; a++ {
+		for b := a + 1; b < nd; b++ {
+			switch pairs[a*nd+b].locked() {
+			case 1:
+				m.lock[0]++
+			case 0:
+				m.lock[1]++
+			}
+		}
+	}
+	return m
+}
+
+// maxDrift bounds the change, between two rounds, of the difference
+// between one destination's port and another's: beyond it the change is a
+// jump (a re-salt, or a model that scatters ports), which breaks the chain.
+const maxDrift = 256
+
+// pairState follows D, the step from destination a's latest port to
+// destination b's next one, round after round. If one counter serves both,
+// D is a constant plus the increments made in between, fresh each round,
+// so its changes x_t = D_t - D_(t-1) are differences of independent terms
+// and have lag-1 autocorrelation -1/2. If each has its own counter, D is a
+// random walk and its changes are independent: autocorrelation 0. The
+// statistic does not depend on how many picks fall in between, nor on the
+// size of the increments.
+type pairState struct {
+	haveD, haveX bool
+	d, x         int
+	n, lagN      float64 // changes seen; pairs of successive changes
+	sum, sq, lag float64 // Σx, Σx², Σx_t·x_(t-1)
+}
+
+func (st *pairState) add(d, size int) {
+	if st.haveD {
+		x := d - st.d
+		x = ((x % size) + size) % size
+		if x > size/2 {
+			x -= size
+		}
+		if x < -maxDrift || x > maxDrift {
+			st.haveX = false
+		} else {
+			st.n++
+			st.sum += float64(x)
+			st.sq += float64(x) * float64(x)
+			if st.haveX {
+				st.lagN++
+				st.lag += float64(x) * float64(st.x)
+			}
+			st.x, st.haveX = x, true
+		}
+	}
+	st.d, st.haveD = d, true
+}
+
+// locked is 1 when the pair moves in lockstep (D's changes anticorrelated,
+// or D constant), 0 when it does not, -1 when there are too few changes.
+func (st *pairState) locked() int {
+	if st.lagN < 5 {
+		return -1
+	}
+	mean := st.sum / st.n
+	v := st.sq/st.n - mean*mean
+	if v < 1e-9 {
+		return 1
+	}
+	if (st.lag/st.lagN-mean*mean)/v < -0.25 {
+		return 1
+	}
+	return 0
+}
+
+// measures sums the model replicates.
+type measures struct {
+	measure
+	reps []*measure
+}
+
+func (m *measures) add(r *measure) {
+	if m.steps == nil {
+		m.steps = make([]float64, len(r.steps))
+		m.small = map[int]float64{}
+	}
+	for i := range m.parity {
+		m.parity[i] += r.parity[i]
+		m.close[i] += r.close[i]
+		m.lock[i] += r.lock[i]
+	}
+	for i, c := range r.steps {
+		m.steps[i] += c
+	}
+	for d, c := range r.small {
+		m.small[d] += c
+	}
+	m.near += r.near
+	m.nsteps += r.nsteps
+	m.reps = append(m.reps, r)
+}
+
+func (m *measure) nearShare() float64 {
+	if m.nsteps == 0 {
+		return 0
+	}
+	return m.near / m.nsteps
+}
+
+// compare tests whether observed and simulated counts over the same cells
+// come from one distribution. Cells in which the smaller sample would
+// expect fewer than 5 are pooled; the common cells get a chi-square test of
+// homogeneity, the pool an exact conditional binomial test of its share
+// (which copes with the model putting nothing where the kernel put a few,
+// and with a few re-salts more or less than the simulation had). With both,
+// the smaller p-value is doubled.
+func compare(obs, sim []float64) float64 {
+	var nO, nS float64
+	for i := range obs {
+		nO += obs[i]
+		nS += sim[i]
+	}
+	if nO == 0 || nS == 0 {
+		return 1
+	}
+	small := min(nO, nS) / (nO + nS)
+	var common [][2]float64
+	var rO, rS float64
+	for i := range obs {
+		if (obs[i]+sim[i])*small >= 5 {
+			common = append(common, [2]float64{obs[i], sim[i]})
+		} else {
+			rO += obs[i]
+			rS += sim[i]
+		}
+	}
+	if (rO+rS)*small >= 5 {
+		common = append(common, [2]float64{rO, rS})
+		rO, rS = 0, 0
+	}
+	pChi, pPool := -1.0, -1.0
+	if len(common) >= 2 {
+		var cO, cS float64
+		for _, c := range common {
+			cO += c[0]
+			cS += c[1]
+		}
+		if cO > 0 && cS > 0 {
+			f := cO / (cO + cS)
+			stat := 0.0
+			for _, c := range common {
+				t := c[0] + c[1]
+				eO, eS := t*f, t*(1-f)
+				stat += (c[0]-eO)*(c[0]-eO)/eO + (c[1]-eS)*(c[1]-eS)/eS
+			}
+			pChi = distuv.ChiSquared{K: float64(len(common) - 1)}.Survival(stat)
+		}
+	}
+	if t := rO + rS; t > 0 {
+		b := distuv.Binomial{N: t, P: nO / (nO + nS)}
+		lower := b.CDF(rO)
+		upper := 1.0
+		if rO > 0 {
+			upper = b.Survival(rO - 1)
+		}
+		pPool = min(1, 2*min(lower, upper))
+	}
+	switch {
+	case pChi < 0 && pPool < 0:
+		return 1
+	case pChi < 0:
+		return clampP(pPool)
+	case pPool < 0:
+		return clampP(pChi)
+	}
+	return clampP(min(1, 2*min(pChi, pPool)))
+}
+
+func clampP(p float64) float64 {
+	if math.IsNaN(p) || p < 0 {
+		return 0
+	}
+	return min(p, 1)
+}
+
+func share(c [2]float64) float64 {
+	if c[0]+c[1] == 0 {
+		return 0
+	}
+	return c[0] / (c[0] + c[1])
+}
+
+func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
+
+func parityName(lo uint16, same bool) string {
+	if (lo%2 == 0) == same {
+		return "even"
+	}
+	return "odd"
+}
+
+func parityCheck(o *measure, m *measures, rng allocator.Range) Check {
+	c := Check{Name: "parity", P: compare(o.parity[:], m.parity[:])}
+	same, other := parityName(rng.Lo, true), parityName(rng.Lo, false)
+	oShare, mShare := share(o.parity), share(m.parity)
+	c.Detail = fmt.Sprintf("%s %s of %d ports (model %s)", pct(oShare), same, int(o.parity[0]+o.parity[1]), pct(mShare))
+	switch {
+	case mShare > 0.99 && oShare < mShare:
+		c.reason = fmt.Sprintf("%s ports seen where %s were expected (%d of %d)", other, same, int(o.parity[1]), int(o.parity[0]+o.parity[1]))
+	case mShare < 0.01 && oShare > mShare:
+		c.reason = fmt.Sprintf("%s ports seen where %s were expected (%d of %d)", same, other, int(o.parity[0]), int(o.parity[0]+o.parity[1]))
+	case oShare > 0.99 || oShare < 0.01:
+		only := same
+		if oShare < 0.01 {
+			only = other
+		}
+		c.reason = fmt.Sprintf("only %s ports seen where both parities were expected (model %s %s)", only, pct(mShare), same)
+	default:
+		c.reason = fmt.Sprintf("%s of ports are %s where the model has %s", pct(oShare), same, pct(mShare))
+	}
+	return c
+}
+
+// topSteps lists the commonest small steps, "+4 13%, +10 12%, ...".
+func topSteps(small map[int]float64, total float64, n int) string {
+	type kv struct {
+		d int
+		c float64
+	}
+	var all []kv
+	for d, c := range small {
+		all = append(all, kv{d, c})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].c != all[j].c {
+			return all[i].c > all[j].c
+		}
+		return all[i].d < all[j].d
+	})
+	var parts []string
+	for _, e := range all[:min(n, len(all))] {
+		parts = append(parts, fmt.Sprintf("%+d %s", e.d, pct(e.c/total)))
+	}
+	if len(parts) == 0 {
+		return "none within ±" + strconv.Itoa(near)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// stepSet describes the steps a model makes at least 1% of the time:
+// "+2, +4, …, +16" for an arithmetic run, else a list.
+func stepSet(small map[int]float64, total float64) string {
+	var ds []int
+	for d, c := range small {
+		if c/total >= 0.01 {
+			ds = append(ds, d)
+		}
+	}
+	sort.Ints(ds)
+	switch {
+	case len(ds) == 0:
+		return "steps spread over the range"
+	case len(ds) >= 4:
+		k := ds[1] - ds[0]
+		run := true
+		for i := 2; i < len(ds); i++ {
+			run = run && ds[i]-ds[i-1] == k
+		}
+		if run {
+			return fmt.Sprintf("%+d, %+d, …, %+d", ds[0], ds[1], ds[len(ds)-1])
+		}
+	}
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%+d", d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func stepsCheck(o *measure, m *measures) Check {
+	c := Check{Name: "steps"}
+	if o.nsteps == 0 {
+		c.P, c.Skipped = 1, true
+		c.Detail = "one port per destination: no steps to compare"
+		return c
+	}
+	c.P = compare(o.steps, m.steps)
+	oNear, mNear := o.nearShare(), m.nearShare()
+	c.Detail = fmt.Sprintf("%d steps to the same destination, %s within ±%d (model %s); most common %s (model %s)",
+		int(o.nsteps), pct(oNear), near, pct(mNear), topSteps(o.small, o.nsteps, 3), topSteps(m.small, m.nsteps, 3))
+	switch {
+	case mNear >= 0.5 && oNear < 0.1:
+		c.reason = fmt.Sprintf("successive ports to one destination jump across the range (%s within ±%d) where the model steps %s", pct(oNear), near, stepSet(m.small, m.nsteps))
+	case mNear < 0.1 && oNear >= 0.5:
+		c.reason = fmt.Sprintf("successive ports to one destination take small steps (most often %s) where the model's are spread over the range", topSteps(o.small, o.nsteps, 3))
+	default:
+		c.reason = fmt.Sprintf("steps between successive ports to one destination differ from the model's (most often %s; model %s)", topSteps(o.small, o.nsteps, 3), stepSet(m.small, m.nsteps))
+	}
+	return c
+}
+
+// spreadCheck compares where ports fall in the range: all ports for a
+// model that scatters them, the start points for one that walks.
+func spreadCheck(seq *sequence, o *measure, sims [][]uint16, m *measures, walk bool) Check {
+	c := Check{Name: "spread"}
+	oUnits := seq.ports
+	what := "ports"
+	if walk {
+		oUnits, what = o.starts, "start points"
+	}
+	n := len(oUnits)
+	buckets := min(maxBuckets, n/10)
+	if buckets < 2 {
+		c.P, c.Skipped = 1, true
+		c.Detail = fmt.Sprintf("%d %s: too few to test (want at least 20)", n, what)
+		return c
+	}
+	hist := func(ports []uint16, h []float64) {
+		for _, p := range ports {
+			if !seq.rng.Contains(p) {
+				h[buckets]++ // outside the range: a cell of its own
+				continue
+			}
+			h[int(p-seq.rng.Lo)*buckets/seq.size]++
+		}
+	}
+	oh := make([]float64, buckets+1)
+	mh := make([]float64, buckets+1)
+	hist(oUnits, oh)
+	for r, ports := range sims {
+		units := ports
+		if walk {
+			units = m.reps[r].starts
+		}
+		hist(units, mh)
+	}
+	c.P = compare(oh, mh)
+	lo, hi := math.Inf(1), 0.0
+	for _, x := range oh[:buckets] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	c.Detail = fmt.Sprintf("%d %s in %d buckets of %v: %s to %s per bucket, %d outside the range (model %s each)",
+		n, what, buckets, seq.rng, pct(lo/float64(n)), pct(hi/float64(n)), int(oh[buckets]), pct(1/float64(buckets)))
+	c.reason = what + " are not spread over the range as the model spreads them"
+	if oh[buckets] > 0 {
+		c.reason = fmt.Sprintf("%d %s fall outside the range %v", int(oh[buckets]), what, seq.rng)
+	}
+	return c
+}
+
+func startsCheck(o *measure, m *measures) Check {
+	c := Check{Name: "starts"}
+	pairs := int(o.close[0] + o.close[1])
+	if pairs == 0 {
+		c.P, c.Skipped = 1, true
+		c.Detail = "one destination: no pairs to compare"
+		return c
+	}
+	c.P = compare(o.close[:], m.close[:])
+	c.Detail = fmt.Sprintf("%d of %d destination pairs have first ports within %d of each other (model %s)", int(o.close[0]), pairs, near, pct(share(m.close)))
+	if share(o.close) > share(m.close) {
+		c.reason = fmt.Sprintf("first ports to different destinations lie close together (%d of %d pairs within %d)", int(o.close[0]), pairs, near)
+	} else {
+		c.reason = fmt.Sprintf("first ports to different destinations lie apart (%d of %d pairs within %d) where the model's lie together", int(o.close[0]), pairs, near)
+	}
+	return c
+}
+
+func countersCheck(o *measure, m *measures) Check {
+	c := Check{Name: "counters"}
+	pairs := int(o.lock[0] + o.lock[1])
+	if pairs == 0 {
+		c.P, c.Skipped = 1, true
+		c.Detail = "no pair of destinations with 7 interleaved ports a walk apart: nothing to compare"
+		return c
+	}
+	c.P = compare(o.lock[:], m.lock[:])
+	c.Detail = fmt.Sprintf("%d of %d destination pairs move in lockstep (model %s)", int(o.lock[0]), pairs, pct(share(m.lock)))
+	if share(o.lock) > share(m.lock) {
+		c.reason = fmt.Sprintf("ports to different destinations move in lockstep (%d of %d pairs), as if one counter served them all", int(o.lock[0]), pairs)
+	} else {
+		c.reason = fmt.Sprintf("ports to different destinations move independently (%d of %d pairs in lockstep) where the model's share a counter", int(o.lock[0]), pairs)
+	}
+	return c
+}
+
+// KindSummary describes one kind's observed ports, model aside.
+type KindSummary struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+	Dsts  int    `json:"destinations"`
+	// Even and Odd are the shares of even and odd ports.
+	Even float64 `json:"even"`
+	Odd  float64 `json:"odd"`
+	// Steps counts steps between successive ports to one destination,
+	// taken around the range as a circle (so -2 is 2 below).
+	Steps int `json:"steps"`
+	// NearShare is the share of steps within ±32.
+	NearShare float64 `json:"near_share"`
+	// MedianStep is the median absolute step.
+	MedianStep int `json:"median_abs_step"`
+	// TopSteps are the commonest steps within ±32, up to 3.
+	TopSteps []StepShare `json:"top_steps"`
+}
+
+// StepShare is one step value and the share of steps that took it.
+type StepShare struct {
+	Step  int     `json:"step"`
+	Share float64 `json:"share"`
+}
+
+// Summarize describes the samples of kind over the port range rng (use
+// 1-65535 when the host's range is unknown).
+func Summarize(samples []ProbeSample, kind string, rng allocator.Range) KindSummary {
+	sum := KindSummary{Kind: kind, TopSteps: []StepShare{}}
+	obs := ofKind(samples, kind)
+	if len(obs) == 0 || rng.Validate() != nil {
+		return sum
+	}
+	seq := newSequence(obs, rng)
+	sum.Count, sum.Dsts = len(obs), seq.ndst
+	even := 0
+	for _, p := range seq.ports {
+		if p%2 == 0 {
+			even++
+		}
+	}
+	sum.Even = float64(even) / float64(len(obs))
+	sum.Odd = 1 - sum.Even
+
+	last := make([]int, seq.ndst)
+	for i := range last {
+		last[i] = -1
+	}
+	var abs []int
+	counts := map[int]int{}
+	for i, p := range seq.ports {
+		b := seq.dst[i]
+		if last[b] >= 0 {
+			d := seq.signed(uint16(last[b]), p)
+			abs = append(abs, max(d, -d))
+			if d >= -near && d <= near {
+				counts[d]++
+			}
+		}
+		last[b] = int(p)
+	}
+	sum.Steps = len(abs)
+	if len(abs) == 0 {
+		return sum
+	}
+	sort.Ints(abs)
+	sum.MedianStep = abs[len(abs)/2]
+	nearN := 0
+	for d, c := range counts {
+		nearN += c
+		sum.TopSteps = append(sum.TopSteps, StepShare{d, float64(c) / float64(len(abs))})
+	}
+	sum.NearShare = float64(nearN) / float64(len(abs))
+	sort.Slice(sum.TopSteps, func(i, j int) bool {
+		a, b := sum.TopSteps[i], sum.TopSteps[j]
+		if a.Share != b.Share {
+			return a.Share > b.Share
+		}
+		return a.Step < b.Step
+	})
+	sum.TopSteps = sum.TopSteps[:min(3, len(sum.TopSteps))]
+	return sum
+}

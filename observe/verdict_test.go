@@ -1,0 +1,265 @@
+package observe
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// template is a probe's request sequence without ports: count rounds over
+// dsts (each with its own listener port), one request every gap, as
+// Probe makes them.
+func template(kind string, dsts, count int, gap time.Duration) []ProbeSample {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	src := netip.MustParseAddr("127.0.0.1")
+	var out []ProbeSample
+	for i := 0; i < count; i++ {
+		for d := 0; d < dsts; d++ {
+			out = append(out, ProbeSample{Kind: kind, Attempt: Attempt{
+				Time: t0.Add(time.Duration(len(out)) * gap), Proto: TCP,
+				Src: src, Dst: netip.AddrFrom4([4]byte{127, 0, 0, byte(d + 1)}), DstPort: uint16(40001 + 2*d),
+			}})
+		}
+	}
+	return out
+}
+
+// generate is what a kernel running strategy spec would have shown.
+func generate(t testing.TB, kind, spec string, seed uint64, dsts, count int, gap time.Duration) []ProbeSample {
+	t.Helper()
+	s, err := ModelSamples(template(kind, dsts, count, gap), kind, spec, seed, allocator.LinuxRange, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func judge(t testing.TB, samples []ProbeSample, kind, model string, seed uint64) *Verdict {
+	t.Helper()
+	v, err := Judge(samples, kind, model, VerdictOptions{Range: allocator.LinuxRange, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func describe(v *Verdict) string {
+	var b strings.Builder
+	b.WriteString(v.String())
+	for _, c := range v.Checks {
+		fmt.Fprintf(&b, "\n  %-8s p=%.3g pass=%v skipped=%v  %s %s", c.Name, c.P, c.Pass, c.Skipped, c.Detail, c.Finding)
+	}
+	return b.String()
+}
+
+// Ports drawn from the right model match it, over several seeds and
+// shapes of run; the judge's seed differs from the generator's, as the
+// kernel's secrets differ from any seed.
+func TestVerdictRightModelMatches(t *testing.T) {
+	for _, c := range []struct {
+		kind, model string
+		dsts, count int
+		gap         time.Duration
+	}{
+		{"connect", "linux", 4, 500, 100 * time.Microsecond},
+		{"connect", "linux", 4, 500, 5 * time.Millisecond}, // 10 s: one re-salt
+		{"connect", "linux", 1, 300, time.Millisecond},
+		{"connect", "linux", 3, 5, time.Millisecond},
+		{"bind", "linux-bind", 4, 500, 100 * time.Microsecond},
+		{"bind", "linux-bind", 2, 20, time.Millisecond},
+		{"udp", "linux-udp", 4, 500, 100 * time.Microsecond},
+		{"udp", "linux-udp:hash-size=16384", 3, 100, time.Millisecond},
+	} {
+		for seed := uint64(1); seed <= 5; seed++ {
+			name := fmt.Sprintf("%s/%s/%dx%d/%v/seed%d", c.kind, c.model, c.dsts, c.count, c.gap, seed)
+			t.Run(name, func(t *testing.T) {
+				s := generate(t, c.kind, c.model, seed, c.dsts, c.count, c.gap)
+				v := judge(t, s, c.kind, c.model, seed+100)
+				if !v.Match {
+					t.Errorf("right model rejected:\n%s", describe(v))
+				}
+				if v.Reason != "" || !strings.Contains(v.String(), "matches "+c.model) {
+					t.Errorf("verdict line %q, reason %q", v.String(), v.Reason)
+				}
+			})
+		}
+	}
+}
+
+// Ports drawn from a wrong model fail, each with a failing check whose
+// finding tells the models apart.
+func TestVerdictWrongModelFails(t *testing.T) {
+	for _, c := range []struct {
+		kind, source, model string
+		why                 string // a substring of the reason
+	}{
+		{"connect", "random", "linux", "odd ports seen where even were expected"},
+		{"connect", "sequential", "linux", "odd ports"},
+		{"connect", "linux-bind", "linux", "odd ports seen where even were expected"},
+		{"connect", "linux-udp", "linux", "odd ports"},
+		{"connect", "hashed", "linux", "odd ports"},
+		// Even ports, but the wrong walk:
+		{"connect", "linux:increments=off", "linux", "successive ports"}, // always +2
+		{"connect", "linux:hint=on,increments=on", "linux", "lockstep"},  // one global counter
+		{"connect", "linux:table-order=0", "linux", "lockstep"},          // one shared table slot
+		{"connect", "linux:socket-range=on", "linux", "odd ports"},       // step 1
+		{"bind", "linux", "linux-bind", "even ports seen where odd were expected"},
+		{"bind", "random", "linux-bind", "even ports seen where odd were expected"},
+		{"bind", "linux-udp", "linux-bind", "even ports seen where odd were expected"},
+		{"bind", "sequential", "linux-bind", "even ports"},
+		{"udp", "linux-bind", "linux-udp", "only odd ports seen where both parities were expected"},
+		{"udp", "linux", "linux-udp", "only even ports"},
+		{"udp", "sequential", "linux-udp", "small steps"},
+		{"udp", "random-increments", "linux-udp", "successive ports to one destination"}, // one global counter: +4 increments per round
+	} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/%s-vs-%s/seed%d", c.kind, c.source, c.model, seed), func(t *testing.T) {
+				s := generate(t, c.kind, c.source, seed, 4, 500, 100*time.Microsecond)
+				v := judge(t, s, c.kind, c.model, seed+100)
+				if v.Match {
+					t.Fatalf("wrong model accepted:\n%s", describe(v))
+				}
+				var findings []string
+				for _, ch := range v.Checks {
+					if !ch.Pass {
+						findings = append(findings, ch.Finding)
+					}
+				}
+				if !strings.Contains(strings.Join(findings, "\n"), c.why) {
+					t.Errorf("no failing check found %q:\n%s", c.why, describe(v))
+				}
+				if !strings.HasPrefix(v.String(), c.kind+": does not match "+c.model+": ") {
+					t.Errorf("verdict line %q", v.String())
+				}
+			})
+		}
+	}
+}
+
+// A handful of stray ports (a re-salt the simulation did not have, a port
+// outside the model's support) does not sink a right model; a few more do.
+func TestVerdictToleratesAStrayPort(t *testing.T) {
+	s := generate(t, "connect", "linux", 7, 4, 500, 100*time.Microsecond)
+	s[1001].SrcPort++ // one odd port
+	if v := judge(t, s, "connect", "linux", 8); !v.Match {
+		t.Errorf("one stray port rejected the model:\n%s", describe(v))
+	}
+	for i := 1001; i < 1041; i += 4 {
+		s[i].SrcPort |= 1
+	}
+	if v := judge(t, s, "connect", "linux", 8); v.Match {
+		t.Errorf("ten odd ports accepted:\n%s", describe(v))
+	}
+}
+
+// With the right model the checks' p-values are not piled near zero: over
+// many seeds few runs are rejected, as DefaultAlpha promises.
+func TestVerdictFalseRejectionRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many verdicts; skipped with -short")
+	}
+	const runs = 60
+	for _, c := range []struct{ kind, model string }{
+		{"connect", "linux"}, {"bind", "linux-bind"}, {"udp", "linux-udp"},
+	} {
+		rejected := 0
+		low := 0
+		for seed := uint64(1000); seed < 1000+runs; seed++ {
+			s := generate(t, c.kind, c.model, seed, 3, 200, time.Millisecond)
+			v := judge(t, s, c.kind, c.model, seed*7+1)
+			if !v.Match {
+				rejected++
+				t.Logf("seed %d rejected:\n%s", seed, describe(v))
+			}
+			if v.P < 0.05 {
+				low++
+			}
+		}
+		// Bonferroni over five checks: P < 0.05 in about 5-25% of runs.
+		if rejected > 1 || low > runs/3 {
+			t.Errorf("%s vs %s: %d of %d runs rejected, %d with P < 0.05", c.kind, c.model, rejected, runs, low)
+		}
+	}
+}
+
+func TestVerdictSameInputSameVerdict(t *testing.T) {
+	s := generate(t, "connect", "linux", 3, 3, 100, time.Millisecond)
+	a, b := judge(t, s, "connect", "linux", 9), judge(t, s, "connect", "linux", 9)
+	if a.P != b.P || a.String() != b.String() {
+		t.Errorf("two verdicts differ: %v / %v", a, b)
+	}
+}
+
+func TestJudgeBadInput(t *testing.T) {
+	s := generate(t, "connect", "linux", 1, 2, 10, time.Millisecond)
+	for _, c := range []struct {
+		name, kind, model string
+		opt               VerdictOptions
+		field, want       string
+	}{
+		{"kind", "tcp", "linux", VerdictOptions{Range: allocator.LinuxRange}, "kind", "want connect, bind, udp"},
+		{"no samples", "udp", "linux-udp", VerdictOptions{Range: allocator.LinuxRange}, "kind", "no samples"},
+		{"model", "connect", "nope", VerdictOptions{Range: allocator.LinuxRange}, "model", "unknown strategy"},
+		{"model param", "connect", "linux:table-order=99", VerdictOptions{Range: allocator.LinuxRange}, "model", "table-order"},
+		{"range", "connect", "linux", VerdictOptions{}, "range", "low bound 0"},
+		{"alpha", "connect", "linux", VerdictOptions{Range: allocator.LinuxRange, Alpha: 2}, "alpha", "between 0 and 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Judge(s, c.kind, c.model, c.opt)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Judge: %v; want a %s error containing %q", err, c.field, c.want)
+			}
+		})
+	}
+}
+
+func TestFormatP(t *testing.T) {
+	for _, c := range []struct {
+		p    float64
+		want string
+	}{{0.4321, "p = 0.43"}, {1, "p = 1.00"}, {0.0031, "p = 3.1e-03"}, {0, "p < 1e-300"}} {
+		if got := FormatP(c.p); got != c.want {
+			t.Errorf("FormatP(%g) = %q, want %q", c.p, got, c.want)
+		}
+	}
+}
+
+// compare must call the same distribution the same, and tell apart
+// distributions that differ.
+func TestCompare(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		obs, sim []float64
+		low      bool // want p < 1e-6
+	}{
+		{"same", []float64{100, 100, 100}, []float64{1000, 1000, 1000}, false},
+		{"shifted", []float64{200, 50, 50}, []float64{1000, 1000, 1000}, true},
+		{"impossible cell", []float64{500, 40}, []float64{5000, 0}, true},
+		{"one stray", []float64{500, 1}, []float64{5000, 0}, false},
+		{"nothing observed", []float64{0, 0}, []float64{10, 10}, false},
+		{"all pooled", []float64{1, 0, 1}, []float64{3, 4, 3}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := compare(c.obs, c.sim)
+			if p < 0 || p > 1 || (p < 1e-6) != c.low {
+				t.Errorf("compare = %g; want low=%v", p, c.low)
+			}
+		})
+	}
+}
+
+func BenchmarkVerdict(b *testing.B) {
+	s := generate(b, "connect", "linux", 1, 4, 25000, 50*time.Microsecond) // 100k samples, 5 s
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Judge(s, "connect", "linux", VerdictOptions{Range: allocator.LinuxRange, Seed: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
