@@ -59,6 +59,7 @@ type simFlags struct {
 	format string
 	out    string
 	charts string
+	pcap   string
 	keep   int
 }
 
@@ -67,6 +68,7 @@ func addOutputFlags(fs *pflag.FlagSet) *simFlags {
 	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, csv or json")
 	fs.StringVar(&o.out, "out", "", "also write results.json, timeseries.csv and allocations.csv into `DIR`")
 	fs.StringVar(&o.charts, "charts", "", "also draw the charts as PNG into `DIR` (see 'portsim plot')")
+	fs.StringVar(&o.pcap, "pcap", "", "also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to `FILE`.pcapng,\nfor Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng)")
 	fs.IntVar(&o.keep, "keep-allocations", 100000, "allocations per strategy kept for allocations.csv and charts")
 	return o
 }
@@ -80,7 +82,7 @@ func (o *simFlags) check() error {
 	if o.keep < 0 || o.keep > 10_000_000 {
 		return usagef("--keep-allocations: %d is out of range; want 0 to 10000000", o.keep)
 	}
-	return nil
+	return checkPcapPath(o.pcap)
 }
 
 func simSetup(fs *pflag.FlagSet, defaults []string) action {
@@ -117,6 +119,19 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 			}
 			for _, f := range files {
 				fmt.Fprintf(e.stderr, "wrote %s\n", f)
+			}
+		}
+		if of.pcap != "" {
+			paths, err := writeCaptures(of.pcap, &sc, res)
+			if err != nil {
+				return fmt.Errorf("--pcap: %w", err)
+			}
+			for i, p := range paths {
+				note := ""
+				if res.Results[i].SamplesTruncated {
+					note = fmt.Sprintf(" (the first %d attempts; raise --keep-allocations for more)", of.keep)
+				}
+				fmt.Fprintf(e.stderr, "wrote %s%s\n", p, note)
 			}
 		}
 		if of.charts != "" {
