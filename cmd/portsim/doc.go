@@ -18,6 +18,7 @@ The commands are:
 	scenarios   list the built-in scenarios, or print one as a scenario file
 	plot        draw the charts of saved results
 	report      write a self-contained HTML report that explains the charts
+	probe       ask this machine's kernel for ports over loopback and compare with the models
 	analyze     say which OS profile best explains each host's source ports in a capture
 	help        show the command list, or 'portsim help COMMAND' for one command
 
@@ -191,6 +192,50 @@ nothing fetched from the network) that answers "why did my browser use
 source port 62412?", explains each chart in plain sentences, and lists the
 resolved scenario and the results. 'portsim run --charts DIR' draws a run's
 charts directly; 'portsim demo' writes its charts and report.html into --out.
+
+# portsim probe
+
+	portsim probe [--dst IP[:PORT]]... [--src IP] [--count N] [--kind connect,bind,udp]
+	    [--close rst|fin] [--seed SEED] [--out DIR] [--format text|json]
+
+Probe asks the live kernel which source ports it chooses, and talks only to
+loopback: every --dst and --src must be in 127.0.0.0/8 or be ::1, and any
+other address is refused (exit 2). It opens a TCP listener and a UDP socket
+on each --dst (default 127.0.0.1, 127.0.0.2, 127.0.0.3, and ::1 when the host
+has it; a port of 0 or none lets the kernel choose), then makes --count
+connections (default 1000) to each destination, round-robin, for each --kind:
+connect (connect() on an unbound socket), bind (bind(127.0.0.1 or ::1, 0),
+then connect()) and udp (a UDP socket connect()ed to the listener, one
+datagram sent). Each connection is closed before the next: with --close rst
+(the default) by a reset, leaving nothing in TIME_WAIT; with --close fin
+normally, client first, each 4-tuple waiting out TIME_WAIT. --src binds that
+loopback address for every probe (connect() keeps its port choice through
+IP_BIND_ADDRESS_NO_PORT).
+
+It prints the kernel's ip_local_port_range, ip_local_reserved_ports and
+tcp_tw_reuse, then for each kind the count, the shares of even and odd
+ports, the steps between successive ports to one destination, and a verdict
+against portsim's model of that path — linux for connect, linux-bind for
+bind, linux-udp for udp — run with --seed on the same requests and the
+kernel's range:
+
+	connect: matches linux (p = 0.43)
+	bind: does not match linux-bind: even ports seen where odd were expected (p < 1e-300)
+
+Five checks compare the kernel's ports with the model's: parity, steps (to
+the same destination), spread (over the range; for a walk such as connect()
+only its start points), starts (first ports of two destinations close
+together) and counters (two destinations moving in lockstep, as with one
+shared counter). A model is rejected when a check's p-value is below 0.001
+divided by the number of checks. A mismatch is a finding and exits 0; bad
+flags exit 2; a probe that cannot run exits 1. Off Linux the ports are shown
+but the port rules are unknown and no comparison is made.
+
+--format json prints a document with "schema": "portsim.probe/v1", the
+kernel's rules, the configuration and, per kind, the summary and the
+verdict with every check. --out DIR also writes samples.csv (kind, n, time,
+src, sport, dst, dport), probe.json (the JSON document) and
+port-signature.png (the kernel's ports beside the model's, per kind).
 
 # portsim analyze
 

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/plots"
+	"github.com/portsim/portsim/sim"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "probe",
+		summary: "ask this machine's kernel for ports over loopback and compare with the models",
+		args:    "[flags]",
+		about: `Probe opens a TCP listener and a UDP socket on each --dst (loopback only:
+127.0.0.0/8 and ::1), then makes --count connections to each, round-robin,
+for each --kind, and records the source port the kernel chose:
+
+  connect  connect() on an unbound socket (the port is chosen at connect)
+  bind     bind(127.0.0.1 or ::1, port 0), then connect() (chosen at bind)
+  udp      a UDP socket connect()ed to the listener, one datagram sent
+
+Each connection is closed before the next; with --close rst (the default)
+by a reset, so nothing is left in TIME_WAIT. Probe prints the kernel's
+ip_local_port_range, ip_local_reserved_ports and tcp_tw_reuse, then for each
+kind the parity of the ports, the steps between successive ports to one
+destination, and whether they could come from portsim's model of that path:
+linux for connect, linux-bind for bind, linux-udp for udp, run on the same
+requests with the kernel's range. Each check (parity, steps, spread, starts,
+counters) gives a p-value; the model is rejected when one falls below 0.001
+divided by the number of checks. "Does not match" is a finding, not an
+error: probe still exits 0. Off Linux the ports are shown but not compared.`,
+		examples: `# the default: 1000 connections of each kind to 127.0.0.1, .2, .3 and ::1
+portsim probe
+# a quick look at connect() alone, to two destinations
+portsim probe --kind connect --count 200 --dst 127.0.0.1 --dst 127.0.0.2
+# samples.csv, probe.json and the port-signature chart, kernel beside model
+portsim probe --out probe-out/`,
+		setup: probeSetup,
+	})
+}
+
+// probeSchema versions probe's JSON.
+const probeSchema = "portsim.probe/v1"
+
+type probeFlags struct {
+	dsts   []string
+	src    string
+	count  int
+	kinds  []string
+	close  string
+	seed   uint64
+	out    string
+	format string
+}
+
+func probeSetup(fs *pflag.FlagSet) action {
+	var f probeFlags
+	fs.StringSliceVar(&f.dsts, "dst", nil, "destination `IP` or IP:PORT on loopback; repeat it (or use commas) for several\n(default 127.0.0.1, 127.0.0.2, 127.0.0.3 and ::1 when the host has it)")
+	fs.StringVar(&f.src, "src", "", "local loopback `IP` for every probe (default: the kernel's choice; bind uses 127.0.0.1 or ::1)")
+	fs.IntVarP(&f.count, "count", "n", 1000, fmt.Sprintf("connections per destination per kind, `N` from 1 to %d", observe.MaxProbeCount))
+	fs.StringSliceVar(&f.kinds, "kind", observe.ProbeKinds, "`KINDS` to probe: connect, bind, udp, comma-separated")
+	fs.StringVar(&f.close, "close", observe.CloseRST, "how each TCP connection ends, `HOW`: rst (no TIME_WAIT) or fin (client first, TIME_WAIT)")
+	fs.Uint64Var(&f.seed, "seed", 1, "`SEED` for the models' keys and random draws")
+	fs.StringVar(&f.out, "out", "", "also write samples.csv, probe.json and port-signature.png into `DIR`")
+	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text or json")
+	return func(e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q; probe takes only flags", args[0])
+		}
+		cfg, err := f.validate()
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return probe(ctx, e, cfg, f)
+	}
+}
+
+// validate turns the flags into a probe configuration, checking every one
+// before anything runs.
+func (f *probeFlags) validate() (observe.ProbeConfig, error) {
+	cfg := observe.ProbeConfig{Count: f.count, Kinds: f.kinds, Close: f.close}
+	switch f.format {
+	case "text", "json":
+	default:
+		return cfg, usagef("--format: %q is not a format; want text or json", f.format)
+	}
+	if f.src != "" {
+		a, err := netip.ParseAddr(f.src)
+		if err != nil {
+			return cfg, usagef("--src: %q is not an IP address; want a loopback address such as 127.0.0.1 or ::1", f.src)
+		}
+		cfg.Src = a
+	}
+	for _, d := range f.dsts {
+		ap, err := parseProbeDst(d)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Dsts = append(cfg.Dsts, ap)
+	}
+	if len(f.kinds) == 0 {
+		return cfg, usagef("--kind: none given; want one or more of %s", strings.Join(observe.ProbeKinds, ", "))
+	}
+	if _, err := cfg.Validate(); err != nil {
+		var fe *observe.FieldError
+		if errors.As(err, &fe) {
+			return cfg, usagef("--%v", err)
+		}
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// parseProbeDst reads IP or IP:PORT; a bare IPv6 address needs no brackets.
+func parseProbeDst(s string) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.AddrPortFrom(a, 0), nil
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return ap, usagef("--dst: %q is not an IP address or IP:PORT; want a loopback address such as 127.0.0.2, ::1 or 127.0.0.2:8080", s)
+	}
+	return ap, nil
+}
+
+// probeReport is probe's JSON (schema portsim.probe/v1) and what the text
+// output prints.
+type probeReport struct {
+	Schema  string             `json:"schema"`
+	Kernel  observe.KernelInfo `json:"kernel"`
+	Config  probeConfigJSON    `json:"config"`
+	Kinds   []probeKindReport  `json:"kinds"`
+	Notes   []string           `json:"notes"`
+	Partial bool               `json:"partial,omitempty"`
+}
+
+type probeConfigJSON struct {
+	Dsts  []string `json:"dsts"`
+	Src   string   `json:"src,omitempty"`
+	Count int      `json:"count"`
+	Kinds []string `json:"kinds"`
+	Close string   `json:"close"`
+	Seed  uint64   `json:"seed"`
+}
+
+type probeKindReport struct {
+	observe.KindSummary
+	ElapsedSeconds float64          `json:"elapsed_s"`
+	Verdict        *observe.Verdict `json:"verdict"` // null where no comparison was made
+}
+
+func probe(ctx context.Context, e *env, cfg observe.ProbeConfig, f probeFlags) error {
+	res, err := observe.Probe(ctx, cfg)
+	partial := false
+	if err != nil {
+		// Ctrl-C: report what was seen so far, marked partial.
+		if !errors.Is(err, context.Canceled) || res == nil || len(res.Samples) == 0 {
+			return err
+		}
+		partial = true
+	}
+	rep := &probeReport{Schema: probeSchema, Kernel: res.Kernel, Partial: partial, Notes: res.Notes}
+	if rep.Notes == nil {
+		rep.Notes = []string{}
+	}
+	rep.Config = probeConfigJSON{Count: res.Config.Count, Kinds: res.Config.Kinds, Close: res.Config.Close, Seed: f.seed}
+	for _, d := range res.Config.Dsts {
+		rep.Config.Dsts = append(rep.Config.Dsts, d.String())
+	}
+	if res.Config.Src.IsValid() {
+		rep.Config.Src = res.Config.Src.String()
+	}
+
+	rng := res.Kernel.Range
+	if !res.Kernel.Known {
+		rng = allocator.Range{Lo: 1, Hi: 65535}
+	}
+	verdicts, verr := res.Verdicts(f.seed)
+	switch {
+	case errors.Is(verr, observe.ErrKernelUnknown):
+		rep.Notes = append(rep.Notes, "no comparison with the Linux models: "+verr.Error())
+	case verr != nil:
+		return verr
+	}
+	for _, kind := range res.Kinds() {
+		kr := probeKindReport{KindSummary: observe.Summarize(res.Samples, kind, rng)}
+		for _, t := range res.Timings {
+			if t.Kind == kind {
+				kr.ElapsedSeconds = t.Elapsed.Seconds()
+			}
+		}
+		for _, v := range verdicts {
+			if v.Kind == kind {
+				kr.Verdict = v
+			}
+		}
+		rep.Kinds = append(rep.Kinds, kr)
+	}
+
+	if f.out != "" {
+		paths, err := writeProbeOut(f.out, res, rep, f.seed)
+		for _, p := range paths {
+			fmt.Fprintf(e.stderr, "wrote %s\n", p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f.format == "json" {
+		return writeProbeJSON(e.stdout, rep)
+	}
+	return writeProbeText(e.stdout, rep)
+}
+
+func writeProbeJSON(w io.Writer, rep *probeReport) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func writeProbeText(w io.Writer, rep *probeReport) error {
+	k := rep.Kernel
+	if rep.Partial {
+		fmt.Fprintln(w, "PARTIAL: the probe was interrupted; what follows covers the connections made so far.")
+	}
+	if k.Known {
+		reserved := "none"
+		if len(k.Reserved) > 0 {
+			reserved = allocator.FormatRanges(k.Reserved)
+		}
+		fmt.Fprintf(w, "kernel   %s\n", k.OS)
+		fmt.Fprintf(w, "range    ip_local_port_range %v (%d ports)\n", k.Range, k.Range.Size())
+		fmt.Fprintf(w, "reserved ip_local_reserved_ports %s\n", reserved)
+		fmt.Fprintf(w, "reuse    tcp_tw_reuse %s\n", twReuseWords(k.TWReuse))
+		if k.UDPHashEntries > 0 {
+			fmt.Fprintf(w, "udp      hash table of %d slots\n", k.UDPHashEntries)
+		}
+	} else {
+		fmt.Fprintf(w, "kernel   %s: port range, reserved ports and tcp_tw_reuse unknown\n", k.OS)
+	}
+	fmt.Fprintf(w, "probed   %s; %d per destination per kind; close %s\n", strings.Join(rep.Config.Dsts, ", "), rep.Config.Count, rep.Config.Close)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note     %s\n", n)
+	}
+	for _, kr := range rep.Kinds {
+		fmt.Fprintf(w, "\n%s: %d ports to %d destinations in %s\n", kr.Kind, kr.Count, kr.Dsts, seconds(kr.ElapsedSeconds))
+		fmt.Fprintf(w, "  parity  %s even, %s odd\n", pct1(kr.Even), pct1(kr.Odd))
+		if kr.Steps > 0 {
+			var top []string
+			for _, s := range kr.TopSteps {
+				top = append(top, fmt.Sprintf("%+d (%s)", s.Step, pct1(s.Share)))
+			}
+			most := "none within ±32"
+			if len(top) > 0 {
+				most = strings.Join(top, ", ")
+			}
+			fmt.Fprintf(w, "  steps   %d to the same destination: %s within ±32, median |step| %d; most common %s\n",
+				kr.Steps, pct1(kr.NearShare), kr.MedianStep, most)
+		}
+		v := kr.Verdict
+		if v == nil {
+			continue
+		}
+		fmt.Fprintf(w, "  %s\n", v)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, c := range v.Checks {
+			status := "pass"
+			switch {
+			case c.Skipped:
+				status = "skip"
+			case !c.Pass:
+				status = "FAIL"
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", status, c.Name, observe.FormatP(c.P), c.Detail)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(rep.Kinds) > 0 && rep.Kinds[0].Verdict != nil {
+		fmt.Fprintf(w, "\nEach check compares the kernel's ports with the model's on the same requests; a model is\nrejected when a check's p-value is below %g divided by the number of checks.\n", observe.DefaultAlpha)
+	}
+	return nil
+}
+
+func twReuseWords(n int) string {
+	switch n {
+	case 0:
+		return "0 (off)"
+	case 1:
+		return "1 (on)"
+	case 2:
+		return "2 (loopback only)"
+	case -1:
+		return "unknown"
+	}
+	return strconv.Itoa(n)
+}
+
+func pct1(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
+
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
+}
+
+// writeProbeOut writes samples.csv, probe.json and port-signature.png into
+// dir, each under a temporary name first.
+func writeProbeOut(dir string, res *observe.ProbeResult, rep *probeReport, seed uint64) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	put := func(name string, fill func(w io.Writer) error) error {
+		var buf bytes.Buffer
+		if err := fill(&buf); err != nil {
+			return err
+		}
+		path := filepath.Join(dir, name)
+		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+			return err
+		}
+		paths = append(paths, path)
+		return nil
+	}
+	if err := put("samples.csv", res.WriteCSV); err != nil {
+		return paths, err
+	}
+	if err := put("probe.json", func(w io.Writer) error { return writeProbeJSON(w, rep) }); err != nil {
+		return paths, err
+	}
+	sr, err := signatureResult(res, seed)
+	if err != nil {
+		return paths, err
+	}
+	path := filepath.Join(dir, "port-signature.png")
+	if err := plots.PortSignature(sr).Save(path); err != nil {
+		return paths, err
+	}
+	return append(paths, path), nil
+}
+
+// signatureResult puts the kernel's ports and the model's for the same
+// requests side by side, as a simulation result the port-signature chart
+// draws: panels "kernel (connect)", "model linux", and so on. The chart
+// is built here rather than in observe so that observe need not import
+// plots (which may one day draw observe's samples itself).
+func signatureResult(res *observe.ProbeResult, seed uint64) (*sim.Result, error) {
+	out := &sim.Result{Schema: sim.Schema}
+	dstIndex := map[netip.Addr]int{}
+	for i, d := range res.Config.Dsts {
+		dstIndex[d.Addr()] = i
+	}
+	allocs := func(samples []observe.ProbeSample) []sim.Alloc {
+		var as []sim.Alloc
+		for i, s := range samples {
+			as = append(as, sim.Alloc{
+				N: i + 1, TimeSeconds: s.Time.Sub(samples[0].Time).Seconds(),
+				Dst: dstIndex[s.Dst], Kind: s.Kind, Port: s.SrcPort, Probes: 1,
+			})
+		}
+		return as
+	}
+	for _, kind := range res.Kinds() {
+		var obs []observe.ProbeSample
+		for _, s := range res.Samples {
+			if s.Kind == kind {
+				obs = append(obs, s)
+			}
+		}
+		out.Results = append(out.Results, sim.StrategyResult{Strategy: "kernel (" + kind + ")", Allocations: len(obs), Samples: allocs(obs)})
+		if !res.Kernel.Known {
+			continue
+		}
+		model, err := observe.ModelFor(kind, res.Kernel)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := observe.ModelSamples(res.Samples, kind, model, seed, res.Kernel.Range, res.Kernel.Reserved)
+		if err != nil {
+			return nil, err
+		}
+		out.Results = append(out.Results, sim.StrategyResult{Strategy: "model " + model, Allocations: len(ms), Samples: allocs(ms)})
+	}
+	return out, nil
+}
