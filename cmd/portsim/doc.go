@@ -105,6 +105,7 @@ allocations.csv into --out (default portsim-out).
 	portsim run [--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC]...
 	    [--profile NAME]...
 	    [scenario flags] [--format table|csv|json] [--out DIR] [--charts DIR]
+	    [--pcap FILE.pcapng]
 	    [--keep-allocations N]
 	portsim compare [the same flags; --strategy defaults to sequential, random, hashed, linux]
 
@@ -122,6 +123,7 @@ request kind, port range, reserved ports, TIME_WAIT and reuse rules, which
 replace the scenario's; in a scenario file write it as profile:NAME in the
 strategy list. 'portsim strategies' lists the profiles and their sources.
 
+The scenario flags:
 
 	--name NAME               a label for the run
 	--seed N                  the workload and strategy seed
@@ -150,6 +152,10 @@ failures, probes_mean, probes_p99, collision_rate, reuse_min_seconds,
 tw_reuses, entropy_same_dst_bits, entropy_cross_dst_bits and more. --out DIR
 also writes results.json, timeseries.csv (occupancy over time) and
 allocations.csv (the first --keep-allocations attempts per strategy).
+--pcap FILE.pcapng writes those attempts as a capture — a synthetic SYN per
+TCP connection, the first datagram per UDP flow, at the simulated times from
+2026-01-01 00:00 UTC — that Wireshark opens and 'portsim analyze' reads back;
+with several strategies, one file each, FILE-STRATEGY.pcapng.
 
 A progress bar shows on stderr when it is a terminal and the run takes more
 than a second; Ctrl-C stops the run and prints the results so far, marked
