@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,11 +26,20 @@ func Reuse(res *sim.Result) *Chart {
 		legend := newLegend()
 		pn.X.Padding = vg.Points(10) // keep a TIME_WAIT line at the edge off the axis
 
-		tw, hasTW := timeWait(res)
-		if hasTW && tw > 0 {
-			m := vline(tw, draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}})
+		tws := timeWaits(res)
+		hasTW := len(tws) > 0
+		for i, tw := range tws {
+			dashes := []vg.Length{vg.Points(5), vg.Points(3)}
+			if i > 0 {
+				dashes = []vg.Length{vg.Points(1), vg.Points(3)} // another profile's TIME_WAIT
+			}
+			m := vline(tw.seconds, draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: dashes})
 			pn.Add(m)
-			legend.Add(fmt.Sprintf("TIME_WAIT (%s)", seconds(tw)), m)
+			label := fmt.Sprintf("TIME_WAIT (%s)", seconds(tw.seconds))
+			if len(tws) > 1 {
+				label = fmt.Sprintf("TIME_WAIT %s: %s", seconds(tw.seconds), strings.Join(tw.who, ", "))
+			}
+			legend.Add(label, m)
 		}
 
 		var never []string
@@ -49,7 +59,9 @@ func Reuse(res *sim.Result) *Chart {
 
 		c.Caption = "Each line shows, for one strategy, what share of reused 4-tuples (same source port to the same destination) came back within a given time of being closed; the time axis is logarithmic. " +
 			"A line far to the left means ports are handed out again soon after use, which risks a late packet from the old connection being taken for the new one; "
-		if hasTW && tw > 0 {
+		if len(tws) > 1 {
+			c.Caption += "the dashed lines mark each host's TIME_WAIT (profiles bring their own), before which a closed 4-tuple may not be reused without tw_reuse."
+		} else if hasTW {
 			c.Caption += "the dashed line marks TIME_WAIT, before which a closed 4-tuple may not be reused without tw_reuse."
 		} else {
 			c.Caption += "the scenario has no TIME_WAIT to mark."
@@ -101,6 +113,42 @@ func reuseCDF(hist []sim.Bucket, min float64) plotter.XYs {
 		}
 	}
 	return xys
+}
+
+// twMark is one TIME_WAIT to mark and the strategies whose host had it.
+type twMark struct {
+	seconds float64
+	who     []string
+}
+
+// timeWaits are the distinct positive TIME_WAITs of the strategies' hosts,
+// in order of first use: a profile brings its own. Results saved before
+// hosts were recorded fall back to the scenario's field.
+func timeWaits(res *sim.Result) []twMark {
+	var out []twMark
+	recorded := false
+	for _, r := range results(res) {
+		if r.Host.Range.Lo == 0 {
+			continue // saved before hosts were recorded
+		}
+		recorded = true
+		tw := r.Host.TimeWaitSeconds
+		if tw <= 0 {
+			continue
+		}
+		i := slices.IndexFunc(out, func(m twMark) bool { return m.seconds == tw })
+		if i < 0 {
+			i = len(out)
+			out = append(out, twMark{seconds: tw})
+		}
+		out[i].who = append(out[i].who, r.Strategy)
+	}
+	if !recorded {
+		if tw, ok := timeWait(res); ok && tw > 0 {
+			out = append(out, twMark{seconds: tw})
+		}
+	}
+	return out
 }
 
 // timeWait is the scenario's TIME_WAIT in seconds, if it names one.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
@@ -63,6 +64,7 @@ type collector struct {
 	collisions  int
 
 	lastClose closeTable // by tupleKey
+	host      HostRules
 	reuses    int
 	twReuses  int
 	reuseMin  time.Duration
@@ -102,6 +104,7 @@ const usageShift = 42
 func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 	c := &collector{
 		strategy:    strategy,
+		host:        hostRules(sc),
 		warmup:      sc.Warmup,
 		duration:    sc.Duration,
 		lo:          sc.Range.Lo,
@@ -312,6 +315,7 @@ func (c *collector) result() StrategyResult {
 	r := StrategyResult{
 		ByOccupancy:     append([]OccupancyBin(nil), c.byOcc[:]...),
 		Strategy:        c.strategy,
+		Host:            c.host,
 		Allocations:     c.allocations,
 		Failures:        c.failures,
 		ReuseCount:      c.reuses,
@@ -512,4 +516,15 @@ func (t *closeTable) grow() {
 		}
 		t.slots[i] = s
 	}
+}
+
+// hostRules are sc's port rules as a result reports them.
+func hostRules(sc *Scenario) HostRules {
+	usable := 0
+	for p := int(sc.Range.Lo); p <= int(sc.Range.Hi); p++ {
+		if !slices.ContainsFunc(sc.Reserved, func(r allocator.Range) bool { return uint16(p) >= r.Lo && uint16(p) <= r.Hi }) {
+			usable++ // counted port by port: reserved ranges may overlap
+		}
+	}
+	return HostRules{Range: sc.Range, UsablePorts: usable, TimeWaitSeconds: sc.TimeWait.Seconds(), TWReuse: sc.TWReuse.String()}
 }

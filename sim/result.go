@@ -1,5 +1,7 @@
 package sim
 
+import "github.com/portsim/portsim/allocator"
+
 // Schema is the version of the JSON results format.
 const Schema = "portsim.results/v1"
 
@@ -21,6 +23,9 @@ type Field struct {
 // allocations after the warm-up.
 type StrategyResult struct {
 	Strategy string `json:"strategy"`
+	// Host is the port rules the strategy ran under: the scenario's, or
+	// its profile's for a "profile:" spec.
+	Host HostRules `json:"host"`
 
 	Allocations int     `json:"allocations"` // successful
 	Failures    int     `json:"failures"`    // EADDRNOTAVAIL
@@ -86,6 +91,24 @@ type Sample struct {
 	TimeWait    int     `json:"time_wait"`
 	UDP         int     `json:"udp"`
 	Failures    int     `json:"failures"` // failures since the previous sample
+}
+
+// HostRules are the port rules of the simulated host.
+type HostRules struct {
+	Range           allocator.Range `json:"range"`
+	UsablePorts     int             `json:"usable_ports"` // the range less reserved ports
+	TimeWaitSeconds float64         `json:"time_wait_seconds"`
+	TWReuse         string          `json:"tw_reuse"`
+}
+
+// LimitRate is the connection rate one destination (or, for bind, the
+// whole host) can sustain when every closed 4-tuple waits out TIME_WAIT:
+// usable ports over TIME_WAIT; 0 without TIME_WAIT.
+func (h HostRules) LimitRate() float64 {
+	if h.TimeWaitSeconds <= 0 {
+		return 0
+	}
+	return float64(h.UsablePorts) / h.TimeWaitSeconds
 }
 
 // Alloc is one allocation attempt, kept for charts and CSV output.

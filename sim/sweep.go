@@ -105,7 +105,7 @@ func Sweep(ctx context.Context, base Scenario, field string, values, kinds []str
 				out.Rows = append(out.Rows, SweepRow{
 					Value: sc.Get(field), X: x, Kind: sc.Get("kind"), Strategy: r.Strategy,
 					Allocations: r.Allocations, Failures: r.Failures, FailureRate: r.FailureRate,
-					ProbesMean: r.ProbesMean, LimitRate: limitRate(&sc),
+					ProbesMean: r.ProbesMean, LimitRate: r.Host.LimitRate(),
 				})
 			}
 			if res.Partial {
@@ -127,21 +127,4 @@ func sweepX(v string) float64 {
 		return d.Seconds()
 	}
 	return math.NaN()
-}
-
-// limitRate is the connection rate one destination (or, for bind, the whole
-// host) can sustain when every closed 4-tuple waits out TIME_WAIT: usable
-// ports over TIME_WAIT.
-func limitRate(sc *Scenario) float64 {
-	if sc.TimeWait <= 0 {
-		return 0
-	}
-	usable := sc.Range.Size()
-	for _, r := range sc.Reserved {
-		lo, hi := max(r.Lo, sc.Range.Lo), min(r.Hi, sc.Range.Hi)
-		if lo <= hi {
-			usable -= int(hi) - int(lo) + 1
-		}
-	}
-	return float64(usable) / sc.TimeWait.Seconds()
 }
