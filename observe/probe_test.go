@@ -36,12 +36,29 @@ func liveProbe(t *testing.T, cfg ProbeConfig) *ProbeResult {
 // The live kernel's connect(), bind() and UDP ports match linux,
 // linux-bind and linux-udp. This asks the machine the tests run on, so it
 // is a statement about that kernel: a kernel with another algorithm (5.11
-// and before, a distribution's patch) fails it, as it should.
+// and before, a distribution's patch) fails it, as it should. The machine
+// is shared with other processes, so a mismatch must show twice in a row
+// to fail the test; a wrong model mismatches every time.
 func TestLiveKernelMatchesLinuxModels(t *testing.T) {
 	count := 300 // per destination per kind: 3,600 connections with 4 destinations
 	if testing.Short() {
 		count = 100
 	}
+	var failures []string
+	for attempt := 1; attempt <= 2; attempt++ {
+		failures = liveVerdicts(t, count)
+		if len(failures) == 0 {
+			return
+		}
+		t.Logf("attempt %d: %s", attempt, strings.Join(failures, "; "))
+	}
+	t.Errorf("live kernel, twice: %s", strings.Join(failures, "; "))
+}
+
+// liveVerdicts probes the kernel and returns the verdicts that are not
+// matches, logging the details; setup problems fail the test at once.
+func liveVerdicts(t *testing.T, count int) []string {
+	t.Helper()
 	start := time.Now()
 	res := liveProbe(t, ProbeConfig{Count: count})
 	probeTime := time.Since(start)
@@ -66,21 +83,46 @@ func TestLiveKernelMatchesLinuxModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("verdicts in %v", time.Since(start))
+	if d := time.Since(start) + probeTime; d > 10*time.Second {
+		t.Errorf("probe and verdicts took %v; want under 10s", d)
+	}
+	if len(vs) != 3 {
+		t.Fatalf("%d verdicts, want 3", len(vs))
+	}
 	want := map[string]string{KindConnect: "linux", KindBind: "linux-bind", KindUDP: "linux-udp"}
+	var failures []string
 	for _, v := range vs {
 		t.Log(describe(v))
 		if !strings.HasPrefix(v.Model, want[v.Kind]) {
-			t.Errorf("%s judged against %s, want %s", v.Kind, v.Model, want[v.Kind])
+			t.Fatalf("%s judged against %s, want %s", v.Kind, v.Model, want[v.Kind])
 		}
 		if !v.Match {
-			t.Errorf("live kernel: %v", v)
+			failures = append(failures, v.String())
+			logBigSteps(t, res, v.Kind)
 		}
 	}
-	if len(vs) != 3 {
-		t.Errorf("%d verdicts, want 3", len(vs))
-	}
-	if d := time.Since(start) + probeTime; d > 10*time.Second {
-		t.Errorf("probe and verdicts took %v; want under 10s", d)
+	return failures
+}
+
+// logBigSteps lists the steps beyond ±32 between successive ports to one
+// destination, with their times: re-salts show as one per destination at
+// the same instant; anything else is worth a look.
+func logBigSteps(t *testing.T, res *ProbeResult, kind string) {
+	t.Helper()
+	seq := newSequence(ofKind(res.Samples, kind), res.Kernel.Range)
+	obs := ofKind(res.Samples, kind)
+	last := map[int32]int{}
+	shown := 0
+	for i, p := range seq.ports {
+		b := seq.dst[i]
+		if j, ok := last[b]; ok {
+			if d := seq.signed(seq.ports[j], p); (d < -near || d > near) && shown < 40 {
+				shown++
+				t.Logf("  #%d to %v: %d -> %d (%+d) after %v at %s", i, obs[i].Dst, seq.ports[j], p, d,
+					obs[i].Time.Sub(obs[j].Time), obs[i].Time.Format("15:04:05.000000"))
+			}
+		}
+		last[b] = i
 	}
 }
 

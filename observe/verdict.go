@@ -190,7 +190,7 @@ func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verd
 	walk := m.nearShare() >= 0.5
 	v.Checks = []Check{
 		parityCheck(o, &m, opt.Range),
-		stepsCheck(o, &m),
+		stepsCheck(o, &m, seq.ndst),
 		spreadCheck(seq, o, sims, &m, walk),
 		startsCheck(o, &m),
 		countersCheck(o, &m),
@@ -359,6 +359,10 @@ type measure struct {
 	close  [2]float64
 	lock   [2]float64
 	small  map[int]float64 // steps within ±near, by value
+	// cellOf and stepAt are each step's cell and the index of the sample
+	// it leads to, in order, for counting rare steps as events.
+	cellOf []uint8
+	stepAt []int32
 }
 
 // signed is the step from a to b in the range taken as a circle, in
@@ -402,7 +406,10 @@ func (s *sequence) measure(ports []uint16) *measure {
 		b := s.dst[i]
 		if prev := last[b]; prev >= 0 {
 			d := s.signed(uint16(prev), p)
-			m.steps[s.stepCell(d)]++
+			cell := s.stepCell(d)
+			m.steps[cell]++
+			m.cellOf = append(m.cellOf, uint8(cell))
+			m.stepAt = append(m.stepAt, int32(i))
 			m.nsteps++
 			if d >= -near && d <= near {
 				m.near++
@@ -544,10 +551,16 @@ func (m *measure) nearShare() float64 {
 // come from one distribution. Cells in which the smaller sample would
 // expect fewer than 5 are pooled; the common cells get a chi-square test of
 // homogeneity, the pool an exact conditional binomial test of its share
-// (which copes with the model putting nothing where the kernel put a few,
-// and with a few re-salts more or less than the simulation had). With both,
-// the smaller p-value is doubled.
-func compare(obs, sim []float64) float64 {
+// (which copes with the model putting nothing where the kernel put a few).
+// With both, the smaller p-value is doubled.
+func compare(obs, sim []float64) float64 { return compareCells(obs, sim, nil) }
+
+// compareCells is compare, with the pool's counts optionally replaced by
+// events(rare), the number of independent events behind the rare cells'
+// counts in each sample (see stepEvents). The pool is then always tested
+// on its own, never as a chi-square cell, since clustered counts would
+// overstate the evidence there too.
+func compareCells(obs, sim []float64, events func(rare []bool) (o, s float64)) float64 {
 	var nO, nS float64
 	for i := range obs {
 		nO += obs[i]
@@ -557,17 +570,23 @@ func compare(obs, sim []float64) float64 {
 		return 1
 	}
 	small := min(nO, nS) / (nO + nS)
+	rare := make([]bool, len(obs))
 	var common [][2]float64
 	var rO, rS float64
 	for i := range obs {
 		if (obs[i]+sim[i])*small >= 5 {
 			common = append(common, [2]float64{obs[i], sim[i]})
 		} else {
+			rare[i] = true
 			rO += obs[i]
 			rS += sim[i]
 		}
 	}
-	if (rO+rS)*small >= 5 {
+	if events != nil {
+		if rO+rS > 0 {
+			rO, rS = events(rare)
+		}
+	} else if (rO+rS)*small >= 5 {
 		common = append(common, [2]float64{rO, rS})
 		rO, rS = 0, 0
 	}
@@ -607,6 +626,26 @@ func compare(obs, sim []float64) float64 {
 		return clampP(pChi)
 	}
 	return clampP(min(1, 2*min(pChi, pPool)))
+}
+
+// stepEvents counts the steps that fall in rare cells as events: rare
+// steps fewer than ndst samples apart are one event. A re-salt moves every
+// destination's start at one instant, so with ndst destinations taken in
+// turn it shows as up to ndst rare steps in a row; counted one by one they
+// would make one 10-second boundary look like ndst unlikely surprises.
+func stepEvents(m *measure, rare []bool, ndst int) float64 {
+	n := 0.0
+	last := int32(-1 << 30)
+	for i, c := range m.cellOf {
+		if !rare[c] {
+			continue
+		}
+		if at := m.stepAt[i]; at-last >= int32(ndst) {
+			n++
+			last = at
+		}
+	}
+	return n
 }
 
 func clampP(p float64) float64 {
@@ -710,14 +749,20 @@ func stepSet(small map[int]float64, total float64) string {
 	return strings.Join(parts, ", ")
 }
 
-func stepsCheck(o *measure, m *measures) Check {
+func stepsCheck(o *measure, m *measures, ndst int) Check {
 	c := Check{Name: "steps"}
 	if o.nsteps == 0 {
 		c.P, c.Skipped = 1, true
 		c.Detail = "one port per destination: no steps to compare"
 		return c
 	}
-	c.P = compare(o.steps, m.steps)
+	c.P = compareCells(o.steps, m.steps, func(rare []bool) (float64, float64) {
+		eS := 0.0
+		for _, r := range m.reps {
+			eS += stepEvents(r, rare, ndst)
+		}
+		return stepEvents(o, rare, ndst), eS
+	})
 	oNear, mNear := o.nearShare(), m.nearShare()
 	c.Detail = fmt.Sprintf("%d steps to the same destination, %s within ±%d (model %s); most common %s (model %s)",
 		int(o.nsteps), pct(oNear), near, pct(mNear), topSteps(o.small, o.nsteps, 3), topSteps(m.small, m.nsteps, 3))

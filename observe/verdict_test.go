@@ -141,6 +141,34 @@ func TestVerdictWrongModelFails(t *testing.T) {
 	}
 }
 
+// A short run that happens to straddle a 10 s re-salt shows one jump per
+// destination, all at once: one event, which the model's simulation (with
+// its random phase) rarely has, but not one surprise per destination.
+func TestVerdictResaltInShortRun(t *testing.T) {
+	tmpl := template("connect", 4, 300, 250*time.Microsecond) // 0.3 s
+	usable := usableFunc(nil)
+	for seed := uint64(1); seed <= 10; seed++ {
+		ports, err := simulate(tmpl, "linux", seed, 10*time.Second-150*time.Millisecond, allocator.Connect, allocator.LinuxRange, usable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := make([]ProbeSample, len(tmpl))
+		copy(s, tmpl)
+		for i := range s {
+			s[i].SrcPort = ports[i]
+		}
+		v := judge(t, s, "connect", "linux", seed+50)
+		for _, c := range v.Checks {
+			if c.Name == "spread" && !strings.Contains(c.Detail, "8 start points") {
+				t.Errorf("seed %d: want 4 first ports and 4 re-salt starts: %s", seed, c.Detail)
+			}
+		}
+		if !v.Match {
+			t.Errorf("seed %d: a re-salt inside the run rejected the model:\n%s", seed, describe(v))
+		}
+	}
+}
+
 // A handful of stray ports (a re-salt the simulation did not have, a port
 // outside the model's support) does not sink a right model; a few more do.
 func TestVerdictToleratesAStrayPort(t *testing.T) {
