@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/portsim/portsim/observe"
 	"github.com/portsim/portsim/sim"
@@ -32,20 +31,7 @@ func writeAnalyzeCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
-	var atts []observe.Attempt
-	for _, s := range res.Results[0].Samples {
-		if s.Port == 0 {
-			continue
-		}
-		proto := observe.TCP
-		if s.Kind == "udp" {
-			proto = observe.UDP
-		}
-		d := sc.DstAddr(s.Dst)
-		atts = append(atts, observe.Attempt{Time: t0.Add(time.Duration(s.TimeSeconds * 1e9)), Proto: proto,
-			Src: sc.Srcs[s.Src], SrcPort: s.Port, Dst: d.Addr(), DstPort: d.Port()})
-	}
+	atts := attempts(&sc, &res.Results[0])
 	f, err := os.Create(analyzeCSV)
 	if err != nil {
 		t.Fatal(err)

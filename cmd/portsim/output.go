@@ -115,26 +115,14 @@ UNIF-P: chi-square p-value of port usage against uniform.`)
 // dir. Each file is written to a temporary name and renamed, so a reader
 // never sees half a file.
 func writeOutDir(dir string, res *sim.Result) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	od, err := newOutDir(dir)
+	if err != nil {
 		return nil, err
 	}
-	var files []string
-	put := func(name string, fill func(w io.Writer) error) error {
-		var buf bytes.Buffer
-		if err := fill(&buf); err != nil {
-			return err
-		}
-		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-			return err
-		}
-		files = append(files, path)
-		return nil
+	if err := od.put("results.json", func(w io.Writer) error { return writeResult(w, res, "json") }); err != nil {
+		return od.paths, err
 	}
-	if err := put("results.json", func(w io.Writer) error { return writeResult(w, res, "json") }); err != nil {
-		return files, err
-	}
-	if err := put("timeseries.csv", func(w io.Writer) error {
+	if err := od.put("timeseries.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"strategy", "t", "established", "time_wait", "udp", "failures"})
 		for _, r := range res.Results {
@@ -146,9 +134,9 @@ func writeOutDir(dir string, res *sim.Result) ([]string, error) {
 		cw.Flush()
 		return cw.Error()
 	}); err != nil {
-		return files, err
+		return od.paths, err
 	}
-	err := put("allocations.csv", func(w io.Writer) error {
+	err = od.put("allocations.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"strategy", "n", "time", "dst", "kind", "port", "probes"})
 		for _, r := range res.Results {
@@ -160,7 +148,35 @@ func writeOutDir(dir string, res *sim.Result) ([]string, error) {
 		cw.Flush()
 		return cw.Error()
 	})
-	return files, err
+	return od.paths, err
+}
+
+// outDir writes files into one directory, each whole or not at all.
+type outDir struct {
+	dir   string
+	paths []string // written so far
+}
+
+func newOutDir(dir string) (*outDir, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &outDir{dir: dir}, nil
+}
+
+// put writes what fill produces to dir/name under a temporary name, then
+// renames it, so a reader never sees half a file.
+func (o *outDir) put(name string, fill func(w io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := fill(&buf); err != nil {
+		return err
+	}
+	path := filepath.Join(o.dir, name)
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return err
+	}
+	o.paths = append(o.paths, path)
+	return nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

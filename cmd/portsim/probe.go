@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -329,37 +328,25 @@ func seconds(s float64) string {
 // writeProbeOut writes samples.csv, probe.json and port-signature.png into
 // dir, each under a temporary name first.
 func writeProbeOut(dir string, res *observe.ProbeResult, rep *probeReport, seed uint64) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	od, err := newOutDir(dir)
+	if err != nil {
 		return nil, err
 	}
-	var paths []string
-	put := func(name string, fill func(w io.Writer) error) error {
-		var buf bytes.Buffer
-		if err := fill(&buf); err != nil {
-			return err
-		}
-		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-			return err
-		}
-		paths = append(paths, path)
-		return nil
+	if err := od.put("samples.csv", res.WriteCSV); err != nil {
+		return od.paths, err
 	}
-	if err := put("samples.csv", res.WriteCSV); err != nil {
-		return paths, err
-	}
-	if err := put("probe.json", func(w io.Writer) error { return writeProbeJSON(w, rep) }); err != nil {
-		return paths, err
+	if err := od.put("probe.json", func(w io.Writer) error { return writeProbeJSON(w, rep) }); err != nil {
+		return od.paths, err
 	}
 	sr, err := signatureResult(res, seed)
 	if err != nil {
-		return paths, err
+		return od.paths, err
 	}
 	path := filepath.Join(dir, "port-signature.png")
 	if err := plots.PortSignature(sr).Save(path); err != nil {
-		return paths, err
+		return od.paths, err
 	}
-	return append(paths, path), nil
+	return append(od.paths, path), nil
 }
 
 // signatureResult puts the kernel's ports and the model's for the same
