@@ -375,6 +375,16 @@ func (t *Table) portTaken(sp *space, p uint16) {
 	}
 }
 
+// knownLocal returns the slot of a local address seen before. Most hosts
+// have one: the last one asked is remembered, sparing a map lookup.
+func (t *Table) knownLocal(a netip.Addr) (int, bool) {
+	if a == t.lastLocal && len(t.spaces) > 0 {
+		return t.lastIndex, true
+	}
+	i, ok := t.locals[a]
+	return i, ok
+}
+
 // localIndex returns the slot of a local address, adding it on first use.
 func (t *Table) localIndex(a netip.Addr) int {
 	if a == t.lastLocal && len(t.spaces) > 0 {
@@ -632,7 +642,7 @@ func (t *Table) occupied() int {
 // its 4-tuple (connect) or its port (bind) in TIME_WAIT for Config.TimeWait.
 func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 	t.Advance(now)
-	li, ok := t.locals[c.Tuple.Src.Unmap()]
+	li, ok := t.knownLocal(c.Tuple.Src.Unmap())
 	if !ok {
 		return fmt.Errorf("allocator: close %v: unknown local address", c.Tuple)
 	}
