@@ -27,8 +27,9 @@ const usageBuckets = 64
 
 // collector turns one strategy's event stream into a StrategyResult. Its
 // memory is fixed (a few arrays indexed by port, probe count or duration
-// bucket) plus one lastClose entry per distinct 4-tuple ever closed, one
-// previous port per destination and the kept samples; it never grows with
+// bucket) plus one lastClose entry per distinct 4-tuple ever closed (and a
+// 512 KiB page for each of the first 256 destinations that closes 4096
+// ports or more), one previous port per destination and the kept samples; it never grows with
 // the number of allocations. Events must arrive in simulated-time order.
 //
 // Definitions where the vocabulary leaves room:
@@ -452,7 +453,24 @@ type closeTable struct {
 	slots []closeSlot // a power of two long; key 0 marks an empty slot
 	n     int
 	shift uint // 64 − log2(len(slots)), for Fibonacci hashing
+
+	// Busy 4-tuple groups (one destination, source and protocol; the first
+	// pagedGroups of them) move to a dense page indexed by port once they
+	// have closed pageAfter distinct ports. Strategies hand out nearby
+	// ports in a row (a cursor, a per-destination walk), which a page keeps
+	// on nearby cache lines where the hash scatters them.
+	pages  [pagedGroups]*closePage
+	counts [pagedGroups]int32 // distinct ports per group in slots
 }
+
+// closePage holds a group's last close time per port, plus one: 0 means
+// never closed. 512 KiB, so only groups with many ports get one.
+type closePage [1 << 16]time.Duration
+
+const (
+	pagedGroups = 256
+	pageAfter   = 4096
+)
 
 type closeSlot struct {
 	key uint64 // tupleKey + 1, so that 0 can mean empty
@@ -464,6 +482,12 @@ type closeSlot struct {
 func (t *closeTable) index(k uint64) int { return int((k * 0x9e3779b97f4a7c15) >> t.shift) }
 
 func (t *closeTable) get(key uint64) (time.Duration, bool) {
+	if g := key >> 16; g < pagedGroups && t.pages[g] != nil {
+		if v := t.pages[g][key&0xffff]; v != 0 {
+			return v - 1, true
+		}
+		return 0, false
+	}
 	if t.n == 0 {
 		return 0, false
 	}
@@ -481,6 +505,28 @@ func (t *closeTable) get(key uint64) (time.Duration, bool) {
 }
 
 func (t *closeTable) set(key uint64, at time.Duration) {
+	g := key >> 16
+	if g < pagedGroups && t.pages[g] != nil {
+		t.pages[g][key&0xffff] = at + 1
+		return
+	}
+	if !t.setSlot(key, at) || g >= pagedGroups {
+		return
+	}
+	if t.counts[g]++; t.counts[g] == pageAfter {
+		// The group's slots stay behind, unread: get asks the page first.
+		p := new(closePage)
+		for _, s := range t.slots {
+			if s.key != 0 && (s.key-1)>>16 == g {
+				p[(s.key-1)&0xffff] = s.at + 1
+			}
+		}
+		t.pages[g] = p
+	}
+}
+
+// setSlot stores key in the hash slots and reports whether it was new.
+func (t *closeTable) setSlot(key uint64, at time.Duration) bool {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
@@ -490,12 +536,12 @@ func (t *closeTable) set(key uint64, at time.Duration) {
 		s := &t.slots[i]
 		if s.key == k {
 			s.at = at
-			return
+			return false
 		}
 		if s.key == 0 {
 			*s = closeSlot{k, at}
 			t.n++
-			return
+			return true
 		}
 	}
 }

@@ -663,3 +663,32 @@ func TestCloseTableMatchesMap(t *testing.T) {
 		t.Errorf("%d entries in %d slots", ct.n, len(ct.slots))
 	}
 }
+
+// closeTable answers as a map would, whether a group's ports live in the
+// hash slots or have moved to a dense page (groups below pagedGroups with
+// pageAfter ports or more) or never can (groups above).
+func TestCloseTablePagesMatchMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var tab closeTable
+	want := map[uint64]time.Duration{}
+	groups := []uint64{0, 1, 7, pagedGroups - 1, pagedGroups, 5000}
+	for i := range 200_000 {
+		g := groups[rng.IntN(len(groups))]
+		key := g<<16 | uint64(rng.IntN(1<<14))
+		if rng.IntN(3) == 0 {
+			at := time.Duration(i)
+			tab.set(key, at)
+			want[key] = at
+			continue
+		}
+		got, ok := tab.get(key)
+		if w, wok := want[key]; ok != wok || got != w {
+			t.Fatalf("op %d: get(%#x) = %v, %v; want %v, %v", i, key, got, ok, w, wok)
+		}
+	}
+	for _, g := range groups {
+		if paged := g < pagedGroups && tab.pages[g] != nil; paged != (g < pagedGroups) {
+			t.Errorf("group %d: paged %v", g, paged)
+		}
+	}
+}
