@@ -155,7 +155,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 	col := newCollector(h.sc, spec, opts.KeepSamples)
 
 	var (
-		heap    closeHeap
+		closes  closeQueue
 		slots   []open
 		free    []int32
 		seq     uint64
@@ -176,8 +176,8 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		}
 		// Which comes first: a close, the arrival, or the sample?
 		tClose := time.Duration(1<<63 - 1)
-		if len(heap) > 0 {
-			tClose = heap[0].at
+		if ev, ok := closes.peek(); ok {
+			tClose = ev.at
 		}
 		tArr := time.Duration(1<<63 - 1)
 		if more {
@@ -185,7 +185,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		}
 		switch {
 		case tClose <= tArr && tClose <= nextSmp && tClose < sc.Duration:
-			ev := heap.pop()
+			ev := closes.pop()
 			o := slots[ev.slot]
 			if err := tab.Close(o.conn, o.close, ev.at); err != nil {
 				return StrategyResult{}, false, err
@@ -216,7 +216,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				}
 				slots[slot] = open{conn: a.Conn, close: arr.close, dst: int32(arr.dst), src: int32(arr.src)}
 				seq++
-				heap.push(closeEvent{at: arr.at + arr.lifetime, seq: seq, slot: slot})
+				closes.push(closeEvent{at: arr.at + arr.lifetime, seq: seq, slot: slot})
 			}
 			arr, more = wl.next()
 		case nextSmp < sc.Duration:
@@ -229,6 +229,51 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		}
 	}
 	return col.result(), stopped, nil
+}
+
+// closeQueue orders close events by (at, seq). Events scheduled no
+// earlier than the last one queued — all of them when lifetimes are fixed,
+// as a load tester's are — go to a FIFO in O(1); the rest to a heap. Pop
+// takes the smaller of the two heads, so the order is the heap's alone.
+type closeQueue struct {
+	fifo []closeEvent
+	head int // fifo[head:] are queued
+	heap closeHeap
+}
+
+func (q *closeQueue) push(e closeEvent) {
+	if n := len(q.fifo); n == q.head || !e.before(q.fifo[n-1]) {
+		if q.head > 1024 && 2*q.head > n { // reuse the consumed front
+			q.fifo = q.fifo[:copy(q.fifo, q.fifo[q.head:])]
+			q.head = 0
+		}
+		q.fifo = append(q.fifo, e)
+		return
+	}
+	q.heap.push(e)
+}
+
+func (q *closeQueue) peek() (closeEvent, bool) {
+	f, h := q.head < len(q.fifo), len(q.heap) > 0
+	switch {
+	case f && (!h || q.fifo[q.head].before(q.heap[0])):
+		return q.fifo[q.head], true
+	case h:
+		return q.heap[0], true
+	}
+	return closeEvent{}, false
+}
+
+func (q *closeQueue) pop() closeEvent {
+	if q.head < len(q.fifo) && (len(q.heap) == 0 || q.fifo[q.head].before(q.heap[0])) {
+		q.head++
+		return q.fifo[q.head-1]
+	}
+	return q.heap.pop()
+}
+
+func (e closeEvent) before(o closeEvent) bool {
+	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
 
 // closeHeap is a binary min-heap on (at, seq), without container/heap's
