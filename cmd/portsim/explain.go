@@ -161,6 +161,13 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 		return nil, usagef("--interval: %v × %d picks overflows the simulated clock; want a shorter --interval or a smaller --count", f.interval, f.count)
 	}
 
+	kind, kindSet := allocator.Connect, f.kind != ""
+	if kindSet {
+		var err error
+		if kind, err = allocator.ParseKind(f.kind); err != nil {
+			return nil, flagError("kind", err)
+		}
+	}
 	var profile *strategies.Profile
 	if f.profile != "" {
 		if f.strategySet {
@@ -171,14 +178,7 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 			return nil, flagError("profile", err)
 		}
 		profile = &p
-		f.strategy = p.For(allocator.Connect)
-		if f.kind != "" {
-			k, err := allocator.ParseKind(f.kind)
-			if err != nil {
-				return nil, flagError("kind", err)
-			}
-			f.strategy = p.For(k)
-		}
+		f.strategy = p.For(kind)
 		c.spec = fmt.Sprintf("%s%s (%s)", strategies.ProfilePrefix, f.profile, f.strategy)
 	}
 	name, _, _ := strings.Cut(f.strategy, ":")
@@ -193,10 +193,8 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 	c.info, c.strategy = info, s
 
 	c.kind = info.Kind
-	if f.kind != "" {
-		if c.kind, err = allocator.ParseKind(f.kind); err != nil {
-			return nil, flagError("kind", err)
-		}
+	if kindSet {
+		c.kind = kind
 	}
 	rng := info.Range
 	if profile != nil {

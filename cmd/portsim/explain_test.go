@@ -397,3 +397,25 @@ func TestExplainBadInput(t *testing.T) {
 		})
 	}
 }
+
+// --profile explains the profile's strategy for --kind within the
+// profile's range: macOS TCP counts up from 49152, NetBSD's default down
+// from 65535, macOS UDP is random.
+func TestExplainProfile(t *testing.T) {
+	for _, c := range []cliCase{
+		{name: "macos", args: []string{"explain", "--profile", "macos", "--count", "2", "--close", "--format", "csv"},
+			wantStdout: []string{",49152,", ",49153,"}},
+		{name: "netbsd", args: []string{"explain", "--profile", "netbsd", "--count", "2", "--close", "--format", "csv"},
+			wantStdout: []string{",65535,", ",65534,"}},
+		{name: "macos udp", args: []string{"explain", "--profile", "macos", "--kind", "udp", "--count", "1"},
+			wantStdout: []string{"profile:macos (random)", "range 49152-65535"}},
+		{name: "both", args: []string{"explain", "--profile", "macos", "--strategy", "random"}, wantCode: 2,
+			wantStderr: []string{"--profile and --strategy"}},
+		{name: "unknown", args: []string{"explain", "--profile", "beos"}, wantCode: 2,
+			wantStderr: []string{"--profile", `"beos"`, "macos"}},
+		{name: "bad algo", args: []string{"explain", "--profile", "netbsd:algo=fast"}, wantCode: 2,
+			wantStderr: []string{"--profile", "algo"}},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
+	}
+}
