@@ -308,14 +308,9 @@ func simulate(obs []ProbeSample, spec string, seed uint64, phase time.Duration, 
 	return ports, nil
 }
 
-// mix derives replicate r's seed from the user's (SplitMix64's finaliser),
-// so neighbouring seeds give unrelated models.
-func mix(seed, r uint64) uint64 {
-	z := seed + (r+1)*0x9e3779b97f4a7c15
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
+// mix derives replicate r's seed from the user's, so neighbouring seeds
+// give unrelated models.
+func mix(seed, r uint64) uint64 { return strategies.Mix64(seed + (r+1)*0x9e3779b97f4a7c15) }
 
 // phase is replicate r's clock offset, uniform over an hour: a whole
 // number of any re-salt period a model may have, so its epoch boundaries

@@ -33,10 +33,7 @@ type Options struct {
 func StrategySeed(seed uint64, spec string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(spec))
-	x := seed ^ h.Sum64()
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+	return strategies.Mix64(seed ^ h.Sum64())
 }
 
 // Run simulates sc once per strategy in sc.Strategies, on the same

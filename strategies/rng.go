@@ -2,14 +2,18 @@ package strategies
 
 import "math/rand/v2"
 
-// splitmix64 spreads a seed into independent-looking words, so that one
-// strategy seed yields separate streams (hash keys, table fill, increments).
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
+// Mix64 is SplitMix64's finaliser: it spreads a word so that nearby
+// inputs give unrelated outputs. Every seed portsim derives (per strategy,
+// per stream, per model replicate) goes through it.
+func Mix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
 }
+
+// splitmix64 spreads a seed into independent-looking words, so that one
+// strategy seed yields separate streams (hash keys, table fill, increments).
+func splitmix64(x uint64) uint64 { return Mix64(x + 0x9e3779b97f4a7c15) }
 
 // Each word derived from a stream has its own purpose tag, so a random
 // stream and a hash key never share a word, whatever their stream numbers.

@@ -85,8 +85,8 @@ func writeCaptures(path string, sc *sim.Scenario, res *sim.Result) ([]string, er
 	return paths, nil
 }
 
-// checkPcapPath refuses, before a run, a capture path whose directory
-// does not exist.
+// checkPcapPath refuses, before a run, a capture name that is not .pcapng
+// (the only format written).
 func checkPcapPath(path string) error {
 	if path == "" {
 		return nil
