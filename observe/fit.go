@@ -86,26 +86,6 @@ type candidate struct {
 	model    portModel
 }
 
-// netbsdAlgos are NetBSD's selectable algorithms other than its default
-// (bsd), as strategies.LookupProfile takes them: each is a candidate of
-// its own. A test checks that each resolves.
-var netbsdAlgos = []string{"random_start", "random_pick", "hash", "doublehash", "randinc"}
-
-// profileSpecs lists every profile spec analyzed: the profiles in their
-// documented order, NetBSD's variants after NetBSD.
-func profileSpecs() []string {
-	var specs []string
-	for _, p := range strategies.Profiles() {
-		specs = append(specs, p.Name)
-		if p.Name == "netbsd" {
-			for _, a := range netbsdAlgos {
-				specs = append(specs, "netbsd:algo="+a)
-			}
-		}
-	}
-	return specs
-}
-
 var (
 	candOnce sync.Once
 	candTCP  []*candidate
@@ -132,7 +112,7 @@ func candidateModels(p Proto) ([]*candidate, error) {
 func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 	var out []*candidate
 	byKey := map[string]*candidate{}
-	for _, spec := range profileSpecs() {
+	for _, spec := range strategies.ProfileSpecs() {
 		prof, err := strategies.LookupProfile(spec)
 		if err != nil {
 			return nil, fmt.Errorf("observe: profile %s: %w", spec, err)

@@ -14,9 +14,9 @@ import (
 // Every profile and kind has a model, and stands for exactly one
 // candidate of its protocol.
 func TestEveryProfileHasOneCandidate(t *testing.T) {
-	for _, a := range netbsdAlgos {
-		if _, err := strategies.LookupProfile("netbsd:algo=" + a); err != nil {
-			t.Errorf("netbsd algo %s: %v", a, err)
+	for _, spec := range strategies.ProfileSpecs() {
+		if _, err := strategies.LookupProfile(spec); err != nil {
+			t.Errorf("%s: %v", spec, err)
 		}
 	}
 	for _, c := range []struct {
@@ -38,7 +38,7 @@ func TestEveryProfileHasOneCandidate(t *testing.T) {
 				seen[l]++
 			}
 		}
-		for _, spec := range profileSpecs() {
+		for _, spec := range strategies.ProfileSpecs() {
 			for _, k := range c.kinds {
 				if l := fmt.Sprintf("%s (%v)", spec, k); seen[l] != 1 {
 					t.Errorf("%v: %s in %d candidates; want 1", c.proto, l, seen[l])

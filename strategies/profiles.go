@@ -136,7 +136,7 @@ var profileOrder = []Profile{
 		Description: "NetBSD: selectable portalgo (algo=bsd|random_start|random_pick|hash|doublehash|randinc); default bsd counts down from 65535",
 		Range:       allocator.DynamicRange,
 		TimeWait:    60 * time.Second,
-		Params: []Param{{Name: "algo", Default: "bsd",
+		Params: []Param{{Name: "algo", Default: "bsd", Choices: netbsdNames,
 			Help: "net.inet.ip.anonportalgo.selected: bsd (one cursor counting down from anonportmax), random_start, random_pick, hash, doublehash (8 counters), randinc (N = 500)"}},
 		Sources: []string{
 			"sys/netinet/portalgo.c (the selectable algorithms: bsd, random_start, random_pick, hash, doublehash, randinc)",
@@ -223,6 +223,24 @@ func ProfileNames() []string {
 		names[i] = p.Name
 	}
 	return names
+}
+
+// ProfileSpecs lists every profile spec there is: each profile with its
+// defaults, then one spec per other value of each of its choice parameters
+// (netbsd:algo=random_start, …).
+func ProfileSpecs() []string {
+	var specs []string
+	for _, p := range profileOrder {
+		specs = append(specs, p.Name)
+		for _, prm := range p.Params {
+			for _, c := range prm.Choices {
+				if c != prm.Default {
+					specs = append(specs, p.Name+":"+prm.Name+"="+c)
+				}
+			}
+		}
+	}
+	return specs
 }
 
 // LookupProfile resolves a profile spec, "name[:k=v,…]" (parameters only

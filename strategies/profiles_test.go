@@ -77,3 +77,21 @@ func TestLookupProfile(t *testing.T) {
 		t.Error("profile:linux:x=1 accepted")
 	}
 }
+
+// ProfileSpecs names every profile once and each NetBSD algorithm besides
+// the default, all of which resolve.
+func TestProfileSpecs(t *testing.T) {
+	specs := ProfileSpecs()
+	want := len(Profiles()) + len(netbsdNames) - 1
+	if len(specs) != want {
+		t.Fatalf("%d specs %q; want %d", len(specs), specs, want)
+	}
+	for _, spec := range specs {
+		if _, err := LookupProfile(spec); err != nil {
+			t.Errorf("%s: %v", spec, err)
+		}
+	}
+	if !strings.Contains(strings.Join(specs, " "), "netbsd:algo=randinc") {
+		t.Errorf("no netbsd:algo=randinc in %q", specs)
+	}
+}

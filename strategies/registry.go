@@ -13,6 +13,8 @@ type Param struct {
 	Name    string `json:"name"`
 	Default string `json:"default"`
 	Help    string `json:"help"`
+	// Choices are the values allowed, where the parameter is a choice.
+	Choices []string `json:"choices,omitempty"`
 }
 
 // Info describes a registered strategy.

@@ -15,11 +15,7 @@ import (
 // listed in the best fit's profiles) as the best explanation.
 func TestProfileRoundTripThroughCapture(t *testing.T) {
 	dir := t.TempDir()
-	specs := strategies.ProfileNames()
-	for _, algo := range []string{"random_start", "hash", "doublehash", "randinc"} {
-		specs = append(specs, "netbsd:algo="+algo)
-	}
-	for _, spec := range specs {
+	for _, spec := range strategies.ProfileSpecs() {
 		t.Run(spec, func(t *testing.T) {
 			path := filepath.Join(dir, fileSlug(spec)+".pcapng")
 			r := portsim("run", "--profile", spec, "--rate", "20", "--arrivals", "poisson", "--duration", "100s",
