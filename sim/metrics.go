@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
@@ -105,7 +104,6 @@ const usageShift = 42
 func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 	c := &collector{
 		strategy:    strategy,
-		host:        hostRules(sc),
 		warmup:      sc.Warmup,
 		duration:    sc.Duration,
 		lo:          sc.Range.Lo,
@@ -145,6 +143,7 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 			reserved[p/64] |= 1 << (p % 64)
 		}
 	}
+	usable := 0 // ports of the range not reserved
 	for i := range c.usageN {
 		n := 0
 		for off := c.usageStart[i]; off < c.usageStart[i+1]; off++ {
@@ -154,7 +153,9 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 			}
 		}
 		c.usageShare[i] = float64(n)
+		usable += n
 	}
+	c.host = HostRules{Range: sc.Range, UsablePorts: usable, TimeWaitSeconds: sc.TimeWait.Seconds(), TWReuse: sc.TWReuse.String()}
 	for i := range c.byOcc {
 		c.byOcc[i].Lo = float64(i) / OccupancyBins
 		c.byOcc[i].Hi = float64(i+1) / OccupancyBins
@@ -562,15 +563,4 @@ func (t *closeTable) grow() {
 		}
 		t.slots[i] = s
 	}
-}
-
-// hostRules are sc's port rules as a result reports them.
-func hostRules(sc *Scenario) HostRules {
-	usable := 0
-	for p := int(sc.Range.Lo); p <= int(sc.Range.Hi); p++ {
-		if !slices.ContainsFunc(sc.Reserved, func(r allocator.Range) bool { return uint16(p) >= r.Lo && uint16(p) <= r.Hi }) {
-			usable++ // counted port by port: reserved ranges may overlap
-		}
-	}
-	return HostRules{Range: sc.Range, UsablePorts: usable, TimeWaitSeconds: sc.TimeWait.Seconds(), TWReuse: sc.TWReuse.String()}
 }
