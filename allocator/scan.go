@@ -2,12 +2,35 @@ package allocator
 
 import "math/bits"
 
-// bitset has one bit per port.
-type bitset [1 << 16 / 64]uint64
+// bitset has one bit per port, and a summary of its 64-port words: bit w
+// of full[0] says every even port of word w is set, of full[1] every odd
+// one. A scan passes a run of full words 64 words (4096 ports) at a time,
+// which is what a range mostly held in TIME_WAIT needs.
+type bitset struct {
+	words [1 << 16 / 64]uint64
+	full  [2][1 << 16 / 64 / 64]uint64
+}
 
-func (b *bitset) set(p uint16)      { b[p>>6] |= 1 << (p & 63) }
-func (b *bitset) clear(p uint16)    { b[p>>6] &^= 1 << (p & 63) }
-func (b *bitset) has(p uint16) bool { return b[p>>6]&(1<<(p&63)) != 0 }
+// evenBits marks the even bit positions of a word; shifted left by one,
+// the odd ones. Ports and bit positions share parity since 64 is even.
+const evenBits = 0x5555555555555555
+
+func (b *bitset) set(p uint16) {
+	w := p >> 6
+	b.words[w] |= 1 << (p & 63)
+	parity := p & 1
+	if mask := uint64(evenBits) << parity; b.words[w]&mask == mask {
+		b.full[parity][w>>6] |= 1 << (w & 63)
+	}
+}
+
+func (b *bitset) clear(p uint16) {
+	w := p >> 6
+	b.words[w] &^= 1 << (p & 63)
+	b.full[p&1][w>>6] &^= 1 << (w & 63)
+}
+
+func (b *bitset) has(p uint16) bool { return b.words[p>>6]&(1<<(p&63)) != 0 }
 
 // Scanner is an optional capability a table offers strategies, found in
 // Request.Scan: it examines a run of evenly spaced candidates at once. The
@@ -29,7 +52,8 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	if step < 1 || size < 1 || pos < 0 || pos >= size || int(lo)+size-1 > 65535 {
 		panic("allocator: Scan called with an invalid window")
 	}
-	// Bitsets whose set bits are certainly unusable for this request.
+	// Bitsets whose set bits are certainly unusable for this request; c
+	// may be nil.
 	sp := t.curSpace
 	a := &t.reserved
 	b := &sp.owned
@@ -47,14 +71,15 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	}
 	var parity uint64 = ^uint64(0)
 	if step == 2 {
-		parity = 0x5555555555555555 // every other bit, from the candidate's own
+		parity = evenBits // every other bit, from the candidate's own
 	}
 	q := pos
 	for i := 0; i < n; {
 		p := uint16(int(lo) + q)
-		w := a[p>>6] | b[p>>6]
+		wi := p >> 6
+		w := a.words[wi] | b.words[wi]
 		if c != nil {
-			w |= c[p>>6]
+			w |= c.words[wi]
 		}
 		off := uint(p & 63)
 		if (w>>off)&1 == 0 {
@@ -69,25 +94,26 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 			}
 			continue
 		}
-		// Skip the run of provably busy candidates in this word, stopping
-		// at the word's end, the window's end and the scan's end.
-		limit := 64 - int(off)
-		if wrap := size - q; wrap < limit {
-			limit = wrap
-		}
-		skip := 1 // candidates skipped; the current one is busy
+		// Skip provably busy candidates: a run of full words if this word
+		// is full for the candidates' parity, else the run within this
+		// word. Either stops at the window's end and the scan's end.
+		dist := 1 // ports to the next candidate that may be usable
 		if step <= 2 {
-			// Bit offset of the next candidate not provably busy; the
-			// shift brings in zeros, so it is at most the word's end.
-			k := bits.TrailingZeros64(^w >> off & parity)
-			if k > limit {
-				k = limit
+			if run := fullRun(int(wi), int(p&1), step, a, b, c); run > 0 {
+				next := (int(wi) + run) << 6
+				if step == 2 {
+					next += int(p & 1)
+				}
+				dist = next - int(p)
+			} else {
+				// Bit offset of the next candidate not provably busy; the
+				// shift brings in zeros, so it is at most the word's end.
+				dist = min(bits.TrailingZeros64(^w>>off&parity), 64-int(off))
 			}
-			skip = (k + step - 1) / step
 		}
-		if rest := n - i; skip > rest {
-			skip = rest
-		}
+		dist = max(1, min(dist, size-q)) // 1 when a step larger than the window overshoots
+		skip := (dist + step - 1) / step
+		skip = min(skip, n-i)
 		i += skip
 		q += skip * step
 		if q >= size {
@@ -95,4 +121,36 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 		}
 	}
 	return 0, n, false
+}
+
+// fullRun counts the words from word wi on that are full for the
+// candidates of a scan with this step (1: every port; 2: the ports of
+// this parity) in at least one of the bitsets; c may be nil. A word is
+// full if one bitset alone covers it, which is the common case (one
+// destination's TIME_WAITs), and always a sound reason to skip it.
+func fullRun(wi, parity, step int, a, b, c *bitset) int {
+	run := 0
+	shift := uint(wi & 63)
+	for j := wi >> 6; j < len(a.full[0]); j++ {
+		f := fullWord(j, parity, step, a) | fullWord(j, parity, step, b)
+		if c != nil {
+			f |= fullWord(j, parity, step, c)
+		}
+		// The shift brings in zeros, so the count stops at the word's end.
+		n := bits.TrailingZeros64(^(f >> shift))
+		run += n
+		if n < 64-int(shift) {
+			break
+		}
+		shift = 0
+	}
+	return run
+}
+
+// fullWord is summary word j of s for the scan's candidates.
+func fullWord(j, parity, step int, s *bitset) uint64 {
+	if step == 1 {
+		return s.full[0][j] & s.full[1][j]
+	}
+	return s.full[parity][j]
 }
