@@ -11,6 +11,7 @@ import (
 // refSocket is a socket in the naive reference model.
 type refSocket struct {
 	conn     Conn
+	tuple    Tuple // the handle carries only the port; the model needs the addresses
 	timeWait bool
 	expiry   time.Duration
 	closedAt time.Duration
@@ -46,7 +47,7 @@ func (m *refModel) usable(r Request, p uint16) bool {
 	}
 	loop := r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	for _, s := range m.socks {
-		t := s.conn.Tuple
+		t := s.tuple
 		if t.Src != r.Src || t.SrcPort != p || (s.conn.Kind == UDP) != (r.Kind == UDP) {
 			continue
 		}
@@ -132,15 +133,21 @@ func testAgainstReference(t *testing.T) {
 				if err != nil {
 					continue
 				}
+				tuple := Tuple{Src: r.Src, SrcPort: a.Conn.Port, Dst: r.Dst}
 				if a.TWReuse {
 					for i, s := range ref.socks { // the reused TIME_WAIT entry leaves
-						if s.timeWait && s.conn.Tuple == a.Conn.Tuple {
+						if s.timeWait && s.tuple == tuple {
 							ref.socks = append(ref.socks[:i], ref.socks[i+1:]...)
+							// Its handle was closed once; it must not close
+							// the connection that now has its 4-tuple.
+							if err := tab.Close(s.conn, Reset, now); err == nil {
+								t.Fatalf("seed %d step %d: the closed handle of a 4-tuple reused from TIME_WAIT closed its new connection", seed, step)
+							}
 							break
 						}
 					}
 				}
-				s := &refSocket{conn: a.Conn}
+				s := &refSocket{conn: a.Conn, tuple: tuple}
 				ref.socks = append(ref.socks, s)
 				open = append(open, s)
 				continue

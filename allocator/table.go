@@ -67,6 +67,7 @@ const (
 type tupleSlot struct {
 	key    tupleKey
 	expiry time.Duration // TIME_WAIT ends then
+	gen    uint32        // bumped each time the slot is handed out, so a stale Conn is refused
 	state  slotState
 	inMap  bool // listed in Table.tuples; a tuple alone on its port need not be
 }
@@ -82,11 +83,15 @@ type twEntry struct {
 	kind   Kind
 }
 
-// Conn is a socket the table handed a port to; Close takes it back.
+// Conn is a handle to a socket the table handed a port to; Close takes it
+// back. The addresses are the request's, so the handle carries only the
+// port: 16 bytes that pass in registers on the simulator's hot path.
 type Conn struct {
 	Kind  Kind
-	Tuple Tuple
-	slot  int32 // connect(): the tuple's slot
+	Port  uint16 // the local port handed out
+	local uint16 // the local address's index in the table
+	slot  int32  // connect(): the 4-tuple's slot
+	gen   uint32 // connect(): the slot's generation when handed out
 }
 
 // Allocation is what Allocate returns on success.
@@ -333,7 +338,7 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		slot = int32(len(t.slab))
 		t.slab = append(t.slab, tupleSlot{})
 	}
-	t.slab[slot] = tupleSlot{key: k, state: slotEstablished}
+	t.slab[slot] = tupleSlot{key: k, state: slotEstablished, gen: nextGen(t.slab[slot].gen)}
 	if ps.tuples > 0 {
 		if ps.last >= 0 && !t.slab[ps.last].inMap {
 			t.tuples[t.slab[ps.last].key] = ps.last
@@ -351,6 +356,15 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		bs[k.local()].set(k.port())
 	}
 	return slot
+}
+
+// nextGen is the generation after g; 0 is never used, so the zero Conn
+// matches no slot.
+func nextGen(g uint32) uint32 {
+	if g++; g == 0 {
+		g = 1
+	}
+	return g
 }
 
 // portFreed is called after a port lost a user; it may now be free.
@@ -373,16 +387,6 @@ func (t *Table) portTaken(sp *space, p uint16) {
 		sp.busy.set(p)
 		sp.nbusy++
 	}
-}
-
-// knownLocal returns the slot of a local address seen before. Most hosts
-// have one: the last one asked is remembered, sparing a map lookup.
-func (t *Table) knownLocal(a netip.Addr) (int, bool) {
-	if a == t.lastLocal && len(t.spaces) > 0 {
-		return t.lastIndex, true
-	}
-	i, ok := t.locals[a]
-	return i, ok
 }
 
 // localIndex returns the slot of a local address, adding it on first use.
@@ -540,14 +544,18 @@ func (t *Table) twReusable(st *tupleSlot) bool {
 // Pick asks s for a port for r without taking it. The strategy's state
 // advances as if the port were taken.
 func (t *Table) Pick(r Request, s Strategy) (port uint16, probes int, err error) {
-	if err := t.prepare(&r); err != nil {
+	return t.pick(&r, s)
+}
+
+func (t *Table) pick(r *Request, s Strategy) (port uint16, probes int, err error) {
+	if err := t.prepare(r); err != nil {
 		return 0, 0, err
 	}
 	usable := t.usableFn
 	if r.Trace != nil {
 		usable = t.tracingUsable(r.Trace)
 	}
-	port, probes, err = s.Pick(r, usable)
+	port, probes, err = s.Pick(*r, usable)
 	if err != nil {
 		return 0, probes, &AllocError{Kind: r.Kind, Tuple: Tuple{Src: r.Src, Dst: r.Dst}, Probes: probes, Err: err}
 	}
@@ -568,19 +576,19 @@ func (t *Table) tracingUsable(tr *Trace) func(uint16) bool {
 
 // Allocate asks s for a port for r and records the socket.
 func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
-	port, probes, err := t.Pick(r, s)
+	port, probes, err := t.pick(&r, s)
 	if err != nil {
 		return Allocation{Probes: probes, Occupied: t.occupied()}, err
 	}
-	// Pick prepared t.cur (with r normalized); take the port.
-	r = t.cur
+	// pick prepared t.cur (r normalized); take the port.
+	cur := &t.cur
 	a := Allocation{
-		Conn:     Conn{Kind: r.Kind, Tuple: Tuple{Src: r.Src, SrcPort: port, Dst: r.Dst}},
+		Conn:     Conn{Kind: cur.Kind, Port: port, local: uint16(t.curLocal)},
 		Probes:   probes,
 		Occupied: t.occupied(),
 	}
 	sp := t.curSpace
-	switch r.Kind {
+	switch cur.Kind {
 	case Connect:
 		ps := &sp.ports[port]
 		slot, reuse := int32(0), false
@@ -588,17 +596,19 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.curLocal, port))
 		}
 		if reuse {
-			// Pick checked the TIME_WAIT 4-tuple may be reused.
+			// pick checked the TIME_WAIT 4-tuple may be reused. A new
+			// generation: the handle that closed it must not close this.
 			a.TWReuse = true
 			t.stats.TimeWait--
-			t.slab[slot].state = slotEstablished
+			sl := &t.slab[slot]
+			sl.state, sl.gen = slotEstablished, nextGen(sl.gen)
 		} else {
 			t.portTaken(sp, port)
-			t.curDst = t.refDst(r.Dst, t.curDst)
+			t.curDst = t.refDst(cur.Dst, t.curDst)
 			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}
-		a.Conn.slot = slot
+		a.Conn.slot, a.Conn.gen = slot, t.slab[slot].gen
 		t.stats.Established++
 	case Bind:
 		t.portTaken(sp, port)
@@ -611,17 +621,10 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 		sp.owned.set(port)
 		t.stats.UDP++
 	}
-	if r.Trace != nil {
-		r.Trace.Addf("update", port, "table records %s %s", r.Kind, a.Conn.Tuple)
+	if cur.Trace != nil {
+		cur.Trace.Addf("update", port, "table records %s %s", cur.Kind, Tuple{Src: cur.Src, SrcPort: port, Dst: cur.Dst})
 	}
 	return a, nil
-}
-
-// slotIs reports whether slot holds the given 4-tuple.
-func (t *Table) slotIs(slot int32, local int, port uint16, dst netip.AddrPort) bool {
-	k := t.slab[slot].key
-	d := netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
-	return k.local() == local && k.port() == port && t.dstAddr[k.dst()] == d
 }
 
 // occupied is Allocation.Occupied for the current request, before it takes
@@ -640,37 +643,40 @@ func (t *Table) occupied() int {
 
 // Close ends a socket at time now. A connection closed client-first keeps
 // its 4-tuple (connect) or its port (bind) in TIME_WAIT for Config.TimeWait.
+// A handle that is not open — closed already, or not from this table — is
+// an error.
 func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 	t.Advance(now)
-	li, ok := t.knownLocal(c.Tuple.Src.Unmap())
-	if !ok {
-		return fmt.Errorf("allocator: close %v: unknown local address", c.Tuple)
-	}
-	p := c.Tuple.SrcPort
 	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
 	switch c.Kind {
 	case Connect:
-		if c.slot < 0 || int(c.slot) >= len(t.slab) || t.slab[c.slot].state != slotEstablished ||
-			!t.slotIs(c.slot, li, p, c.Tuple.Dst) {
-			return fmt.Errorf("allocator: close %v: no open connection", c.Tuple)
+		if c.slot < 0 || int(c.slot) >= len(t.slab) {
+			return c.notOpen()
+		}
+		sl := &t.slab[c.slot]
+		if sl.state != slotEstablished || sl.gen != c.gen || sl.key.port() != c.Port || sl.key.local() != int(c.local) {
+			return c.notOpen()
 		}
 		t.stats.Established--
 		if !keepTW {
 			t.removeTuple(c.slot)
 			return nil
 		}
-		sl := &t.slab[c.slot]
 		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
 		t.twq = append(t.twq, twEntry{slot: c.slot, expiry: sl.expiry, kind: Connect})
 		t.stats.TimeWait++
 	case Bind, UDP:
+		if int(c.local) >= len(t.spaces) {
+			return c.notOpen()
+		}
 		proto := protoTCP
 		if c.Kind == UDP {
 			proto = protoUDP
 		}
-		sp := t.spaces[li][proto]
+		sp := t.spaces[c.local][proto]
+		p := c.Port
 		if sp.ports[p].owner != ownerSocket {
-			return fmt.Errorf("allocator: close %v: no open %v socket", c.Tuple, c.Kind)
+			return c.notOpen()
 		}
 		if c.Kind == UDP {
 			t.stats.UDP--
@@ -680,7 +686,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
 			exp := t.now + t.cfg.TimeWait
-			t.twq = append(t.twq, twEntry{port: p, local: uint32(li), expiry: exp, kind: Bind})
+			t.twq = append(t.twq, twEntry{port: p, local: uint32(c.local), expiry: exp, kind: Bind})
 			t.stats.TimeWait++
 			return nil
 		}
@@ -690,4 +696,8 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		return fmt.Errorf("allocator: close: unknown kind %v", c.Kind)
 	}
 	return nil
+}
+
+func (c Conn) notOpen() error {
+	return fmt.Errorf("allocator: close %v port %d: no such open socket", c.Kind, c.Port)
 }

@@ -187,7 +187,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 			if err := tab.Close(o.conn, o.close, ev.at); err != nil {
 				return StrategyResult{}, false, err
 			}
-			col.closed(ev.at, int(o.dst), int(o.src), o.conn.Kind, o.conn.Tuple.SrcPort)
+			col.closed(ev.at, int(o.dst), int(o.src), o.conn.Kind, o.conn.Port)
 			free = append(free, ev.slot)
 		case more && tArr <= nextSmp:
 			kind := arr.kind
@@ -203,7 +203,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				}
 				col.failed(arr.at, arr.dst, arr.src, arr.kind, a.Probes)
 			} else {
-				col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Tuple.SrcPort, a.Probes, a.TWReuse)
+				col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
 				var slot int32
 				if n := len(free); n > 0 {
 					slot, free = free[n-1], free[:n-1]

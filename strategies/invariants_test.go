@@ -155,7 +155,7 @@ func TestInvariantsOnRealTable(t *testing.T) {
 						failures++
 						continue
 					}
-					p := a.Conn.Tuple.SrcPort
+					p := a.Conn.Port
 					if !rg.Contains(p) || tab.Reserved(p) || seen[p] {
 						t.Fatalf("seed %d: bad port %d (reserved %v, repeated %v)", seed, p, tab.Reserved(p), seen[p])
 					}
@@ -183,7 +183,7 @@ func TestDeterministic(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					ports = append(ports, a.Conn.Tuple.SrcPort)
+					ports = append(ports, a.Conn.Port)
 				}
 				return ports
 			}
@@ -222,7 +222,7 @@ func ExampleNew() {
 			Src:  netip.MustParseAddr("10.0.0.1"),
 			Dst:  netip.MustParseAddrPort("192.0.2.1:443"),
 		}, s)
-		fmt.Println(a.Conn.Tuple.SrcPort)
+		fmt.Println(a.Conn.Port)
 	}
 	// Output:
 	// 49152

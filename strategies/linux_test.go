@@ -327,7 +327,7 @@ func TestLinuxSecondParityPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := a.Conn.Tuple.SrcPort; p%2 != 1 || a.Probes <= evens {
+	if p := a.Conn.Port; p%2 != 1 || a.Probes <= evens {
 		t.Fatalf("port %d after %d probes; want an odd port after all %d even ones", p, a.Probes, evens)
 	}
 	var probes []uint16
@@ -349,13 +349,13 @@ func TestLinuxSecondParityPass(t *testing.T) {
 
 	// Every later connect() pays the full even pass too, and the odd ports
 	// walk on by 2..16.
-	prev := a.Conn.Tuple.SrcPort
+	prev := a.Conn.Port
 	for i := range 10 {
 		a, err := tab.Allocate(linuxReq(allocator.Connect, testDst, 0), s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := a.Conn.Tuple.SrcPort
+		p := a.Conn.Port
 		if p%2 != 1 || a.Probes <= evens {
 			t.Fatalf("pick %d: port %d after %d probes", i, p, a.Probes)
 		}
@@ -576,7 +576,7 @@ func TestLinuxTrace(t *testing.T) {
 		fmt.Sprintf("index 0 index = hash & 0xffff = %d", uint32(h)&0xffff),
 		"counter 0 table_perturb[",
 		"offset ",
-		fmt.Sprintf("probe %d free", a.Conn.Tuple.SrcPort),
+		fmt.Sprintf("probe %d free", a.Conn.Port),
 		"increment ",
 		"update ",
 	} {
@@ -670,7 +670,7 @@ func TestLinuxBindSecondParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := a.Conn.Tuple.SrcPort; p%2 != 0 || a.Probes <= odds {
+		if p := a.Conn.Port; p%2 != 0 || a.Probes <= odds {
 			t.Fatalf("bind %d: port %d after %d probes; want an even port after all %d odd ones", i, p, a.Probes, odds)
 		}
 		var probes []uint16
@@ -784,7 +784,7 @@ func ExampleLinux() {
 			Src:  netip.MustParseAddr("10.0.0.1"),
 			Dst:  netip.MustParseAddrPort(dst),
 		}, s)
-		fmt.Println(dst, a.Conn.Tuple.SrcPort)
+		fmt.Println(dst, a.Conn.Port)
 	}
 	// Output:
 	// 192.0.2.1:443 57902

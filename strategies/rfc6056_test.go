@@ -313,7 +313,7 @@ func TestPerDestinationStep(t *testing.T) {
 					if a.Probes != 1 {
 						t.Fatalf("round %d: %d probes; want no collision", round, a.Probes)
 					}
-					p := a.Conn.Tuple.SrcPort
+					p := a.Conn.Port
 					if prev, ok := last[d]; ok && rfcStep(prev, p, rg) != tt.step {
 						t.Fatalf("round %d, %v: port %d after %d, step %d; want %d", round, d, p, prev, rfcStep(prev, p, rg), tt.step)
 					}
@@ -463,12 +463,12 @@ func TestDoubleHashCountersIndependent(t *testing.T) {
 	for _, tt := range tests {
 		// b's first port from a fresh strategy, then from one that first
 		// made `moves` allocations to a.
-		before := rfcAllocate(t, rfcTable(t, rg), rfcNew(t, tt.spec, seed), tt.b).Conn.Tuple.SrcPort
+		before := rfcAllocate(t, rfcTable(t, rg), rfcNew(t, tt.spec, seed), tt.b).Conn.Port
 		tab, s := rfcTable(t, rg), rfcNew(t, tt.spec, seed)
 		for range moves {
 			rfcAllocate(t, tab, s, a)
 		}
-		after := rfcAllocate(t, tab, s, tt.b).Conn.Tuple.SrcPort
+		after := rfcAllocate(t, tab, s, tt.b).Conn.Port
 		if got := rfcStep(before, after, rg); got != tt.shift {
 			t.Errorf("%s: %d allocations to %v moved %v's port by %d (%d → %d); want %d", tt.name, moves, a, tt.b, got, before, after, tt.shift)
 		}
@@ -645,8 +645,8 @@ func TestRFC6056Trace(t *testing.T) {
 			want := rfcAllocate(t, plain, sp, testDst)
 			tr := &allocator.Trace{}
 			got, err := traced.Allocate(allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: testDst, Trace: tr}, st)
-			if err != nil || got.Conn.Tuple.SrcPort != want.Conn.Tuple.SrcPort || got.Probes != want.Probes {
-				t.Fatalf("%s pick %d: traced %d (%d probes, %v), untraced %d (%d probes)", tt.spec, i, got.Conn.Tuple.SrcPort, got.Probes, err, want.Conn.Tuple.SrcPort, want.Probes)
+			if err != nil || got.Conn.Port != want.Conn.Port || got.Probes != want.Probes {
+				t.Fatalf("%s pick %d: traced %d (%d probes, %v), untraced %d (%d probes)", tt.spec, i, got.Conn.Port, got.Probes, err, want.Conn.Port, want.Probes)
 			}
 			if tr.Probes() != got.Probes {
 				t.Errorf("%s: trace has %d probes; pick made %d", tt.spec, tr.Probes(), got.Probes)
@@ -693,7 +693,7 @@ func ExampleHashed() {
 	for range 3 {
 		for _, dst := range []netip.AddrPort{web, dns} {
 			a, _ := tab.Allocate(allocator.Request{Kind: allocator.Connect, Src: netip.MustParseAddr("10.0.0.1"), Dst: dst}, s)
-			fmt.Println(dst, a.Conn.Tuple.SrcPort)
+			fmt.Println(dst, a.Conn.Port)
 		}
 	}
 	// Output:

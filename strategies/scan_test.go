@@ -56,7 +56,7 @@ func TestScanFastPathChangesNothing(t *testing.T) {
 							r.Kind = allocator.Kind(rng.IntN(3))
 						}
 						a, err := tab.Allocate(r, s)
-						out = append(out, pick{a.Conn.Tuple.SrcPort, a.Probes, err != nil})
+						out = append(out, pick{a.Conn.Port, a.Probes, err != nil})
 						if err == nil {
 							open = append(open, a.Conn)
 						}

@@ -30,7 +30,7 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 			got = append(got, 0)
 			continue
 		}
-		got = append(got, a.Conn.Tuple.SrcPort)
+		got = append(got, a.Conn.Port)
 		conns = append(conns, a.Conn)
 		if i == 3 { // free the first two: the wrap finds them again
 			for _, c := range conns[:2] {
@@ -49,8 +49,8 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 	s2, _ := New("sequential", 1)
 	for i, want := range []uint16{49152, 49153, 49154, 49155} {
 		a, err := tab2.Allocate(allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst}, s2)
-		if err != nil || a.Conn.Tuple.SrcPort != want {
-			t.Fatalf("allocation %d: port %d, %v; want %d", i, a.Conn.Tuple.SrcPort, err, want)
+		if err != nil || a.Conn.Port != want {
+			t.Fatalf("allocation %d: port %d, %v; want %d", i, a.Conn.Port, err, want)
 		}
 	}
 }
@@ -79,7 +79,7 @@ func TestSequentialCountsDownAndWraps(t *testing.T) {
 			got = append(got, 0)
 			continue
 		}
-		got = append(got, a.Conn.Tuple.SrcPort)
+		got = append(got, a.Conn.Port)
 		conns = append(conns, a.Conn)
 		if i == 2 { // free the first: the wrap finds it again
 			if err := tab.Close(conns[0], allocator.Reset, r.Now); err != nil {

@@ -343,7 +343,7 @@ func explain(w io.Writer, c *explainConfig) error {
 		var ae *allocator.AllocError
 		switch {
 		case err == nil:
-			p.Port = a.Conn.Tuple.SrcPort
+			p.Port = a.Conn.Port
 			tr.Steps = withChose(tr.Steps, p.Port, p.Probes)
 			if c.close {
 				if err := tbl.Close(a.Conn, allocator.Reset, now); err != nil {
