@@ -55,10 +55,10 @@ func ExampleTable_Allocate() {
 	tab, _ := NewTable(Config{Range: Range{Lo: 50000, Hi: 50009}, TimeWait: time.Minute})
 	dst := netip.MustParseAddrPort("192.0.2.1:443")
 	r := Request{Kind: Connect, Src: netip.MustParseAddr("10.0.0.1"), Dst: dst}
-	a, _ := tab.Allocate(r, take{50000})
+	a, _ := tab.Allocate(&r, take{50000})
 	_ = tab.Close(a.Conn, ClientFirst, 0)
 	// The same 4-tuple is in TIME_WAIT for a minute; the next port is used.
-	b, _ := tab.Allocate(r, take{50000, 50001})
+	b, _ := tab.Allocate(&r, take{50000, 50001})
 	fmt.Println(a.Conn.Port, b.Conn.Port, b.Probes)
 	// Output: 50000 50001 2
 }

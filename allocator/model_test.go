@@ -70,7 +70,7 @@ func (m *refModel) usable(r Request, p uint16) bool {
 // randomPort proposes uniformly random candidates from a small range.
 type randomPort struct{ rng *rand.Rand }
 
-func (s randomPort) Pick(r Request, usable func(uint16) bool) (uint16, int, error) {
+func (s randomPort) Pick(r *Request, usable func(uint16) bool) (uint16, int, error) {
 	for i := 1; i <= 8; i++ {
 		p := r.Lo + uint16(s.rng.IntN(r.Size()))
 		if usable(p) {
@@ -116,18 +116,18 @@ func testAgainstReference(t *testing.T) {
 			now += time.Duration(rng.IntN(300)) * time.Millisecond
 			tab.Advance(now)
 			ref.advance(now)
-			r := Request{Kind: Kind(rng.IntN(3)), Src: srcs[rng.IntN(2)], Dst: dsts[rng.IntN(len(dsts))], Now: now}
+			r := &Request{Kind: Kind(rng.IntN(3)), Src: srcs[rng.IntN(2)], Dst: dsts[rng.IntN(len(dsts))], Now: now}
 			if r.Src.IsLoopback() != r.Dst.Addr().IsLoopback() && rng.IntN(2) == 0 {
 				r.Dst = dsts[3]
 			}
 			// Every answer must agree with the oracle.
 			for p := uint16(4999); p <= 5012; p++ {
-				if got, want := tab.Usable(r, p), ref.usable(r, p); got != want {
+				if got, want := tab.Usable(r, p), ref.usable(*r, p); got != want {
 					t.Fatalf("seed %d step %d: Usable(%v %v->%v, %d) = %v; reference says %v",
 						seed, step, r.Kind, r.Src, r.Dst, p, got, want)
 				}
 			}
-			checkScan(t, tab, r, rng)
+			checkScan(t, tab, *r, rng)
 			if rng.IntN(3) > 0 || len(open) == 0 {
 				a, err := tab.Allocate(r, strat)
 				if err != nil {

@@ -58,7 +58,7 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	a := &t.reserved
 	b := &sp.owned
 	var c *bitset
-	switch t.cur.Kind {
+	switch t.curKind {
 	case Connect:
 		reusable := t.cfg.TWReuse == TWReuseOn || (t.cfg.TWReuse == TWReuseLoopback && t.curLoop)
 		if t.curDst >= 0 && !reusable {

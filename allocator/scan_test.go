@@ -58,7 +58,7 @@ type portList struct {
 	next  int
 }
 
-func (s *portList) Pick(r Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *portList) Pick(r *Request, usable func(uint16) bool) (uint16, int, error) {
 	for s.next < len(s.ports) {
 		p := s.ports[s.next]
 		s.next++
@@ -99,7 +99,7 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 		}
 		s := &portList{ports: ports}
 		for {
-			a, err := tab.Allocate(Request{Kind: Connect, Src: src, Dst: busyDst}, s)
+			a, err := tab.Allocate(&Request{Kind: Connect, Src: src, Dst: busyDst}, s)
 			if err != nil {
 				break
 			}
@@ -114,7 +114,7 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				kind = Connect
 			}
-			tab.Allocate(Request{Kind: kind, Src: src, Dst: otherDst}, &portList{ports: []uint16{p}})
+			tab.Allocate(&Request{Kind: kind, Src: src, Dst: otherDst}, &portList{ports: []uint16{p}})
 		}
 		for _, r := range []Request{
 			{Kind: Connect, Src: src, Dst: busyDst},
@@ -155,7 +155,7 @@ func checkScanWindow(t *testing.T, tab *Table, lo uint16, size, pos, step, n int
 	}
 	port, got, ok := tab.Scan(lo, size, pos, step, n)
 	if port != wantPort || got != wantN || ok != wantOK {
-		t.Fatalf("%v to %v: Scan(lo %d, size %d, pos %d, step %d, n %d) = %d, %d, %v; one by one: %d, %d, %v",
-			tab.cur.Kind, tab.cur.Dst, lo, size, pos, step, n, port, got, ok, wantPort, wantN, wantOK)
+		t.Fatalf("%v to dst id %d: Scan(lo %d, size %d, pos %d, step %d, n %d) = %d, %d, %v; one by one: %d, %d, %v",
+			tab.curKind, tab.curDst, lo, size, pos, step, n, port, got, ok, wantPort, wantN, wantOK)
 	}
 }

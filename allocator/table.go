@@ -75,30 +75,34 @@ type tupleSlot struct {
 // twEntry is a TIME_WAIT that will expire; the queue is in expiry order
 // because TIME_WAIT has one duration and the clock only moves forward.
 // For connect() it names a slot; for bind() a port on a local address.
+//
+// Four fields in 16 bytes, so the compiler keeps one in registers: a
+// larger entry is built on the stack and copied, which stalls the CPU on
+// store forwarding.
 type twEntry struct {
 	expiry time.Duration
-	slot   int32
+	ref    int32 // connect(): the slot; bind(): the local address's index
 	port   uint16
-	local  uint32
 	kind   Kind
 }
 
 // Conn is a handle to a socket the table handed a port to; Close takes it
 // back. The addresses are the request's, so the handle carries only the
-// port: 16 bytes that pass in registers on the simulator's hot path.
+// port and where the table keeps the socket.
 type Conn struct {
-	Kind  Kind
-	Port  uint16 // the local port handed out
-	local uint16 // the local address's index in the table
-	slot  int32  // connect(): the 4-tuple's slot
-	gen   uint32 // connect(): the slot's generation when handed out
+	Kind Kind
+	Port uint16 // the local port handed out
+	ref  int32  // connect(): the 4-tuple's slot; bind and UDP: the local address's index
+	gen  uint32 // connect(): the slot's generation when handed out
 }
 
-// Allocation is what Allocate returns on success.
+// Allocation is what Allocate returns on success. It is at most four
+// fields in 32 bytes so that the compiler keeps it in registers (see
+// twEntry); keep it so.
 type Allocation struct {
 	Conn    Conn
-	Probes  int
 	TWReuse bool // the 4-tuple was taken from TIME_WAIT under the tw_reuse policy
+	Probes  int
 	// Occupied is what the request competed with when it was made: for
 	// connect, live 4-tuples (established or TIME_WAIT) to its destination;
 	// for bind and UDP, ports in use on its local address. Set on failure
@@ -148,7 +152,7 @@ type Table struct {
 
 	// The request being served; usableFn is bound once so Pick does not
 	// allocate a closure per call.
-	cur      Request
+	curKind  Kind
 	curSpace *space
 	curDst   int32 // interned id of cur.Dst, or -1 when it has no tuples
 	curLocal int
@@ -206,7 +210,7 @@ func (t *Table) Advance(now time.Duration) {
 
 func (t *Table) expire(e twEntry) {
 	if e.kind == Bind {
-		sp := t.spaces[e.local][protoTCP]
+		sp := t.spaces[e.ref][protoTCP]
 		if sp.ports[e.port].owner == ownerTimeWait {
 			sp.ports[e.port].owner = ownerNone
 			t.stats.TimeWait--
@@ -214,13 +218,13 @@ func (t *Table) expire(e twEntry) {
 		}
 		return
 	}
-	sl := &t.slab[e.slot]
+	sl := &t.slab[e.ref]
 	// A 4-tuple reused from TIME_WAIT (and perhaps closed again) has moved
 	// on; this entry is stale.
 	if sl.state != slotTimeWait || sl.expiry != e.expiry {
 		return
 	}
-	t.removeTuple(e.slot)
+	t.removeTuple(e.ref)
 	t.stats.TimeWait--
 }
 
@@ -438,7 +442,7 @@ func (t *Table) prepare(r *Request) error {
 	if r.Kind == UDP {
 		proto = protoUDP
 	}
-	t.cur = *r
+	t.curKind = r.Kind
 	t.curSpace = t.spaces[li][proto]
 	t.curLocal = li
 	t.curDst = -1
@@ -451,8 +455,8 @@ func (t *Table) prepare(r *Request) error {
 
 // Usable reports whether port p could be handed to r now. It is the question
 // strategies ask; exported for tests and for explain.
-func (t *Table) Usable(r Request, p uint16) bool {
-	if t.prepare(&r) != nil {
+func (t *Table) Usable(r *Request, p uint16) bool {
+	if t.prepare(r) != nil {
 		return false
 	}
 	return t.usable(p)
@@ -508,7 +512,7 @@ func (t *Table) verdict(p uint16) reason {
 	if ps.tuples == 0 {
 		return reasonFree
 	}
-	if t.cur.Kind != Connect {
+	if t.curKind != Connect {
 		return reasonPortShared
 	}
 	if t.curDst < 0 {
@@ -542,12 +546,9 @@ func (t *Table) twReusable(st *tupleSlot) bool {
 }
 
 // Pick asks s for a port for r without taking it. The strategy's state
-// advances as if the port were taken.
-func (t *Table) Pick(r Request, s Strategy) (port uint16, probes int, err error) {
-	return t.pick(&r, s)
-}
-
-func (t *Table) pick(r *Request, s Strategy) (port uint16, probes int, err error) {
+// advances as if the port were taken. Like Allocate it completes r in
+// place.
+func (t *Table) Pick(r *Request, s Strategy) (port uint16, probes int, err error) {
 	if err := t.prepare(r); err != nil {
 		return 0, 0, err
 	}
@@ -555,7 +556,7 @@ func (t *Table) pick(r *Request, s Strategy) (port uint16, probes int, err error
 	if r.Trace != nil {
 		usable = t.tracingUsable(r.Trace)
 	}
-	port, probes, err = s.Pick(*r, usable)
+	port, probes, err = s.Pick(r, usable)
 	if err != nil {
 		return 0, probes, &AllocError{Kind: r.Kind, Tuple: Tuple{Src: r.Src, Dst: r.Dst}, Probes: probes, Err: err}
 	}
@@ -574,21 +575,18 @@ func (t *Table) tracingUsable(tr *Trace) func(uint16) bool {
 	}
 }
 
-// Allocate asks s for a port for r and records the socket.
-func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
-	port, probes, err := t.pick(&r, s)
+// Allocate asks s for a port for r and records the socket. It fills in
+// r.Lo, r.Hi and r.Scan and unmaps IPv4-mapped addresses in place before
+// the strategy sees r; r is taken by pointer because copying a Request
+// (a hundred bytes) per call was a measurable share of a simulation.
+func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
+	port, probes, err := t.Pick(r, s)
 	if err != nil {
 		return Allocation{Probes: probes, Occupied: t.occupied()}, err
 	}
-	// pick prepared t.cur (r normalized); take the port.
-	cur := &t.cur
-	a := Allocation{
-		Conn:     Conn{Kind: cur.Kind, Port: port, local: uint16(t.curLocal)},
-		Probes:   probes,
-		Occupied: t.occupied(),
-	}
+	a := Allocation{Conn: Conn{Kind: r.Kind, Port: port}, Probes: probes, Occupied: t.occupied()}
 	sp := t.curSpace
-	switch cur.Kind {
+	switch r.Kind {
 	case Connect:
 		ps := &sp.ports[port]
 		slot, reuse := int32(0), false
@@ -596,7 +594,7 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.curLocal, port))
 		}
 		if reuse {
-			// pick checked the TIME_WAIT 4-tuple may be reused. A new
+			// Pick checked the TIME_WAIT 4-tuple may be reused. A new
 			// generation: the handle that closed it must not close this.
 			a.TWReuse = true
 			t.stats.TimeWait--
@@ -604,25 +602,25 @@ func (t *Table) Allocate(r Request, s Strategy) (Allocation, error) {
 			sl.state, sl.gen = slotEstablished, nextGen(sl.gen)
 		} else {
 			t.portTaken(sp, port)
-			t.curDst = t.refDst(cur.Dst, t.curDst)
+			t.curDst = t.refDst(r.Dst, t.curDst)
 			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}
-		a.Conn.slot, a.Conn.gen = slot, t.slab[slot].gen
+		a.Conn.ref, a.Conn.gen = slot, t.slab[slot].gen
 		t.stats.Established++
-	case Bind:
+	case Bind, UDP:
 		t.portTaken(sp, port)
 		sp.ports[port].owner = ownerSocket
 		sp.owned.set(port)
-		t.stats.Established++
-	case UDP:
-		t.portTaken(sp, port)
-		sp.ports[port].owner = ownerSocket
-		sp.owned.set(port)
-		t.stats.UDP++
+		a.Conn.ref = int32(t.curLocal)
+		if r.Kind == UDP {
+			t.stats.UDP++
+		} else {
+			t.stats.Established++
+		}
 	}
-	if cur.Trace != nil {
-		cur.Trace.Addf("update", port, "table records %s %s", cur.Kind, Tuple{Src: cur.Src, SrcPort: port, Dst: cur.Dst})
+	if r.Trace != nil {
+		r.Trace.Addf("update", port, "table records %s %s", r.Kind, Tuple{Src: r.Src, SrcPort: port, Dst: r.Dst})
 	}
 	return a, nil
 }
@@ -633,7 +631,7 @@ func (t *Table) occupied() int {
 	switch {
 	case t.curSpace == nil:
 		return 0
-	case t.cur.Kind != Connect:
+	case t.curKind != Connect:
 		return t.curSpace.nbusy
 	case t.curDst < 0:
 		return 0
@@ -650,30 +648,30 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
 	switch c.Kind {
 	case Connect:
-		if c.slot < 0 || int(c.slot) >= len(t.slab) {
+		if c.ref < 0 || int(c.ref) >= len(t.slab) {
 			return c.notOpen()
 		}
-		sl := &t.slab[c.slot]
-		if sl.state != slotEstablished || sl.gen != c.gen || sl.key.port() != c.Port || sl.key.local() != int(c.local) {
+		sl := &t.slab[c.ref]
+		if sl.state != slotEstablished || sl.gen != c.gen || sl.key.port() != c.Port {
 			return c.notOpen()
 		}
 		t.stats.Established--
 		if !keepTW {
-			t.removeTuple(c.slot)
+			t.removeTuple(c.ref)
 			return nil
 		}
 		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
-		t.twq = append(t.twq, twEntry{slot: c.slot, expiry: sl.expiry, kind: Connect})
+		t.twq = append(t.twq, twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
 		t.stats.TimeWait++
 	case Bind, UDP:
-		if int(c.local) >= len(t.spaces) {
+		if c.ref < 0 || int(c.ref) >= len(t.spaces) {
 			return c.notOpen()
 		}
 		proto := protoTCP
 		if c.Kind == UDP {
 			proto = protoUDP
 		}
-		sp := t.spaces[c.local][proto]
+		sp := t.spaces[c.ref][proto]
 		p := c.Port
 		if sp.ports[p].owner != ownerSocket {
 			return c.notOpen()
@@ -686,7 +684,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
 			exp := t.now + t.cfg.TimeWait
-			t.twq = append(t.twq, twEntry{port: p, local: uint32(c.local), expiry: exp, kind: Bind})
+			t.twq = append(t.twq, twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
 			t.stats.TimeWait++
 			return nil
 		}

@@ -12,7 +12,7 @@ import (
 // take is a strategy that proposes the given ports in order.
 type take []uint16
 
-func (ps take) Pick(r Request, usable func(uint16) bool) (uint16, int, error) {
+func (ps take) Pick(r *Request, usable func(uint16) bool) (uint16, int, error) {
 	for i, p := range ps {
 		if usable(p) {
 			return p, i + 1, nil
@@ -43,16 +43,16 @@ func newTable(t *testing.T, cfg Config) *Table {
 	return tab
 }
 
-func req(kind Kind, s netip.Addr, d netip.AddrPort, now time.Duration) Request {
-	return Request{Kind: kind, Src: s, Dst: d, Now: now}
+func req(kind Kind, s netip.Addr, d netip.AddrPort, now time.Duration) *Request {
+	return &Request{Kind: kind, Src: s, Dst: d, Now: now}
 }
 
 // Which request may share a port with which holder, per the facts file.
 func TestSharingRules(t *testing.T) {
 	tests := []struct {
 		name   string
-		first  Request
-		second Request
+		first  *Request
+		second *Request
 		share  bool // may the second take the first's port?
 	}{
 		{"connect, other destination", req(Connect, src, dstA, 0), req(Connect, src, dstB, 0), true},
@@ -262,7 +262,7 @@ func TestParseRange(t *testing.T) {
 // strategy, without importing the strategies package.
 type cycle struct{ next uint16 }
 
-func (c *cycle) Pick(r Request, usable func(uint16) bool) (uint16, int, error) {
+func (c *cycle) Pick(r *Request, usable func(uint16) bool) (uint16, int, error) {
 	for i := 0; i < r.Size(); i++ {
 		if c.next < r.Lo || c.next > r.Hi {
 			c.next = r.Lo

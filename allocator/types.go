@@ -123,5 +123,6 @@ type Strategy interface {
 	// considers, in the order the algorithm would; probes is how many it
 	// asked. When no candidate is usable it returns an error that matches
 	// ErrAddrNotAvail. Pick never returns a port for which usable said false.
-	Pick(r Request, usable func(port uint16) bool) (port uint16, probes int, err error)
+	// r is lent for the call: read it; do not keep or change it.
+	Pick(r *Request, usable func(port uint16) bool) (port uint16, probes int, err error)
 }

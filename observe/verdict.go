@@ -299,7 +299,7 @@ func simulate(obs []ProbeSample, spec string, seed uint64, phase time.Duration, 
 			Kind: k, Src: a.Src, Dst: netip.AddrPortFrom(a.Dst, a.DstPort),
 			Now: phase + a.Time.Sub(t0), Lo: rng.Lo, Hi: rng.Hi,
 		}
-		p, _, err := s.Pick(req, usable)
+		p, _, err := s.Pick(&req, usable)
 		if err != nil {
 			return nil, fmt.Errorf("model %s found no port for sample %d: %w", spec, i+1, err)
 		}

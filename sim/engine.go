@@ -159,8 +159,10 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		step    = sc.sampleStep()
 		nextSmp = time.Duration(0)
 		stopped bool
+		req     allocator.Request // reused: Allocate completes it in place
+		arr     arrival
 	)
-	arr, more := wl.next()
+	more := wl.next(&arr)
 	for iter := 0; ; iter++ {
 		if iter&0xfff == 0 {
 			if ctx.Err() != nil {
@@ -183,7 +185,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		switch {
 		case tClose <= tArr && tClose <= nextSmp && tClose < sc.Duration:
 			ev := closes.pop()
-			o := slots[ev.slot]
+			o := &slots[ev.slot]
 			if err := tab.Close(o.conn, o.close, ev.at); err != nil {
 				return StrategyResult{}, false, err
 			}
@@ -194,8 +196,8 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 			if h.exclusive && kind == allocator.Connect {
 				kind = allocator.Bind
 			}
-			req := allocator.Request{Kind: kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
-			a, err := tab.Allocate(req, h.strats[kind])
+			req = allocator.Request{Kind: kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
+			a, err := tab.Allocate(&req, h.strats[kind])
 			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {
 				if !isAddrNotAvail(err) {
@@ -215,7 +217,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				seq++
 				closes.push(closeEvent{at: arr.at + arr.lifetime, seq: seq, slot: slot})
 			}
-			arr, more = wl.next()
+			more = wl.next(&arr)
 		case nextSmp < sc.Duration:
 			tab.Advance(nextSmp)
 			col.sample(nextSmp, tab.Stats())

@@ -76,10 +76,11 @@ func pick(cdf []float64, u float64) int {
 	return len(cdf) - 1
 }
 
-// next returns the next arrival, or false when arrivals have ended.
-func (w *workload) next() (arrival, bool) {
+// next fills in the next arrival, or returns false when arrivals have
+// ended. It writes through a pointer: an arrival returned by value is
+// built on the stack and copied, a measurable stall per connection.
+func (w *workload) next(a *arrival) bool {
 	sc := w.sc
-	a := arrival{}
 	var t float64 // seconds
 	switch sc.Arrivals.Process {
 	case Constant:
@@ -96,7 +97,7 @@ func (w *workload) next() (arrival, bool) {
 	// Compare in seconds before converting: a huge gap would overflow
 	// time.Duration into a negative time that never ends the run.
 	if t >= sc.Duration.Seconds() {
-		return arrival{}, false
+		return false
 	}
 	a.at = time.Duration(t * float64(time.Second))
 	switch {
@@ -114,7 +115,7 @@ func (w *workload) next() (arrival, bool) {
 	a.close = sc.Close[pick(w.closeCD, w.rng.Float64())].Value
 	a.lifetime = w.lifetime()
 	w.n++
-	return a, true
+	return true
 }
 
 func (w *workload) lifetime() time.Duration {

@@ -12,7 +12,7 @@ import (
 // fixedPort is a strategy that takes one given port, used to fill tables.
 type fixedPort uint16
 
-func (f fixedPort) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (f fixedPort) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	if usable(uint16(f)) {
 		return uint16(f), 1, nil
 	}
@@ -40,7 +40,7 @@ func occupiedTable(tb testing.TB, kind allocator.Kind, occupancy float64) (*allo
 	rng := rand.New(rand.NewPCG(42, 42))
 	rng.Shuffle(len(ports), func(i, j int) { ports[i], ports[j] = ports[j], ports[i] })
 	for _, p := range ports[:int(occupancy*float64(len(ports)))] {
-		if _, err := tab.Allocate(req, fixedPort(p)); err != nil {
+		if _, err := tab.Allocate(&req, fixedPort(p)); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func BenchmarkPick(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if _, _, err := tab.Pick(req, s); err != nil {
+					if _, _, err := tab.Pick(&req, s); err != nil {
 						b.Fatal(err)
 					}
 				}

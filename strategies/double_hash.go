@@ -63,20 +63,20 @@ func newDoubleHash(seed uint64, length int) *DoubleHash {
 func (s *DoubleHash) index(g uint64) int { return int(g % uint64(len(s.table))) }
 
 // Pick implements allocator.Strategy.
-func (s *DoubleHash) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *DoubleHash) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	f, g := flowHashPair(s.keyF, s.keyG, r.Src, r.Dst)
 	off := f % uint64(r.Size())
 	i := s.index(g)
 	ctr := &s.table[i]
 	if r.Trace != nil {
-		traceHash(r.Trace, "F", s.keyF, &r, f)
-		traceHash(r.Trace, "G", s.keyG, &r, g)
+		traceHash(r.Trace, "F", s.keyF, r, f)
+		traceHash(r.Trace, "G", s.keyG, r, g)
 		r.Trace.Addf("index", 0, "index = G %% table-length = %#x %% %d = %d", g, len(s.table), i)
 		r.Trace.Addf("offset", 0, "offset = F %% num = %#x %% %d = %d", f, r.Size(), off)
-		traceCounter(r.Trace, &r, off, "table[index]", *ctr)
+		traceCounter(r.Trace, r, off, "table[index]", *ctr)
 	}
 	before := *ctr
-	port, probes, err := counterScan(&r, off, ctr, usable)
+	port, probes, err := counterScan(r, off, ctr, usable)
 	if r.Trace != nil {
 		r.Trace.Addf("update", port, "table[%d] %d → %d (+%d, one per try; the other %d counters are unchanged)", i, before, *ctr, probes, len(s.table)-1)
 	}

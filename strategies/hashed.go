@@ -37,16 +37,16 @@ type Hashed struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *Hashed) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *Hashed) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	f := flowHash(s.key, r.Src, r.Dst, 0)
 	off := f % uint64(r.Size())
 	if r.Trace != nil {
-		traceHash(r.Trace, "F", s.key, &r, f)
+		traceHash(r.Trace, "F", s.key, r, f)
 		r.Trace.Addf("offset", 0, "offset = F %% num = %#x %% %d = %d", f, r.Size(), off)
-		traceCounter(r.Trace, &r, off, "next_ephemeral", s.next)
+		traceCounter(r.Trace, r, off, "next_ephemeral", s.next)
 	}
 	before := s.next
-	port, probes, err := counterScan(&r, off, &s.next, usable)
+	port, probes, err := counterScan(r, off, &s.next, usable)
 	if r.Trace != nil {
 		r.Trace.Addf("update", port, "next_ephemeral %d → %d (+%d, one per try; shared by all destinations)", before, s.next, probes)
 	}

@@ -68,8 +68,8 @@ func anyFree(f fakeTable) bool {
 
 var testDst = netip.MustParseAddrPort("192.0.2.10:443")
 
-func testRequest(info Info, lo, hi uint16, now time.Duration) allocator.Request {
-	return allocator.Request{
+func testRequest(info Info, lo, hi uint16, now time.Duration) *allocator.Request {
+	return &allocator.Request{
 		Kind: info.Kind, Src: netip.MustParseAddr("10.0.0.1"), Dst: testDst,
 		Now: now, Lo: lo, Hi: hi,
 	}
@@ -217,7 +217,7 @@ func ExampleNew() {
 	tab, _ := allocator.NewTable(allocator.Config{Range: allocator.DynamicRange})
 	s, _ := New("sequential", 1)
 	for range 3 {
-		a, _ := tab.Allocate(allocator.Request{
+		a, _ := tab.Allocate(&allocator.Request{
 			Kind: allocator.Connect,
 			Src:  netip.MustParseAddr("10.0.0.1"),
 			Dst:  netip.MustParseAddrPort("192.0.2.1:443"),

@@ -108,7 +108,7 @@ func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hin
 }
 
 // Pick implements allocator.Strategy.
-func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *Linux) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	var epoch uint32
 	if s.resalt > 0 {
 		epoch = uint32(r.Now / s.resalt) // truncated to 32 bits as jiffies/period is
@@ -140,7 +140,7 @@ func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int
 		offset &^= 1 // first pass: the parity of the low bound
 	}
 	if r.Trace != nil {
-		s.traceStart(&r, h, epoch, index, sum, offset, remaining)
+		s.traceStart(r, h, epoch, index, sum, offset, remaining)
 	}
 
 	port, i, probes, ok := stepScan(r.Scan, uint32(r.Lo), remaining, offset, step, usable)
@@ -172,7 +172,7 @@ func (s *Linux) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int
 	before := *counter
 	*counter += i + step
 	if r.Trace != nil {
-		s.traceUpdate(&r, port, index, walked, drawn, i, step, before)
+		s.traceUpdate(r, port, index, walked, drawn, i, step, before)
 	}
 	return port, probes, nil
 }

@@ -34,7 +34,7 @@ type LinuxBind struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *LinuxBind) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *LinuxBind) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	remaining := uint32(r.Size())
 	if remaining > 1 {
 		remaining &^= 1

@@ -47,12 +47,12 @@ func linuxNew(t testing.TB, spec string, seed uint64) allocator.Strategy {
 	return s
 }
 
-func linuxReq(kind allocator.Kind, dst netip.AddrPort, now time.Duration) allocator.Request {
-	return allocator.Request{Kind: kind, Src: linuxSrc, Dst: dst, Now: now}
+func linuxReq(kind allocator.Kind, dst netip.AddrPort, now time.Duration) *allocator.Request {
+	return &allocator.Request{Kind: kind, Src: linuxSrc, Dst: dst, Now: now}
 }
 
 // linuxFake is a request on LinuxRange for calling Pick without a table.
-func linuxFake(dst netip.AddrPort, now time.Duration) allocator.Request {
+func linuxFake(dst netip.AddrPort, now time.Duration) *allocator.Request {
 	r := linuxReq(allocator.Connect, dst, now)
 	r.Lo, r.Hi = allocator.LinuxRange.Lo, allocator.LinuxRange.Hi
 	return r
@@ -60,7 +60,7 @@ func linuxFake(dst netip.AddrPort, now time.Duration) allocator.Request {
 
 func linuxAllFree(uint16) bool { return true }
 
-func linuxPick(t testing.TB, s allocator.Strategy, r allocator.Request, usable func(uint16) bool) uint16 {
+func linuxPick(t testing.TB, s allocator.Strategy, r *allocator.Request, usable func(uint16) bool) uint16 {
 	t.Helper()
 	p, _, err := s.Pick(r, usable)
 	if err != nil {
@@ -779,7 +779,7 @@ func ExampleLinux() {
 	tab, _ := allocator.NewTable(allocator.Config{Range: allocator.LinuxRange, TimeWait: allocator.DefaultTimeWait})
 	s, _ := New("linux", 1)
 	for _, dst := range []string{"192.0.2.1:443", "192.0.2.1:443", "192.0.2.1:443", "198.51.100.7:80"} {
-		a, _ := tab.Allocate(allocator.Request{
+		a, _ := tab.Allocate(&allocator.Request{
 			Kind: allocator.Connect,
 			Src:  netip.MustParseAddr("10.0.0.1"),
 			Dst:  netip.MustParseAddrPort(dst),
@@ -810,7 +810,7 @@ func ExampleLinux_Pick() {
 		Now:   12 * time.Second,
 		Trace: &allocator.Trace{},
 	}
-	tab.Allocate(r, s)
+	tab.Allocate(&r, s)
 	for _, st := range r.Trace.Steps {
 		fmt.Printf("%-9s %5d  %s\n", st.What, st.Port, st.Detail)
 	}

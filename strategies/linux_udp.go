@@ -42,7 +42,7 @@ type LinuxUDP struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *LinuxUDP) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *LinuxUDP) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	lo, hi := r.Lo, r.Hi
 	remaining := uint64(r.Size())
 	rnd := s.rng.Uint32()

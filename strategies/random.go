@@ -35,7 +35,7 @@ type Random struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *Random) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *Random) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	num := r.Size()
 	// The RFC writes random() % num; IntN is the same draw without the
 	// modulo bias.
@@ -43,7 +43,7 @@ func (s *Random) Pick(r allocator.Request, usable func(uint16) bool) (uint16, in
 	if r.Trace != nil {
 		r.Trace.Addf("random", r.Lo+uint16(start), "next_ephemeral = min + random() %% num = %d + %d (num %d)", r.Lo, start, num)
 	}
-	port, probes, err := linearScan(&r, start, usable)
+	port, probes, err := linearScan(r, start, usable)
 	if r.Trace != nil {
 		if err != nil {
 			r.Trace.Addf("fail", 0, "all %d ports probed, none usable", probes)

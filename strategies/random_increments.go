@@ -48,7 +48,7 @@ func newRandomIncrements(seed uint64, n int) *RandomIncrements {
 }
 
 // Pick implements allocator.Strategy.
-func (s *RandomIncrements) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *RandomIncrements) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	num := uint32(r.Size())
 	if r.Trace != nil {
 		r.Trace.Addf("counter", 0, "next_ephemeral = %d (global, shared by all destinations)", s.next)

@@ -39,7 +39,7 @@ type RandomPick struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *RandomPick) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *RandomPick) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	num := r.Size()
 	tries := s.Tries
 	if tries <= 0 {

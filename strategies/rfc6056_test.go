@@ -43,14 +43,14 @@ func rfcTable(t testing.TB, rg allocator.Range) *allocator.Table {
 	return tab
 }
 
-func rfcRequest(dst netip.AddrPort, rg allocator.Range) allocator.Request {
-	return allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: dst, Lo: rg.Lo, Hi: rg.Hi}
+func rfcRequest(dst netip.AddrPort, rg allocator.Range) *allocator.Request {
+	return &allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: dst, Lo: rg.Lo, Hi: rg.Hi}
 }
 
 // rfcAllocate takes a port for dst on tab, failing the test on error.
 func rfcAllocate(t testing.TB, tab *allocator.Table, s allocator.Strategy, dst netip.AddrPort) allocator.Allocation {
 	t.Helper()
-	a, err := tab.Allocate(allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: dst}, s)
+	a, err := tab.Allocate(&allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: dst}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,14 +225,14 @@ func TestRandomPickGivesUpWhilePortsAreFree(t *testing.T) {
 			for p := int(tt.rg.Lo); p <= int(tt.rg.Hi); p++ {
 				if tt.busy(uint16(p)) {
 					bind := allocator.Request{Kind: allocator.Bind, Src: rfcSrc, Dst: testDst}
-					if _, err := tab.Allocate(bind, fixedPort(p)); err != nil {
+					if _, err := tab.Allocate(&bind, fixedPort(p)); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			failures := 0
 			for seed := uint64(0); seed < seeds; seed++ {
-				_, probes, err := tab.Pick(allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: testDst}, rfcNew(t, tt.spec, seed))
+				_, probes, err := tab.Pick(&allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: testDst}, rfcNew(t, tt.spec, seed))
 				if err != nil {
 					if !errors.Is(err, allocator.ErrAddrNotAvail) {
 						t.Fatal(err)
@@ -409,7 +409,7 @@ func TestCounterWrap(t *testing.T) {
 	tab := rfcTable(t, rg)
 	for _, p := range want[:3] {
 		bind := allocator.Request{Kind: allocator.Bind, Src: rfcSrc, Dst: testDst}
-		if _, err := tab.Allocate(bind, fixedPort(p)); err != nil {
+		if _, err := tab.Allocate(&bind, fixedPort(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -417,8 +417,8 @@ func TestCounterWrap(t *testing.T) {
 	for _, start := range []uint32{math.MaxUint32 - 1, math.MaxUint32, uint32(1<<32 - num), uint32(1<<32 - num - 1), 0} {
 		s.next = start
 		slow := *s
-		wantPort, wantProbes, _ := slow.Pick(rfcRequest(testDst, rg), func(p uint16) bool { return tab.Usable(req, p) })
-		p, probes, err := tab.Pick(req, s)
+		wantPort, wantProbes, _ := slow.Pick(rfcRequest(testDst, rg), func(p uint16) bool { return tab.Usable(&req, p) })
+		p, probes, err := tab.Pick(&req, s)
 		if err != nil || p != wantPort || probes != wantProbes || s.next != slow.next {
 			t.Errorf("counter %d: table pick %d after %d probes (%v), counter %d; one by one %d after %d, counter %d",
 				start, p, probes, err, s.next, wantPort, wantProbes, slow.next)
@@ -644,7 +644,7 @@ func TestRFC6056Trace(t *testing.T) {
 		for i := range 30 {
 			want := rfcAllocate(t, plain, sp, testDst)
 			tr := &allocator.Trace{}
-			got, err := traced.Allocate(allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: testDst, Trace: tr}, st)
+			got, err := traced.Allocate(&allocator.Request{Kind: allocator.Connect, Src: rfcSrc, Dst: testDst, Trace: tr}, st)
 			if err != nil || got.Conn.Port != want.Conn.Port || got.Probes != want.Probes {
 				t.Fatalf("%s pick %d: traced %d (%d probes, %v), untraced %d (%d probes)", tt.spec, i, got.Conn.Port, got.Probes, err, want.Conn.Port, want.Probes)
 			}
@@ -692,7 +692,7 @@ func ExampleHashed() {
 	dns := netip.MustParseAddrPort("198.51.100.53:53")
 	for range 3 {
 		for _, dst := range []netip.AddrPort{web, dns} {
-			a, _ := tab.Allocate(allocator.Request{Kind: allocator.Connect, Src: netip.MustParseAddr("10.0.0.1"), Dst: dst}, s)
+			a, _ := tab.Allocate(&allocator.Request{Kind: allocator.Connect, Src: netip.MustParseAddr("10.0.0.1"), Dst: dst}, s)
 			fmt.Println(dst, a.Conn.Port)
 		}
 	}

@@ -31,7 +31,7 @@ type Sequential struct {
 }
 
 // Pick implements allocator.Strategy.
-func (s *Sequential) Pick(r allocator.Request, usable func(uint16) bool) (uint16, int, error) {
+func (s *Sequential) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
 	if s.cursor == 0 {
 		s.cursor = int(s.Start)
 	}
@@ -50,9 +50,9 @@ func (s *Sequential) Pick(r allocator.Request, usable func(uint16) bool) (uint16
 		err    error
 	)
 	if s.Down {
-		port, probes, err = downScan(&r, s.cursor, usable)
+		port, probes, err = downScan(r, s.cursor, usable)
 	} else {
-		port, probes, err = linearScan(&r, s.cursor-int(r.Lo), usable)
+		port, probes, err = linearScan(r, s.cursor-int(r.Lo), usable)
 	}
 	if err != nil {
 		return 0, probes, err
@@ -66,7 +66,7 @@ func (s *Sequential) Pick(r allocator.Request, usable func(uint16) bool) (uint16
 
 // next is the cursor after port was given: one further in the counting
 // direction, wrapping at the range's ends.
-func (s *Sequential) next(port int, r allocator.Request) int {
+func (s *Sequential) next(port int, r *allocator.Request) int {
 	if s.Down {
 		if port--; port < int(r.Lo) {
 			return int(r.Hi)

@@ -25,7 +25,7 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 	var conns []allocator.Conn
 	for i := range 8 {
 		r := allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
-		a, err := tab.Allocate(r, s)
+		a, err := tab.Allocate(&r, s)
 		if err != nil {
 			got = append(got, 0)
 			continue
@@ -48,7 +48,7 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 	tab2, _ := allocator.NewTable(allocator.Config{Range: allocator.DynamicRange})
 	s2, _ := New("sequential", 1)
 	for i, want := range []uint16{49152, 49153, 49154, 49155} {
-		a, err := tab2.Allocate(allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst}, s2)
+		a, err := tab2.Allocate(&allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst}, s2)
 		if err != nil || a.Conn.Port != want {
 			t.Fatalf("allocation %d: port %d, %v; want %d", i, a.Conn.Port, err, want)
 		}
@@ -74,7 +74,7 @@ func TestSequentialCountsDownAndWraps(t *testing.T) {
 	var conns []allocator.Conn
 	for i := range 7 {
 		r := allocator.Request{Kind: allocator.Bind, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
-		a, err := tab.Allocate(r, s)
+		a, err := tab.Allocate(&r, s)
 		if err != nil {
 			got = append(got, 0)
 			continue

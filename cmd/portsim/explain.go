@@ -338,7 +338,7 @@ func explain(w io.Writer, c *explainConfig) error {
 		dst := c.dsts[i%len(c.dsts)]
 		tr := &allocator.Trace{}
 		req := allocator.Request{Kind: c.kind, Src: c.src, Dst: dst, Now: now, Trace: tr}
-		a, err := tbl.Allocate(req, c.strategy)
+		a, err := tbl.Allocate(&req, c.strategy)
 		p := pick{N: i + 1, at: now, TimeS: now.Seconds(), Src: c.src.String(), Dst: dst.String(), Probes: a.Probes}
 		var ae *allocator.AllocError
 		switch {
