@@ -196,7 +196,10 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 			if h.exclusive && kind == allocator.Connect {
 				kind = allocator.Bind
 			}
-			req = allocator.Request{Kind: kind, Src: srcs[arr.src], Dst: sc.DstAddr(arr.dst), Now: arr.at}
+			// Field by field: a composite literal is built on the stack
+			// and copied, which stalls on store forwarding. Allocate sets
+			// the rest.
+			req.Kind, req.Src, req.Dst, req.Now = kind, srcs[arr.src], sc.DstAddr(arr.dst), arr.at
 			a, err := tab.Allocate(&req, h.strats[kind])
 			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {

@@ -51,6 +51,7 @@ type collector struct {
 	duration time.Duration
 	lo       uint16
 	size     int    // ports in the range
+	occMul   uint64 // OccupancyBins·(⌊2^42/size⌋ + 1): see usageShift
 	nsrc     uint64 // local addresses, the radix of the tuple key
 	dsts     int    // the scenario's destinations, to cap prevPort's growth
 
@@ -94,7 +95,8 @@ type collector struct {
 	samples []Alloc
 }
 
-// usageShift is the fixed point of usageMul = buckets·(⌊2^42/size⌋ + 1),
+// usageShift is the fixed point of usageMul = buckets·(⌊2^42/size⌋ + 1)
+// (and of occMul, with OccupancyBins as the buckets),
 // which has enough bits that off·usageMul >> 42 equals ⌊off·buckets/size⌋
 // exactly for every off < size ≤ 65536 (the rounding error stays below
 // 2^-20 while the fraction it could carry over is at most 1 − 2^-16): a
@@ -132,6 +134,7 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 		c.prevPort = make([]uint16, min(sc.Destinations, 1<<16))
 	}
 
+	c.occMul = OccupancyBins * ((1<<usageShift)/uint64(c.size) + 1)
 	c.usageN = min(usageBuckets, c.size)
 	c.usageMul = uint64(c.usageN) * ((1<<usageShift)/uint64(c.size) + 1)
 	for i := range c.usageN + 1 {
@@ -276,14 +279,21 @@ func (c *collector) met(now time.Duration, occupied, probes int, failed bool) {
 	if now < c.warmup {
 		return
 	}
-	i := occupied * OccupancyBins / max(c.size, 1)
-	i = min(max(i, 0), OccupancyBins-1)
-	b := &c.byOcc[i]
+	b := &c.byOcc[c.occBin(occupied)]
 	b.Attempts++
 	b.Probes += probes
 	if failed || probes > 1 {
 		b.Collisions++
 	}
+}
+
+// occBin is ⌊occupied·OccupancyBins/size⌋, capped at the last bin: a
+// connect() can meet more 4-tuples than the range has ports.
+func (c *collector) occBin(occupied int) int {
+	if occupied >= c.size {
+		return OccupancyBins - 1
+	}
+	return int(uint64(max(occupied, 0)) * c.occMul >> usageShift)
 }
 
 // closed records the end of a socket: the moment its 4-tuple became free

@@ -443,7 +443,7 @@ func TestCollectorPortUsage(t *testing.T) {
 	}
 }
 
-func TestUsageBucketMatchesDivision(t *testing.T) {
+func TestBucketsMatchDivision(t *testing.T) {
 	for _, size := range []int{1, 2, 3, 63, 64, 65, 127, 1000, 16384, 28232, 40000, 65534, 65535, 65536} {
 		lo := uint16(1)
 		if size == 65536 {
@@ -454,6 +454,14 @@ func TestUsageBucketMatchesDivision(t *testing.T) {
 			want := off * c.usageN / size
 			if got := c.usageBucket(uint16(int(lo) + off)); got != want {
 				t.Fatalf("size %d offset %d: bucket %d, want %d", size, off, got, want)
+			}
+		}
+		// The occupancy bin uses the same multiply; past the range's size
+		// (connects from several addresses) it stays in the last bin.
+		for occ := range size + 100 {
+			want := min(occ*OccupancyBins/size, OccupancyBins-1)
+			if got := c.occBin(occ); got != want {
+				t.Fatalf("size %d occupancy %d: bin %d, want %d", size, occ, got, want)
 			}
 		}
 	}
