@@ -112,7 +112,13 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 			}
 		}
 		dist = max(1, min(dist, size-q)) // 1 when a step larger than the window overshoots
-		skip := (dist + step - 1) / step
+		skip := dist // candidates passed: ⌈dist/step⌉, without a division
+		switch {
+		case step == 2:
+			skip = (dist + 1) >> 1
+		case step > 2:
+			skip = 1 // dist is 1: only the current candidate is known busy
+		}
 		skip = min(skip, n-i)
 		i += skip
 		q += skip * step

@@ -3,6 +3,7 @@ package strategies
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -824,4 +825,36 @@ func ExampleLinux_Pick() {
 	// increment 53616  walked 2; drawn random_below(8)*2 = 2; i = max(walked, drawn) = 2
 	// update    53616  table_perturb[60040] = 2049100932 + 2 + 2 = 2049100936
 	// update    53616  table records connect 10.0.0.1:53616 -> 192.0.2.1:443
+}
+
+// The memo of the last hash and epoch must give what computing them afresh
+// gives, whatever the order of destinations and times (including a clock
+// that steps back, which Table.Advance allows callers to pass).
+func TestLinuxHashMemoMatchesFreshHash(t *testing.T) {
+	dsts := []netip.AddrPort{testDst, netip.MustParseAddrPort("192.0.2.7:443"), netip.MustParseAddrPort("192.0.2.7:80")}
+	srcs := []netip.Addr{linuxSrc, netip.MustParseAddr("10.0.0.2")}
+	for _, spec := range []string{"linux", "linux:resalt=0", "linux:resalt=250ms"} {
+		s := linuxNew(t, spec, 3).(*Linux)
+		rng := rand.New(rand.NewPCG(5, 6))
+		now := time.Duration(0)
+		for i := range 20000 {
+			switch rng.IntN(10) {
+			case 0:
+				now -= time.Duration(rng.IntN(20)) * time.Second
+			case 1, 2:
+				now += time.Duration(rng.IntN(20)) * time.Second
+			default:
+				now += time.Duration(rng.IntN(50)) * time.Millisecond
+			}
+			r := &allocator.Request{Src: srcs[rng.IntN(len(srcs))], Dst: dsts[rng.IntN(len(dsts))], Now: now}
+			var epoch uint32
+			if s.resalt > 0 {
+				epoch = uint32(now / s.resalt)
+			}
+			want := flowHash(s.key, r.Src, r.Dst, epoch)
+			if got, gotEpoch := s.hash(r); got != want || gotEpoch != epoch {
+				t.Fatalf("%s request %d at %v: memo gave hash %#x epoch %d; fresh %#x epoch %d", spec, i, now, got, gotEpoch, want, epoch)
+			}
+		}
+	}
 }
