@@ -94,25 +94,24 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 			}
 			continue
 		}
-		// Skip provably busy candidates: a run of full words if this word
-		// is full for the candidates' parity, else the run within this
-		// word. Either stops at the window's end and the scan's end.
+		// Skip provably busy candidates: those left in this word, and if
+		// that is all of them, the run of full words after it. Either
+		// stops at the window's end and the scan's end.
 		dist := 1 // ports to the next candidate that may be usable
 		if step <= 2 {
-			if run := fullRun(int(wi), int(p&1), step, a, b, c); run > 0 {
-				next := (int(wi) + run) << 6
+			// Bit offset of the next candidate not provably busy; the
+			// shift brings in zeros, so it is 64 when there is none.
+			dist = bits.TrailingZeros64(^w >> off & parity)
+			if rest := 64 - int(off); dist >= rest {
+				next := (int(wi) + 1 + fullRun(int(wi)+1, int(p&1), step, a, b, c)) << 6
 				if step == 2 {
 					next += int(p & 1)
 				}
 				dist = next - int(p)
-			} else {
-				// Bit offset of the next candidate not provably busy; the
-				// shift brings in zeros, so it is at most the word's end.
-				dist = min(bits.TrailingZeros64(^w>>off&parity), 64-int(off))
 			}
 		}
 		dist = max(1, min(dist, size-q)) // 1 when a step larger than the window overshoots
-		skip := dist // candidates passed: ⌈dist/step⌉, without a division
+		skip := dist                     // candidates passed: ⌈dist/step⌉, without a division
 		switch {
 		case step == 2:
 			skip = (dist + 1) >> 1
