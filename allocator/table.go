@@ -154,9 +154,9 @@ type Table struct {
 	// allocate a closure per call.
 	curKind  Kind
 	curSpace *space
-	curDst   int32 // interned id of cur.Dst, or -1 when it has no tuples
+	curDst   int32 // interned id of the destination, or -1 when it has no tuples
 	curLocal int
-	curLoop  bool
+	curLoop  bool // both ends on loopback, and the tw_reuse policy is loopback
 	usableFn func(uint16) bool
 }
 
@@ -430,12 +430,19 @@ func (t *Table) prepare(r *Request) error {
 		return err
 	}
 	t.Advance(r.Now)
-	r.Src = r.Src.Unmap()
-	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
+	// Written only when they change: each write of a field holding a
+	// pointer costs a write-barrier check on the hot path.
+	if r.Src.Is4In6() {
+		r.Src = r.Src.Unmap()
+	}
+	if d := r.Dst.Addr(); d.Is4In6() {
+		r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
+	}
 	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
-	r.Scan = nil
 	if r.Trace == nil {
-		r.Scan = t // a trace wants every probe, one by one
+		r.Scan = t
+	} else {
+		r.Scan = nil // a trace wants every probe, one by one
 	}
 	li := t.localIndex(r.Src)
 	proto := protoTCP
@@ -449,7 +456,8 @@ func (t *Table) prepare(r *Request) error {
 	if r.Kind == Connect {
 		t.curDst = t.dstID(r.Dst)
 	}
-	t.curLoop = r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
+	// Only the loopback tw_reuse policy asks.
+	t.curLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	return nil
 }
 
