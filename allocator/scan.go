@@ -9,6 +9,7 @@ import "math/bits"
 type bitset struct {
 	words [1 << 16 / 64]uint64
 	full  [2][1 << 16 / 64 / 64]uint64
+	n     [2]int // bits set, of even and of odd ports
 }
 
 // evenBits marks the even bit positions of a word; shifted left by one,
@@ -17,6 +18,9 @@ const evenBits = 0x5555555555555555
 
 func (b *bitset) set(p uint16) {
 	w := p >> 6
+	if b.words[w]&(1<<(p&63)) == 0 {
+		b.n[p&1]++
+	}
 	b.words[w] |= 1 << (p & 63)
 	parity := p & 1
 	if mask := uint64(evenBits) << parity; b.words[w]&mask == mask {
@@ -26,6 +30,9 @@ func (b *bitset) set(p uint16) {
 
 func (b *bitset) clear(p uint16) {
 	w := p >> 6
+	if b.words[w]&(1<<(p&63)) != 0 {
+		b.n[p&1]--
+	}
 	b.words[w] &^= 1 << (p & 63)
 	b.full[p&1][w>>6] &^= 1 << (w & 63)
 }
@@ -72,6 +79,9 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	var parity uint64 = ^uint64(0)
 	if step == 2 {
 		parity = evenBits // every other bit, from the candidate's own
+	}
+	if c != nil && t.fullPassIsBusy(c, lo, size, pos, step, n) {
+		return 0, n, false
 	}
 	q := pos
 	for i := 0; i < n; {
@@ -126,6 +136,26 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 		}
 	}
 	return 0, n, false
+}
+
+// fullPassIsBusy reports, from counts alone, that every candidate of a
+// scan is in c, a destination's bitset: the scan covers the whole range (a
+// linux pass over one parity, or a full pass with step 1) and c has as
+// many ports of the candidates' parity as there are candidates. c holds
+// ports of the range only, so the counts can match only if every one is
+// set. This answers Linux's first pass, which fails on a range held in
+// TIME_WAIT, without walking it.
+func (t *Table) fullPassIsBusy(c *bitset, lo uint16, size, pos, step, n int) bool {
+	if lo != t.cfg.Range.Lo || size < t.cfg.Range.Size() {
+		return false
+	}
+	switch {
+	case step == 1:
+		return n >= size && c.n[0]+c.n[1] >= size
+	case step == 2 && size%2 == 0: // one parity, size/2 candidates
+		return n >= size/2 && c.n[(int(lo)+pos)&1] >= size/2
+	}
+	return false
 }
 
 // fullRun counts the words from word wi on that are full for the

@@ -1,6 +1,7 @@
 package allocator
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -47,6 +48,14 @@ func TestBitsetSummaryFollowsWords(t *testing.T) {
 			}
 		}
 	}
+	var set [2]int
+	for _, w := range b.words {
+		set[0] += bits.OnesCount64(w & evenBits)
+		set[1] += bits.OnesCount64(w &^ evenBits)
+	}
+	if b.n != set {
+		t.Fatalf("counts say %v bits set (even, odd); the words hold %v", b.n, set)
+	}
 	if sawFull < 1000 {
 		t.Fatal("no word ever filled: the test does not reach the summary")
 	}
@@ -77,10 +86,11 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 	src := netip.MustParseAddr("10.0.0.1")
 	busyDst := netip.MustParseAddrPort("192.0.2.1:80")
 	otherDst := netip.MustParseAddrPort("192.0.2.2:80")
-	for seed := uint64(0); seed < 6; seed++ {
+	settled := 0 // whole-range scans settled by counts alone
+	for seed := uint64(0); seed < 8; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		cfg := Config{Range: Range{Lo: 1024, Hi: 65535}, TimeWait: time.Minute}
-		if seed%2 == 1 {
+		if seed/4 == 1 { // seeds 4-7: every mode again on Linux's range with reserved ports
 			cfg.Range = LinuxRange
 			cfg.Reserved = []Range{{Lo: 40000, Hi: 40999}}
 		}
@@ -88,12 +98,28 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Every port to busyDst, closed client-first, except a sprinkle of
-		// holes; odd ports stay free in some words so parity matters.
+		// Every port to busyDst, closed client-first, except holes: a
+		// sprinkle, and odd ports in some words so parity matters (mode 0);
+		// the odd ones only, so every even port is held (mode 1); none
+		// (mode 2); one even port (mode 3). Modes 1 and 2 are where counts
+		// alone settle a scan, mode 3 where they must not.
 		var ports []uint16
+		oneHole := int(cfg.Range.Lo) + 2*rng.IntN(cfg.Range.Size()/2)
 		for p := int(cfg.Range.Lo); p <= int(cfg.Range.Hi); p++ {
-			if rng.IntN(400) == 0 || (p>>6)%7 == 3 && p%2 == 1 {
-				continue
+			oddHole := (p>>6)%7 == 3 && p%2 == 1
+			switch seed % 4 {
+			case 0:
+				if rng.IntN(400) == 0 || oddHole {
+					continue
+				}
+			case 1:
+				if oddHole {
+					continue
+				}
+			case 3:
+				if p == oneHole {
+					continue
+				}
 			}
 			ports = append(ports, uint16(p))
 		}
@@ -133,7 +159,27 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 				n := rng.IntN(size/step + 2)
 				checkScanWindow(t, tab, lo, size, pos, step, n)
 			}
+			// Full passes over the whole range, as Linux and the RFC 6056
+			// scans make, and over parts of it.
+			for _, step := range []int{1, 2} {
+				for i := range 40 {
+					lo, size := cfg.Range.Lo, cfg.Range.Size()
+					if i%2 == 1 {
+						size = 2 + rng.IntN(size-2)
+						lo += uint16(rng.IntN(cfg.Range.Size() - size + 1))
+					}
+					pos := rng.IntN(size)
+					n := size / step
+					if c := tab.dstBits[max(tab.curDst, 0)]; tab.curDst >= 0 && c != nil && tab.fullPassIsBusy(c[0], lo, size, pos, step, n) {
+						settled++
+					}
+					checkScanWindow(t, tab, lo, size, pos, step, n)
+				}
+			}
 		}
+	}
+	if settled == 0 {
+		t.Fatal("no whole-range scan was settled by counts: the test misses that path")
 	}
 }
 
