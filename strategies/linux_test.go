@@ -858,3 +858,22 @@ func TestLinuxHashMemoMatchesFreshHash(t *testing.T) {
 		}
 	}
 }
+
+func TestLinuxModMatchesRemainder(t *testing.T) {
+	s := &Linux{}
+	rng := rand.New(rand.NewPCG(1, 1))
+	divisors := []uint32{1, 2, 3, 7, 28232, 28231, 32768, 64511, 65535, 65536, 1 << 31, 1<<32 - 1}
+	for range 200000 {
+		d := divisors[rng.IntN(len(divisors))]
+		if rng.IntN(4) == 0 {
+			d = 1 + rng.Uint32N(1<<32-1)
+		}
+		sum := rng.Uint32()
+		if rng.IntN(8) == 0 {
+			sum = []uint32{0, 1, d - 1, d, 1<<32 - 1}[rng.IntN(5)]
+		}
+		if got, want := s.mod(sum, d), sum%d; got != want {
+			t.Fatalf("mod(%d, %d) = %d; want %d", sum, d, got, want)
+		}
+	}
+}
