@@ -184,8 +184,12 @@ func NewTable(cfg Config) (*Table, error) {
 // Config returns the rules the table was made with.
 func (t *Table) Config() Config { return t.cfg }
 
-// Stats returns the current counts.
-func (t *Table) Stats() Stats { return t.stats }
+// Stats returns the counts at the table's clock (the latest time it was
+// given), TIME_WAITs due by then expired.
+func (t *Table) Stats() Stats {
+	t.Advance(t.now)
+	return t.stats
+}
 
 // Reserved reports whether p is in the reserved list.
 func (t *Table) Reserved(p uint16) bool { return t.reserved.has(p) }
@@ -652,7 +656,11 @@ func (t *Table) occupied() int {
 // A handle that is not open — closed already, or not from this table — is
 // an error.
 func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
-	t.Advance(now)
+	// The clock moves, but expiry waits for the next request or Advance:
+	// a close does not depend on it, and it runs once per connection.
+	if now > t.now {
+		t.now = now
+	}
 	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
 	switch c.Kind {
 	case Connect:

@@ -174,6 +174,28 @@ func TestStatsReturnToZero(t *testing.T) {
 	}
 }
 
+// Close moves the clock without expiring; Stats must still count only the
+// TIME_WAITs not yet due.
+func TestStatsExpireAtTheClock(t *testing.T) {
+	tab := newTable(t, Config{TimeWait: 10 * time.Second})
+	var conns []Conn
+	for _, port := range []uint16{1000, 1001} {
+		a, err := tab.Allocate(req(Connect, src, dstA, 0), take{port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, a.Conn)
+	}
+	for i, at := range []time.Duration{0, 30 * time.Second} {
+		if err := tab.Close(conns[i], ClientFirst, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := tab.Stats(); s.TimeWait != 1 || s.BusyPorts != 1 {
+		t.Fatalf("at 30s: %+v; want the first TIME_WAIT (due at 10s) gone", s)
+	}
+}
+
 func TestReservedAndRangeAreUnusable(t *testing.T) {
 	tab := newTable(t, Config{Reserved: []Range{{Lo: 1003, Hi: 1004}}})
 	r := req(Connect, src, dstA, 0)
