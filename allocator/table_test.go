@@ -329,3 +329,44 @@ func TestMemoryMillionDestinations(t *testing.T) {
 	}
 	runtime.KeepAlive(tab)
 }
+
+// liar returns a port whatever usable said of it, after asking about the
+// ports in ask.
+type liar struct {
+	ask  []uint16
+	port uint16
+}
+
+func (l liar) Pick(r *Request, usable func(uint16) bool) (uint16, int, error) {
+	for _, p := range l.ask {
+		usable(p)
+	}
+	return l.port, len(l.ask), nil
+}
+
+// A strategy that returns a port the table did not call usable is a bug
+// the table refuses loudly, whatever it asked before.
+func TestPickRefusesUnusablePort(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		s    liar
+	}{
+		{"asked nothing", liar{nil, 1000}},
+		{"asked and told busy", liar{[]uint16{1000}, 1000}},
+		{"told another is free", liar{[]uint16{1001}, 1000}},
+		{"free one asked first", liar{[]uint16{1001, 1000}, 1000}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab := newTable(t, Config{})
+			if _, err := tab.Allocate(req(Bind, src, dstA, 0), take{1000}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if recover() == nil {
+					t.Fatal("Allocate took port 1000, which a bound socket holds")
+				}
+			}()
+			tab.Allocate(req(Connect, src, dstA, 0), tt.s)
+		})
+	}
+}
