@@ -344,7 +344,7 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		slot, t.free = t.free[n-1], t.free[:n-1]
 	} else {
 		slot = int32(len(t.slab))
-		t.slab = append(t.slab, tupleSlot{})
+		t.slab = appendDoubling(t.slab, tupleSlot{})
 	}
 	t.slab[slot] = tupleSlot{key: k, state: slotEstablished, gen: nextGen(t.slab[slot].gen)}
 	if ps.tuples > 0 {
@@ -364,6 +364,19 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		bs[k.local()].set(k.port())
 	}
 	return slot
+}
+
+// appendDoubling appends e, doubling the capacity when it is full. Plain
+// append grows a large slice by about a quarter, so the slab and the
+// TIME_WAIT queue were reallocated and copied (onto fresh, page-faulting
+// memory) about five times their final size while a run filled them.
+func appendDoubling[T any](s []T, e T) []T {
+	if len(s) == cap(s) {
+		grown := make([]T, len(s), max(2*cap(s), 64))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, e)
 }
 
 // nextGen is the generation after g; 0 is never used, so the zero Conn
@@ -677,7 +690,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 			return nil
 		}
 		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
-		t.twq = append(t.twq, twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
+		t.twq = appendDoubling(t.twq, twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
 		t.stats.TimeWait++
 	case Bind, UDP:
 		if c.ref < 0 || int(c.ref) >= len(t.spaces) {
@@ -700,7 +713,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
 			exp := t.now + t.cfg.TimeWait
-			t.twq = append(t.twq, twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
+			t.twq = appendDoubling(t.twq, twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
 			t.stats.TimeWait++
 			return nil
 		}
