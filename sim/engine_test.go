@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/portsim/portsim/allocator"
 )
 
 // scenario builds a scenario from the defaults and field settings.
@@ -187,7 +189,7 @@ func TestCloseQueueOrder(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				life = time.Duration(rng.IntN(300)) // anything: heap or FIFO
 			}
-			q.push(closeEvent{at: now + life, seq: seq, slot: int32(i)})
+			q.push(closeEvent{at: now + life, seq: seq, conn: allocator.Conn{Port: uint16(i)}})
 		} else if ev, ok := q.peek(); ok {
 			if p := q.pop(); p != ev {
 				t.Fatalf("pop %v after peek %v", p, ev)
@@ -206,6 +208,23 @@ func TestCloseQueueOrder(t *testing.T) {
 	for i := 1; i < len(got); i++ {
 		if got[i].before(got[i-1]) { // events are never scheduled before the last one popped
 			t.Fatalf("event %d %v popped after %v", i, got[i], got[i-1])
+		}
+	}
+}
+
+// A reuse interval runs from the 4-tuple's close to its next use: one
+// connection a second, each open for 0.5 s, cycling through four ports,
+// reuses each 4-tuple 3.5 s after it closed. (The engine tells the
+// collector of a close when the connection is made; this pins the time it
+// passes.)
+func TestReuseIntervalStartsAtClose(t *testing.T) {
+	for _, close := range []string{"client", "reset"} {
+		sc := scenario(t, "rate", "1", "arrivals", "constant", "lifetime", "fixed:500ms", "duration", "60s",
+			"destinations", "1", "close", close, "time-wait", "2s", "range", "40000-40003", "strategy", "sequential")
+		r := simulate(t, sc).Results[0]
+		if r.Failures != 0 || r.ReuseCount != 60-4 || r.ReuseMinSeconds != 3.5 || r.ReuseP50Seconds != 3.5 {
+			t.Errorf("close %s: %d failures, %d reuses, min %v s, p50 %v s; want 0, 56, 3.5, 3.5",
+				close, r.Failures, r.ReuseCount, r.ReuseMinSeconds, r.ReuseP50Seconds)
 		}
 	}
 }

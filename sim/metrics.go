@@ -29,7 +29,9 @@ const usageBuckets = 64
 // bucket) plus one lastClose entry per distinct 4-tuple ever closed (and a
 // 512 KiB page for each of the first 256 destinations that closes 4096
 // ports or more), one previous port per destination and the kept samples; it never grows with
-// the number of allocations. Events must arrive in simulated-time order.
+// the number of allocations. Attempts and samples must arrive in
+// simulated-time order; a close may come early, as soon as its time is
+// known, since nothing asks for a 4-tuple's last close while it is open.
 //
 // Definitions where the vocabulary leaves room:
 //   - An attempt is an allocation or a failure. Probe statistics, the
