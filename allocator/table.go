@@ -146,6 +146,8 @@ type Table struct {
 	free    []int32
 	twq     []twEntry
 	twHead  int
+	// nextExpiry is twq[twHead].expiry, or noExpiry when the queue is empty.
+	nextExpiry time.Duration
 
 	now   time.Duration
 	stats Stats
@@ -171,6 +173,8 @@ func NewTable(cfg Config) (*Table, error) {
 		tuples: make(map[tupleKey]int32),
 		dstIDs: make(map[netip.AddrPort]int32),
 		lastID: -1,
+
+		nextExpiry: noExpiry,
 	}
 	for _, r := range cfg.Reserved {
 		for p := int(r.Lo); p <= int(r.Hi); p++ {
@@ -197,12 +201,22 @@ func (t *Table) Reserved(p uint16) bool { return t.reserved.has(p) }
 // Advance moves the table's clock to now, expiring TIME_WAIT entries whose
 // time has come. Times earlier than the latest seen are taken as the latest.
 func (t *Table) Advance(now time.Duration) {
-	if now > t.now {
-		t.now = now
+	t.now = max(t.now, now)
+	// Small enough to inline: most calls have nothing due.
+	if t.nextExpiry <= t.now {
+		t.expireDue()
 	}
+}
+
+// expireDue expires the TIME_WAIT entries due at the table's clock.
+func (t *Table) expireDue() {
 	for t.twHead < len(t.twq) && t.twq[t.twHead].expiry <= t.now {
 		t.expire(t.twq[t.twHead])
 		t.twHead++
+	}
+	t.nextExpiry = noExpiry
+	if t.twHead < len(t.twq) {
+		t.nextExpiry = t.twq[t.twHead].expiry
 	}
 	// Reclaim the consumed front once it dominates the slice.
 	if t.twHead > 1024 && t.twHead*2 > len(t.twq) {
@@ -364,6 +378,17 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		bs[k.local()].set(k.port())
 	}
 	return slot
+}
+
+// noExpiry is Table.nextExpiry when no TIME_WAIT is queued.
+const noExpiry = time.Duration(1<<63 - 1)
+
+// queueTimeWait queues e, which expires no earlier than those queued.
+func (t *Table) queueTimeWait(e twEntry) {
+	if t.twHead == len(t.twq) {
+		t.nextExpiry = e.expiry
+	}
+	t.twq = appendDoubling(t.twq, e)
 }
 
 // appendDoubling appends e, doubling the capacity when it is full. Plain
@@ -690,7 +715,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 			return nil
 		}
 		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
-		t.twq = appendDoubling(t.twq, twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
+		t.queueTimeWait(twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
 		t.stats.TimeWait++
 	case Bind, UDP:
 		if c.ref < 0 || int(c.ref) >= len(t.spaces) {
@@ -713,7 +738,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
 			exp := t.now + t.cfg.TimeWait
-			t.twq = appendDoubling(t.twq, twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
+			t.queueTimeWait(twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
 			t.stats.TimeWait++
 			return nil
 		}
