@@ -17,24 +17,23 @@ type bitset struct {
 const evenBits = 0x5555555555555555
 
 func (b *bitset) set(p uint16) {
-	w := p >> 6
-	if b.words[w]&(1<<(p&63)) == 0 {
-		b.n[p&1]++
+	w, bit, parity := p>>6, uint64(1)<<(p&63), p&1
+	if b.words[w]&bit == 0 {
+		b.n[parity]++
 	}
-	b.words[w] |= 1 << (p & 63)
-	parity := p & 1
+	b.words[w] |= bit
 	if mask := uint64(evenBits) << parity; b.words[w]&mask == mask {
 		b.full[parity][w>>6] |= 1 << (w & 63)
 	}
 }
 
 func (b *bitset) clear(p uint16) {
-	w := p >> 6
-	if b.words[w]&(1<<(p&63)) != 0 {
-		b.n[p&1]--
+	w, bit, parity := p>>6, uint64(1)<<(p&63), p&1
+	if b.words[w]&bit != 0 {
+		b.n[parity]--
 	}
-	b.words[w] &^= 1 << (p & 63)
-	b.full[p&1][w>>6] &^= 1 << (w & 63)
+	b.words[w] &^= bit
+	b.full[parity][w>>6] &^= 1 << (w & 63)
 }
 
 func (b *bitset) has(p uint16) bool { return b.words[p>>6]&(1<<(p&63)) != 0 }

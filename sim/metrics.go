@@ -136,9 +136,10 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 		c.prevPort = make([]uint16, min(sc.Destinations, 1<<16))
 	}
 
-	c.occMul = OccupancyBins * ((1<<usageShift)/uint64(c.size) + 1)
+	inverse := (1<<usageShift)/uint64(c.size) + 1 // see usageShift
+	c.occMul = OccupancyBins * inverse
 	c.usageN = min(usageBuckets, c.size)
-	c.usageMul = uint64(c.usageN) * ((1<<usageShift)/uint64(c.size) + 1)
+	c.usageMul = uint64(c.usageN) * inverse
 	for i := range c.usageN + 1 {
 		c.usageStart[i] = (i*c.size + c.usageN - 1) / c.usageN
 	}

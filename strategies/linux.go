@@ -219,7 +219,6 @@ func (s *Linux) hash(r *allocator.Request) (uint64, uint32) {
 			if r.Now < 0 { // division truncates towards zero: no span to keep
 				m.from, m.to = 0, 0
 			}
-			m.ok = false // the hash below is for another epoch
 		}
 	}
 	if !m.ok || epoch != m.epoch || r.Src != m.src || r.Dst != m.dst {
