@@ -21,25 +21,8 @@ func TestSequentialCountsUpAndWraps(t *testing.T) {
 	}
 	s, _ := New("sequential", 1)
 	src := netip.MustParseAddr("10.0.0.1")
-	var got []uint16
-	var conns []allocator.Conn
-	for i := range 8 {
-		r := allocator.Request{Kind: allocator.Connect, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
-		a, err := tab.Allocate(&r, s)
-		if err != nil {
-			got = append(got, 0)
-			continue
-		}
-		got = append(got, a.Conn.Port)
-		conns = append(conns, a.Conn)
-		if i == 3 { // free the first two: the wrap finds them again
-			for _, c := range conns[:2] {
-				if err := tab.Close(c, allocator.Reset, r.Now); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
+	// Free the first two after the fourth: the wrap finds them again.
+	got := allocateFreeing(t, tab, s, allocator.Connect, 8, 3, 2)
 	want := []uint16{65530, 65532, 65533, 65534, 65535, 65530, 65532, 0}
 	if !slices.Equal(got, want) {
 		t.Fatalf("ports %v; want %v", got, want)
@@ -69,24 +52,8 @@ func TestSequentialCountsDownAndWraps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := netip.MustParseAddr("10.0.0.1")
-	var got []uint16
-	var conns []allocator.Conn
-	for i := range 7 {
-		r := allocator.Request{Kind: allocator.Bind, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
-		a, err := tab.Allocate(&r, s)
-		if err != nil {
-			got = append(got, 0)
-			continue
-		}
-		got = append(got, a.Conn.Port)
-		conns = append(conns, a.Conn)
-		if i == 2 { // free the first: the wrap finds it again
-			if err := tab.Close(conns[0], allocator.Reset, r.Now); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	// Free the first after the third: the wrap finds it again.
+	got := allocateFreeing(t, tab, s, allocator.Bind, 7, 2, 1)
 	want := []uint16{65535, 65534, 65532, 65531, 65530, 65535, 0}
 	if !slices.Equal(got, want) {
 		t.Fatalf("ports %v; want %v", got, want)
@@ -94,4 +61,32 @@ func TestSequentialCountsDownAndWraps(t *testing.T) {
 	if _, err := New("sequential:direction=sideways", 1); err == nil {
 		t.Fatal("direction=sideways accepted")
 	}
+}
+
+// allocateFreeing makes n requests of kind, a second apart, and resets the
+// first free connections right after request number freeAfter (from 0). It
+// returns the ports handed out, 0 for a failure.
+func allocateFreeing(t *testing.T, tab *allocator.Table, s allocator.Strategy, kind allocator.Kind, n, freeAfter, free int) []uint16 {
+	t.Helper()
+	src := netip.MustParseAddr("10.0.0.1")
+	var got []uint16
+	var conns []allocator.Conn
+	for i := range n {
+		r := allocator.Request{Kind: kind, Src: src, Dst: testDst, Now: time.Duration(i) * time.Second}
+		a, err := tab.Allocate(&r, s)
+		if err != nil {
+			got = append(got, 0)
+			continue
+		}
+		got = append(got, a.Conn.Port)
+		conns = append(conns, a.Conn)
+		if i == freeAfter {
+			for _, c := range conns[:free] {
+				if err := tab.Close(c, allocator.Reset, r.Now); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return got
 }
