@@ -7,50 +7,6 @@ import (
 	"github.com/portsim/portsim/allocator"
 )
 
-// Process is how connections arrive.
-type Process uint8
-
-const (
-	Poisson  Process = iota // exponential gaps at Rate
-	Constant                // one every 1/Rate
-	OnOff                   // Poisson at Rate during On, silent during Off, repeating
-)
-
-// Arrivals describes the arrival process.
-type Arrivals struct {
-	Process Process
-	Rate    float64       // connections per second (during On for OnOff)
-	On, Off time.Duration // OnOff only
-}
-
-// LifetimeDist is the shape of connection lifetimes.
-type LifetimeDist uint8
-
-const (
-	Fixed       LifetimeDist = iota // always Mean
-	Exponential                     // memoryless with mean Mean
-	LogNormal                       // mean Mean, σ of the underlying normal Sigma
-)
-
-// Lifetime describes how long a connection stays open.
-type Lifetime struct {
-	Dist  LifetimeDist
-	Mean  time.Duration
-	Sigma float64 // LogNormal only
-}
-
-// Popularity is how destinations are chosen.
-type Popularity struct {
-	Zipf bool
-	S    float64 // Zipf exponent, > 0: destination i is chosen with weight 1/(i+1)^S
-}
-
-// Share is one weighted choice of a mix.
-type Share[T any] struct {
-	Value  T
-	Weight float64
-}
-
 // Scenario is a fully resolved workload and host: everything needed to
 // reproduce a run. Field names follow the CLI flags and file fields.
 type Scenario struct {

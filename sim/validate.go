@@ -85,12 +85,12 @@ func (sc *Scenario) crossChecks() []error {
 		wall := (dur*onShare+a.On.Seconds()+expGapMax/rate)/onShare + period
 		if wall > clockLimit {
 			add("arrivals: %q at rate %s could put an arrival %.3g years out, past the simulated clock's limit; want a longer on period, a shorter off period or a higher rate",
-				formatArrivals(a), formatFloat(rate), wall/(365.25*24*3600))
+				a.String(), formatFloat(rate), wall/(365.25*24*3600))
 		}
 	}
 	if held := sc.heldSockets(); held > MaxOpenSockets {
 		add("rate: %s per second with lifetime %s and time-wait %s holds about %.3g sockets at once, over the limit of %.0e; want a lower rate or shorter lifetimes or time-wait",
-			formatFloat(rate), formatLifetime(sc.Lifetime), formatDuration(sc.TimeWait), held, float64(MaxOpenSockets))
+			formatFloat(rate), sc.Lifetime.String(), formatDuration(sc.TimeWait), held, float64(MaxOpenSockets))
 	}
 	if sc.SampleStep > 0 {
 		if n := sc.Duration / sc.SampleStep; n > MaxSamples {
