@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -26,15 +26,6 @@ type Options struct {
 	// KeepSamples is how many allocation attempts per strategy are kept in
 	// StrategyResult.Samples (0 keeps none).
 	KeepSamples int
-}
-
-// StrategySeed is the seed a strategy spec gets in a scenario: derived from
-// the scenario seed and the spec alone, so adding a strategy to a run leaves
-// the others' draws unchanged.
-func StrategySeed(seed uint64, spec string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(spec))
-	return strategies.Mix64(seed ^ h.Sum64())
 }
 
 // Run simulates sc once per strategy in sc.Strategies, on the same
@@ -111,7 +102,9 @@ func newHost(sc *Scenario, spec string) (host, error) {
 			h.strats[k] = h.strats[k-1]
 			continue
 		}
-		s, err := strategies.New(specs[k], StrategySeed(sc.Seed, fmt.Sprint(spec, "/", k)))
+		// Seeded by the scenario seed, the host's spec and the kind alone,
+		// so adding a strategy to a run leaves the others' draws unchanged.
+		s, err := strategies.New(specs[k], seed.Named(sc.Seed, fmt.Sprint(spec, "/", k)))
 		if err != nil {
 			return h, err
 		}
