@@ -53,44 +53,6 @@ func (s *Hashed) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, i
 	return port, probes, err
 }
 
-// counterScan is the probe loop of RFC 6056 Algorithms 3 and 4: try
-// min + (off + *ctr) % num and increment *ctr after each try, at most num
-// tries. off must be below num. The candidate steps +1 with wrap rather than
-// being divided out each try; the result is the same.
-func counterScan(r *allocator.Request, off uint64, ctr *uint32, usable func(uint16) bool) (port uint16, probes int, err error) {
-	num := uint64(r.Size())
-	cand := off + uint64(*ctr)%num
-	if cand >= num {
-		cand -= num
-	}
-	// The candidates are consecutive ports, which the table's Scanner
-	// walks faster — unless the counter wraps at 2^32 during the scan.
-	if r.Scan != nil && uint64(*ctr)+num <= 1<<32 {
-		port, probes, ok := r.Scan.Scan(r.Lo, int(num), int(cand), 1, int(num))
-		*ctr += uint32(probes)
-		if !ok {
-			return 0, probes, allocator.ErrAddrNotAvail
-		}
-		return port, probes, nil
-	}
-	for probes < int(num) {
-		probes++
-		port = r.Lo + uint16(cand)
-		*ctr++
-		if usable(port) {
-			return port, probes, nil
-		}
-		cand++
-		switch {
-		case *ctr == 0: // the counter wrapped at 2^32: (off + 0) % num
-			cand = off
-		case cand == num:
-			cand = 0
-		}
-	}
-	return 0, probes, allocator.ErrAddrNotAvail
-}
-
 // traceHash records one keyed hash of the request's flow: key, inputs and
 // value, in hex.
 func traceHash(tr *allocator.Trace, name string, k sipKey, r *allocator.Request, h uint64) {

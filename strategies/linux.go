@@ -259,39 +259,3 @@ func (s *Linux) traceUpdate(r *allocator.Request, port uint16, index, walked, dr
 	}
 	r.Trace.Addf("update", port, "%s = %d + %d + %d = %d", name, before, i, step, before+i+step)
 }
-
-// stepScan is the probe loop Linux's connect() and bind() share: candidates
-// lo+offset, +step, +2·step, …, wrapping by remaining, while i (the distance
-// walked, in ports) is below remaining. It returns the port found and the
-// distance from the start to it, as the kernel's loop variable i holds it.
-//
-// With the table's Scanner it examines runs of busy candidates a word at a
-// time, with the same result.
-func stepScan(sc allocator.Scanner, lo, remaining, offset, step uint32, usable func(uint16) bool) (port uint16, i uint32, probes int, ok bool) {
-	if sc != nil {
-		n := int(remaining) // candidates: ⌈remaining/step⌉ for the steps Linux uses, without a division
-		if step == 2 {
-			n = int(remaining+1) >> 1
-		} else if step != 1 {
-			n = int((remaining + step - 1) / step)
-		}
-		port, examined, ok := sc.Scan(uint16(lo), int(remaining), int(offset), int(step), n)
-		if !ok {
-			return 0, 0, examined, false
-		}
-		return port, uint32(examined-1) * step, examined, true
-	}
-	high := lo + remaining
-	p := lo + offset
-	for i = 0; i < remaining; i += step {
-		if p >= high {
-			p -= remaining
-		}
-		probes++
-		if usable(uint16(p)) {
-			return uint16(p), i, probes, true
-		}
-		p += step
-	}
-	return 0, 0, probes, false
-}

@@ -81,3 +81,100 @@ func TestScanFastPathChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// walkScanner is the Scanner contract done the slow way: it asks usable
+// for each candidate in turn, as the loops do without a Scanner.
+type walkScanner struct{ usable func(uint16) bool }
+
+func (w walkScanner) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
+	for i := range n {
+		if p := lo + uint16(pos); w.usable(p) {
+			return p, i + 1, true
+		}
+		if pos += step; pos >= size {
+			pos -= size
+		}
+	}
+	return 0, n, false
+}
+
+// Each shared loop asks for the candidates its algorithm names, in order,
+// and hands the table's Scanner a walk that gives the same port, probes
+// and state: over random windows, starts, steps, counters (some about to
+// wrap at 2^32) and busy sets.
+func TestScanLoopsScannerPath(t *testing.T) {
+	type result struct {
+		port   uint16
+		i      uint32 // stepScan's distance walked
+		ctr    uint32 // counterScan's counter after the scan
+		probes int
+		ok     bool
+	}
+	type loop struct {
+		name string
+		// run scans r from the case's start; want is the j-th candidate.
+		run  func(r *allocator.Request, usable func(uint16) bool) result
+		want func(j int) (port uint16, more bool)
+	}
+	rng := rand.New(rand.NewPCG(6056, 1))
+	for trial := range 3000 {
+		size := 1 + rng.IntN(200)
+		lo := uint16(1 + rng.IntN(65535-size+1))
+		start := rng.IntN(size)
+		step := 1 + rng.IntN(3)
+		ctr0 := rng.Uint32()
+		if rng.IntN(3) == 0 {
+			ctr0 = -uint32(rng.IntN(2 * size)) // wraps during some scans
+		}
+		loops := []loop{
+			{"linearScan", func(r *allocator.Request, usable func(uint16) bool) result {
+				port, probes, err := linearScan(r, start, usable)
+				return result{port: port, probes: probes, ok: err == nil}
+			}, func(j int) (uint16, bool) { return lo + uint16((start+j)%size), j < size }},
+			{"stepScan", func(r *allocator.Request, usable func(uint16) bool) result {
+				port, i, probes, ok := stepScan(r.Scan, uint32(lo), uint32(size), uint32(start), uint32(step), usable)
+				return result{port: port, i: i, probes: probes, ok: ok}
+			}, func(j int) (uint16, bool) { return lo + uint16((start+j*step)%size), j*step < size }},
+			{"counterScan", func(r *allocator.Request, usable func(uint16) bool) result {
+				ctr := ctr0
+				port, probes, err := counterScan(r, uint64(start), &ctr, usable)
+				return result{port: port, ctr: ctr, probes: probes, ok: err == nil}
+			}, func(j int) (uint16, bool) {
+				return lo + uint16((uint64(start)+uint64(ctr0+uint32(j)))%uint64(size)), j < size
+			}},
+		}
+		busy := make([]bool, size)
+		density := rng.Float64()
+		for i := range busy {
+			busy[i] = rng.Float64() < density
+		}
+		for _, l := range loops {
+			var asked []uint16
+			usable := func(p uint16) bool {
+				asked = append(asked, p)
+				return !busy[p-lo]
+			}
+			r := &allocator.Request{Lo: lo, Hi: lo + uint16(size-1)}
+			slow := l.run(r, usable)
+			for j, p := range asked {
+				if want, more := l.want(j); !more || p != want {
+					t.Fatalf("trial %d %s (lo %d size %d start %d step %d counter %d): candidate %d is %d; want %d (in the walk: %v)",
+						trial, l.name, lo, size, start, step, ctr0, j, p, want, more)
+				}
+			}
+			if _, more := l.want(len(asked)); !slow.ok && more {
+				t.Fatalf("trial %d %s: gave up after %d candidates; the walk has more", trial, l.name, len(asked))
+			}
+			free := func(p uint16) bool { return !busy[p-lo] }
+			r.Scan = walkScanner{free}
+			calls := 0
+			fast := l.run(r, func(p uint16) bool { calls++; return free(p) })
+			// counterScan walks itself when its counter wraps mid-scan.
+			walks := l.name == "counterScan" && uint64(ctr0)+uint64(size) > 1<<32
+			if fast != slow || calls > 0 && !walks {
+				t.Fatalf("trial %d %s (lo %d size %d start %d step %d counter %d): with a Scanner %+v (and %d usable calls), without %+v",
+					trial, l.name, lo, size, start, step, ctr0, fast, calls, slow)
+			}
+		}
+	}
+}
