@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // DefaultMinAttempts is the fewest attempts from a host (of one protocol)
@@ -77,7 +79,7 @@ type DeltaStats struct {
 // models that might have chosen its ports.
 type HostReport struct {
 	Host  netip.Addr
-	Proto Proto
+	Proto capture.Proto
 	// Attempts and Destinations (distinct address and port pairs).
 	Attempts, Destinations int
 	// First and Last are the times of the first and last attempt.
@@ -225,14 +227,14 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 // each era). Every model leaves offModel (1%) of the probability to ports
 // it cannot explain, and stateful ones restart with restartBase (1%) or,
 // for Linux 6.x, with the chance that the 10 s re-salt fell in the gap.
-func Analyze(attempts []Attempt, opts AnalyzeOptions) []HostReport {
+func Analyze(attempts []capture.Attempt, opts AnalyzeOptions) []HostReport {
 	minN := opts.MinAttempts
 	if minN <= 0 {
 		minN = DefaultMinAttempts
 	}
 	type key struct {
 		host  netip.Addr
-		proto Proto
+		proto capture.Proto
 	}
 	index := map[key]int{}
 	var keys []key
@@ -268,7 +270,7 @@ func Analyze(attempts []Attempt, opts AnalyzeOptions) []HostReport {
 }
 
 // analyzeHost reports on the attempts at idx, all from one host and protocol.
-func analyzeHost(attempts []Attempt, idx []int32, minN, top int, st *fitScratch) HostReport {
+func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fitScratch) HostReport {
 	// Time order, capture order among equal times.
 	slices.SortStableFunc(idx, func(a, b int32) int { return attempts[a].Time.Compare(attempts[b].Time) })
 	first := &attempts[idx[0]]

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -23,7 +24,7 @@ var epoch = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 // the order made: settings are scenario field, value pairs over a base of
 // 2,000 connections (20/s for 100 s) to 5 destinations with Zipf
 // popularity, each reset after about 100 ms.
-func simRun(t testing.TB, settings ...string) []observe.Attempt {
+func simRun(t testing.TB, settings ...string) []capture.Attempt {
 	t.Helper()
 	sc := sim.DefaultScenario()
 	base := []string{"rate", "20", "duration", "100s", "warmup", "0s", "destinations", "5",
@@ -41,17 +42,17 @@ func simRun(t testing.TB, settings ...string) []observe.Attempt {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []observe.Attempt
+	var out []capture.Attempt
 	for _, s := range res.Results[0].Samples {
 		if s.Port == 0 {
 			continue // a failure sends nothing
 		}
-		proto := observe.TCP
+		proto := capture.TCP
 		if s.Kind == "udp" {
-			proto = observe.UDP
+			proto = capture.UDP
 		}
 		dst := sc.DstAddr(s.Dst)
-		out = append(out, observe.Attempt{
+		out = append(out, capture.Attempt{
 			Time:    epoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
 			Proto:   proto,
 			Src:     sc.Srcs[s.Src],
@@ -64,7 +65,7 @@ func simRun(t testing.TB, settings ...string) []observe.Attempt {
 }
 
 // onlyReport analyzes attempts from one host and protocol.
-func onlyReport(t testing.TB, attempts []observe.Attempt) observe.HostReport {
+func onlyReport(t testing.TB, attempts []capture.Attempt) observe.HostReport {
 	t.Helper()
 	reps := observe.Analyze(attempts, observe.AnalyzeOptions{})
 	if len(reps) != 1 {
@@ -201,9 +202,9 @@ func TestRatingBands(t *testing.T) {
 		{1024, 64512, observe.RatingGreat},  // 16 bits: everything above 1023
 	}
 	for _, c := range cases {
-		var atts []observe.Attempt
+		var atts []capture.Attempt
 		for i := range 500 {
-			atts = append(atts, observe.Attempt{Time: epoch.Add(time.Duration(i) * time.Millisecond), Proto: observe.UDP,
+			atts = append(atts, capture.Attempt{Time: epoch.Add(time.Duration(i) * time.Millisecond), Proto: capture.UDP,
 				Src: netip.MustParseAddr("192.0.2.1"), SrcPort: uint16(c.lo + rng.IntN(c.width)),
 				Dst: netip.MustParseAddr("198.51.100.53"), DstPort: 53})
 		}
@@ -231,7 +232,7 @@ func TestRatingBands(t *testing.T) {
 func TestLinuxWithOtherApplicationsPorts(t *testing.T) {
 	atts := simRun(t, "strategy", "profile:linux")
 	rng := rand.New(rand.NewPCG(9, 9))
-	var mixed []observe.Attempt
+	var mixed []capture.Attempt
 	for _, a := range atts {
 		mixed = append(mixed, a)
 		if rng.Float64() < 0.05 {
@@ -272,7 +273,7 @@ func TestFewAttempts(t *testing.T) {
 	if reps := observe.Analyze(nil, observe.AnalyzeOptions{}); len(reps) != 0 {
 		t.Errorf("no attempts: %d reports", len(reps))
 	}
-	one := []observe.Attempt{{Time: epoch, Proto: observe.TCP, Src: netip.MustParseAddr("10.1.1.1"), SrcPort: 40000,
+	one := []capture.Attempt{{Time: epoch, Proto: capture.TCP, Src: netip.MustParseAddr("10.1.1.1"), SrcPort: 40000,
 		Dst: netip.MustParseAddr("198.51.100.1"), DstPort: 443}}
 	r := onlyReport(t, one)
 	if !r.TooFew || r.Fits != nil || r.Attempts != 1 || r.PortMin != 40000 || r.PortMax != 40000 || r.Rating != "" || r.EvenShare != 1 {
@@ -318,9 +319,9 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 	reps := observe.Analyze(all, observe.AnalyzeOptions{Top: 2})
 	want := []struct {
 		host  string
-		proto observe.Proto
+		proto capture.Proto
 		best  string
-	}{{"10.0.0.9", observe.TCP, "linux (connect)"}, {"10.0.0.9", observe.UDP, "macos (udp)"}, {"10.0.0.10", observe.TCP, "macos (connect)"}}
+	}{{"10.0.0.9", capture.TCP, "linux (connect)"}, {"10.0.0.9", capture.UDP, "macos (udp)"}, {"10.0.0.10", capture.TCP, "macos (connect)"}}
 	if len(reps) != len(want) {
 		t.Fatalf("%d reports; want %d", len(reps), len(want))
 	}

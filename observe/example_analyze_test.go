@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // A host whose TCP source ports climb by one from connection to
@@ -20,12 +21,12 @@ func ExampleAnalyze() {
 	}
 	t0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	turn := []int{0, 0, 1, 0, 2} // the first server is the busiest
-	var attempts []observe.Attempt
+	var attempts []capture.Attempt
 	for i := range 60 {
 		d := dsts[turn[i%len(turn)]]
-		attempts = append(attempts, observe.Attempt{
+		attempts = append(attempts, capture.Attempt{
 			Time:  t0.Add(time.Duration(i) * 700 * time.Millisecond),
-			Proto: observe.TCP, Src: src, SrcPort: uint16(62390 + i),
+			Proto: capture.TCP, Src: src, SrcPort: uint16(62390 + i),
 			Dst: d.Addr(), DstPort: d.Port(),
 		})
 	}

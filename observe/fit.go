@@ -12,6 +12,8 @@ import (
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/strategies"
+
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // Fit is how well one candidate model explains a host's ports.
@@ -96,14 +98,14 @@ var (
 // candidateModels are the distinct models for a protocol's attempts: the
 // connect() and bind() strategies of every profile for TCP, the UDP ones
 // for UDP.
-func candidateModels(p Proto) ([]*candidate, error) {
+func candidateModels(p capture.Proto) ([]*candidate, error) {
 	candOnce.Do(func() {
 		candTCP, candErr = buildCandidates(allocator.Connect, allocator.Bind)
 		if candErr == nil {
 			candUDP, candErr = buildCandidates(allocator.UDP)
 		}
 	})
-	if p == UDP {
+	if p == capture.UDP {
 		return candUDP, candErr
 	}
 	return candTCP, candErr

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -20,9 +21,9 @@ func TestEveryProfileHasOneCandidate(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		proto Proto
+		proto capture.Proto
 		kinds []allocator.Kind
-	}{{TCP, []allocator.Kind{allocator.Connect, allocator.Bind}}, {UDP, []allocator.Kind{allocator.UDP}}} {
+	}{{capture.TCP, []allocator.Kind{allocator.Connect, allocator.Bind}}, {capture.UDP, []allocator.Kind{allocator.UDP}}} {
 		cands, err := candidateModels(c.proto)
 		if err != nil {
 			t.Fatal(err)
@@ -54,19 +55,19 @@ func TestEveryProfileHasOneCandidate(t *testing.T) {
 // random_pick) share a model; the Linux generations do not.
 func TestDocumentedEquivalents(t *testing.T) {
 	same := []struct {
-		proto  Proto
+		proto  capture.Proto
 		labels []string
 	}{
-		{TCP, []string{"macos (connect)", "macos (bind)", "windows (connect)", "windows (bind)", "ns3 (connect)", "ns3 (bind)"}},
-		{TCP, []string{"linux (bind)", "linux-5.12 (bind)", "linux-4 (bind)"}},
-		{TCP, []string{"freebsd (connect)", "freebsd (bind)"}},
-		{TCP, []string{"netbsd:algo=random_start (connect)", "netbsd:algo=random_start (bind)", "netbsd:algo=random_pick (connect)", "netbsd:algo=random_pick (bind)"}},
-		{TCP, []string{"omnet-inet (connect)", "omnet-inet (bind)"}},
-		{UDP, []string{"linux (udp)", "linux-5.12 (udp)", "linux-4 (udp)"}},
-		{UDP, []string{"netbsd:algo=random_start (udp)", "netbsd:algo=random_pick (udp)", "macos (udp)", "windows (udp)"}},
-		{UDP, []string{"ns3 (udp)"}},
+		{capture.TCP, []string{"macos (connect)", "macos (bind)", "windows (connect)", "windows (bind)", "ns3 (connect)", "ns3 (bind)"}},
+		{capture.TCP, []string{"linux (bind)", "linux-5.12 (bind)", "linux-4 (bind)"}},
+		{capture.TCP, []string{"freebsd (connect)", "freebsd (bind)"}},
+		{capture.TCP, []string{"netbsd:algo=random_start (connect)", "netbsd:algo=random_start (bind)", "netbsd:algo=random_pick (connect)", "netbsd:algo=random_pick (bind)"}},
+		{capture.TCP, []string{"omnet-inet (connect)", "omnet-inet (bind)"}},
+		{capture.UDP, []string{"linux (udp)", "linux-5.12 (udp)", "linux-4 (udp)"}},
+		{capture.UDP, []string{"netbsd:algo=random_start (udp)", "netbsd:algo=random_pick (udp)", "macos (udp)", "windows (udp)"}},
+		{capture.UDP, []string{"ns3 (udp)"}},
 	}
-	group := func(p Proto, label string) []string {
+	group := func(p capture.Proto, label string) []string {
 		cands, _ := candidateModels(p)
 		for _, c := range cands {
 			if slices.Contains(c.labels, label) {
@@ -84,7 +85,7 @@ func TestDocumentedEquivalents(t *testing.T) {
 	apart := []string{"linux (connect)", "linux-5.12 (connect)", "linux-4 (connect)", "netbsd:algo=hash (connect)", "netbsd:algo=doublehash (connect)", "netbsd (connect)", "macos (connect)", "netbsd:algo=randinc (connect)"}
 	for i, a := range apart {
 		for _, b := range apart[i+1:] {
-			if slices.Contains(group(TCP, a), b) {
+			if slices.Contains(group(capture.TCP, a), b) {
 				t.Errorf("%s and %s share a model", a, b)
 			}
 		}
@@ -120,7 +121,7 @@ func TestModelsPredictDistributions(t *testing.T) {
 	}
 	next := [2]float64{4, 0} // 1 s after the last attempt, to destination 0
 	var st fitScratch
-	for _, p := range []Proto{TCP, UDP} {
+	for _, p := range []capture.Proto{capture.TCP, capture.UDP} {
 		cands, _ := candidateModels(p)
 		for _, c := range cands {
 			for name, h := range histories {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // A capture of this machine's own loopback traffic, taken by tcpdump while
@@ -83,7 +84,7 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 
-	c, err := ReadCaptureFile(path, ReadOptions{})
+	c, err := capture.ReadFile(path, capture.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +113,12 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	reports := Analyze(ours, AnalyzeOptions{})
 	for i := range reports {
 		r := &reports[i]
-		if r.Host == netip.MustParseAddr("127.0.0.1") && r.Proto == TCP {
+		if r.Host == netip.MustParseAddr("127.0.0.1") && r.Proto == capture.TCP {
 			host = r
 		}
 	}
 	if host == nil {
-		t.Fatalf("no report for 127.0.0.1 TCP among %d", len(reports))
+		t.Fatalf("no report for 127.0.0.1 capture.TCP among %d", len(reports))
 	}
 	best := host.Best()
 	if best == nil || !slices.Contains(best.Profiles, "linux (connect)") || best.Posterior < 0.9 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // The request kinds a probe makes, named as allocator.Kind names them.
@@ -116,7 +117,7 @@ func CheckLoopback(a netip.Addr) (netip.Addr, error) {
 // capture would have seen of it.
 type ProbeSample struct {
 	Kind string `json:"kind"`
-	Attempt
+	capture.Attempt
 }
 
 // KernelInfo is what the host says about its port rules.
@@ -290,11 +291,11 @@ func Probe(ctx context.Context, cfg ProbeConfig) (*ProbeResult, error) {
 				if err != nil {
 					return res, fmt.Errorf("%s probe %d to %v: %w", kind, n+1, dst, err)
 				}
-				proto := TCP
+				proto := capture.TCP
 				if kind == KindUDP {
-					proto = UDP
+					proto = capture.UDP
 				}
-				res.Samples = append(res.Samples, ProbeSample{Kind: kind, Attempt: Attempt{
+				res.Samples = append(res.Samples, ProbeSample{Kind: kind, Attempt: capture.Attempt{
 					Time: now, Proto: proto,
 					Src: local.Addr().Unmap(), SrcPort: local.Port(),
 					Dst: dst.Addr(), DstPort: dst.Port(),

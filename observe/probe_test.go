@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"github.com/portsim/portsim/observe/capture"
 	"net"
 	"net/netip"
 	"runtime"
@@ -207,7 +208,7 @@ func TestProbeSmall(t *testing.T) {
 				if c.cfg.Src.IsValid() && s.Src != c.cfg.Src {
 					t.Errorf("%s sample from %v, want --src %v", s.Kind, s.Src, c.cfg.Src)
 				}
-				if (s.Kind == KindUDP) != (s.Proto == UDP) || s.SrcPort == 0 || s.DstPort == 0 {
+				if (s.Kind == KindUDP) != (s.Proto == capture.UDP) || s.SrcPort == 0 || s.DstPort == 0 {
 					t.Errorf("bad sample %+v", s)
 				}
 			}

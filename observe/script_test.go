@@ -77,6 +77,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -274,17 +275,17 @@ func scriptAnalyze(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 		}
 		host = h
 	}
-	var proto observe.Proto
+	var proto capture.Proto
 	switch a.oneOf("proto", "any", "any", "tcp", "udp") {
 	case "tcp":
-		proto = observe.TCP
+		proto = capture.TCP
 	case "udp":
-		proto = observe.UDP
+		proto = capture.UDP
 	}
 	opts := observe.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
 	noInput(t, d)
 
-	c, err := observe.ReadCaptureFile(path, observe.ReadOptions{})
+	c, err := capture.ReadFile(path, capture.ReadOptions{})
 	if err != nil {
 		fmt.Fprintf(b, "error: %v\n", err)
 		return
@@ -302,7 +303,7 @@ func scriptAnalyze(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	writeCounts(b, "not attempt", c.NotAttemptsBy)
 	writeCounts(b, "malformed", c.MalformedBy)
 
-	var picked []observe.Attempt
+	var picked []capture.Attempt
 	for _, at := range c.Attempts {
 		if (host.IsValid() && at.Src != host) || (proto != 0 && at.Proto != proto) {
 			continue
@@ -325,7 +326,7 @@ func writeCounts(b *strings.Builder, what string, by map[string]int) {
 }
 
 // writeReports analyzes attempts and prints each report's text and JSON.
-func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts []observe.Attempt, opts observe.AnalyzeOptions) {
+func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts []capture.Attempt, opts observe.AnalyzeOptions) {
 	reps := observe.Analyze(atts, opts)
 	if len(reps) == 0 {
 		b.WriteString("no attempts\n")
@@ -413,7 +414,7 @@ func scriptSimulate(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	a := newScriptArgs(t, d, opt, "top", "min")
 	opts := observe.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
 
-	var all []observe.Attempt
+	var all []capture.Attempt
 	for _, run := range runs {
 		ra := newScriptArgs(t, d, run, runKeys...)
 		atts := scriptRun(t, ra)
@@ -436,7 +437,7 @@ func scriptSimulate(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 }
 
 // scriptRun simulates one run and returns its first n attempts.
-func scriptRun(t *testing.T, a *scriptArgs) []observe.Attempt {
+func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 	profile := a.str("profile", "")
 	n := a.int("n", -1)
 	if n < 1 {
@@ -480,17 +481,17 @@ func scriptRun(t *testing.T, a *scriptArgs) []observe.Attempt {
 	if err != nil {
 		a.d.Fatalf(t, "simulate: %v", err)
 	}
-	var out []observe.Attempt
+	var out []capture.Attempt
 	for _, s := range res.Results[0].Samples {
 		if s.Port == 0 {
 			continue // a failure sends nothing
 		}
-		proto := observe.TCP
+		proto := capture.TCP
 		if s.Kind == "udp" {
-			proto = observe.UDP
+			proto = capture.UDP
 		}
 		dst := sc.DstAddr(s.Dst)
-		out = append(out, observe.Attempt{
+		out = append(out, capture.Attempt{
 			Time:  scriptEpoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
 			Proto: proto, Src: sc.Srcs[s.Src], SrcPort: s.Port, Dst: dst.Addr(), DstPort: dst.Port(),
 		})
@@ -505,7 +506,7 @@ func scriptRun(t *testing.T, a *scriptArgs) []observe.Attempt {
 // attemptDigest is a short hash of the attempts, in order: when a
 // simulate case changes, it says whether the simulator's attempts changed
 // or only what the analysis made of them.
-func attemptDigest(atts []observe.Attempt) string {
+func attemptDigest(atts []capture.Attempt) string {
 	h := fnv.New64a()
 	for _, a := range atts {
 		fmt.Fprintf(h, "%d %v %v %d %v %d\n", a.Time.UnixNano(), a.Proto, a.Src, a.SrcPort, a.Dst, a.DstPort)
@@ -551,11 +552,11 @@ func readSamples(t *testing.T, d *datadriven.TestData, path string) []observe.Pr
 		if err != nil {
 			bad(err)
 		}
-		proto := observe.TCP
+		proto := capture.TCP
 		if r[0] == observe.KindUDP {
-			proto = observe.UDP
+			proto = capture.UDP
 		}
-		out = append(out, observe.ProbeSample{Kind: r[0], Attempt: observe.Attempt{
+		out = append(out, observe.ProbeSample{Kind: r[0], Attempt: capture.Attempt{
 			Time: tm, Proto: proto, Src: src, SrcPort: uint16(sport), Dst: dst, DstPort: uint16(dport),
 		}})
 	}
@@ -689,7 +690,7 @@ func scriptModelSamples(t *testing.T, d *datadriven.TestData, b *strings.Builder
 			differ++
 		}
 	}
-	atts := make([]observe.Attempt, len(got))
+	atts := make([]capture.Attempt, len(got))
 	for i := range got {
 		atts[i] = got[i].Attempt
 	}

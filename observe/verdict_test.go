@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // template is a probe's request sequence without ports: count rounds over
@@ -20,8 +21,8 @@ func template(kind string, dsts, count int, gap time.Duration) []ProbeSample {
 	var out []ProbeSample
 	for i := 0; i < count; i++ {
 		for d := 0; d < dsts; d++ {
-			out = append(out, ProbeSample{Kind: kind, Attempt: Attempt{
-				Time: t0.Add(time.Duration(len(out)) * gap), Proto: TCP,
+			out = append(out, ProbeSample{Kind: kind, Attempt: capture.Attempt{
+				Time: t0.Add(time.Duration(len(out)) * gap), Proto: capture.TCP,
 				Src: src, Dst: netip.AddrFrom4([4]byte{127, 0, 0, byte(d + 1)}), DstPort: uint16(40001 + 2*d),
 			}})
 		}

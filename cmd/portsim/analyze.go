@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/spf13/pflag"
 )
 
@@ -63,7 +64,7 @@ type analyzeConfig struct {
 	path        string
 	format      string
 	host        netip.Addr // zero: every host
-	proto       observe.Proto
+	proto       capture.Proto
 	top         int
 	maxAttempts int
 }
@@ -74,7 +75,7 @@ func analyzeSetup(fs *pflag.FlagSet) action {
 	fs.StringVar(&f.host, "host", "", "analyze only the attempts from source `IP`")
 	fs.StringVar(&f.proto, "proto", "", "analyze only `PROTO`: tcp or udp (default both)")
 	fs.IntVarP(&f.top, "top", "n", 3, "candidate models to list per host, `N` ≥ 1 (the posteriors are over all of them)")
-	fs.IntVar(&f.maxAttempts, "max-attempts", 0, fmt.Sprintf("refuse a capture with more than `N` attempts; 0 means %d", observe.DefaultMaxAttempts))
+	fs.IntVar(&f.maxAttempts, "max-attempts", 0, fmt.Sprintf("refuse a capture with more than `N` attempts; 0 means %d", capture.DefaultMaxAttempts))
 	return func(e *env, args []string) error {
 		cfg, err := f.validate(args)
 		if err != nil {
@@ -108,9 +109,9 @@ func (f *analyzeFlags) validate(args []string) (*analyzeConfig, error) {
 	switch strings.ToLower(f.proto) {
 	case "":
 	case "tcp":
-		c.proto = observe.TCP
+		c.proto = capture.TCP
 	case "udp":
-		c.proto = observe.UDP
+		c.proto = capture.UDP
 	default:
 		return nil, usagef("--proto: %q is not a protocol; want tcp or udp", f.proto)
 	}
@@ -118,14 +119,14 @@ func (f *analyzeFlags) validate(args []string) (*analyzeConfig, error) {
 		return nil, usagef("--top: %d is too small; want 1 or more", f.top)
 	}
 	if f.maxAttempts < 0 {
-		return nil, usagef("--max-attempts: %d is negative; want 1 or more, or 0 for the default %d", f.maxAttempts, observe.DefaultMaxAttempts)
+		return nil, usagef("--max-attempts: %d is negative; want 1 or more, or 0 for the default %d", f.maxAttempts, capture.DefaultMaxAttempts)
 	}
 	return c, nil
 }
 
 // readCapture reads the capture, telling the user's mistakes (no such
 // file, a directory, not a capture, too many attempts) from failures.
-func readCapture(c *analyzeConfig) (*observe.Capture, error) {
+func readCapture(c *analyzeConfig) (*capture.Capture, error) {
 	if st, err := os.Stat(c.path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return nil, usagef("capture %s: %v; want a readable pcap, pcapng or CSV file", c.path, pathErr(err))
@@ -134,9 +135,9 @@ func readCapture(c *analyzeConfig) (*observe.Capture, error) {
 	} else if st.IsDir() {
 		return nil, usagef("capture %s is a directory; want a pcap, pcapng or CSV file", c.path)
 	}
-	capt, err := observe.ReadCaptureFile(c.path, observe.ReadOptions{MaxAttempts: c.maxAttempts})
+	capt, err := capture.ReadFile(c.path, capture.ReadOptions{MaxAttempts: c.maxAttempts})
 	if err != nil {
-		var ie *observe.InputError
+		var ie *capture.InputError
 		if errors.As(err, &ie) || errors.Is(err, fs.ErrPermission) {
 			return nil, usagef("capture %v", err)
 		}
@@ -159,7 +160,7 @@ func analyze(w io.Writer, c *analyzeConfig) error {
 	if err != nil {
 		return err
 	}
-	var picked []observe.Attempt
+	var picked []capture.Attempt
 	for _, a := range capt.Attempts {
 		if (c.host.IsValid() && a.Src != c.host) || (c.proto != 0 && a.Proto != c.proto) {
 			continue
@@ -207,10 +208,10 @@ func filterWords(c *analyzeConfig) string {
 
 // hostList names the capture's source hosts with their attempt counts, the
 // busiest first, at most 5.
-func hostList(atts []observe.Attempt) string {
+func hostList(atts []capture.Attempt) string {
 	type hp struct {
 		host  netip.Addr
-		proto observe.Proto
+		proto capture.Proto
 	}
 	n := map[hp]int{}
 	for _, a := range atts {
@@ -241,7 +242,7 @@ func hostList(atts []observe.Attempt) string {
 }
 
 // writeCaptureCounts prints what the reader found, packet by packet.
-func writeCaptureCounts(w io.Writer, path string, c *observe.Capture) {
+func writeCaptureCounts(w io.Writer, path string, c *capture.Capture) {
 	fmt.Fprintf(w, "capture %s (%s): %d packets read: %d attempts, %d not attempts%s, %d malformed%s\n",
 		path, c.Format, c.Packets, len(c.Attempts), c.NotAttempts, reasons(c.NotAttemptsBy), c.Malformed, reasons(c.MalformedBy))
 	if c.FlowOverflow > 0 {
@@ -302,7 +303,7 @@ type analyzeFilterJSON struct {
 	MinAttempts int    `json:"min_attempts"`
 }
 
-func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *observe.Capture, reps []observe.HostReport) error {
+func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps []observe.HostReport) error {
 	doc := analyzeJSON{
 		Schema: analyzeSchema,
 		Capture: analyzeCaptureJSON{

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
 )
 
@@ -36,7 +36,7 @@ func writeAnalyzeCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := observe.WriteCSV(f, atts); err != nil {
+	if err := capture.WriteCSV(f, atts); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
 )
 
@@ -17,18 +17,18 @@ var captureEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // attempts turns one strategy's kept allocation samples into the connection
 // attempts a capture on the host would show: a SYN per TCP connection, the
 // first datagram per UDP flow. Failed allocations sent nothing.
-func attempts(sc *sim.Scenario, r *sim.StrategyResult) []observe.Attempt {
-	out := make([]observe.Attempt, 0, len(r.Samples))
+func attempts(sc *sim.Scenario, r *sim.StrategyResult) []capture.Attempt {
+	out := make([]capture.Attempt, 0, len(r.Samples))
 	for _, a := range r.Samples {
 		if a.Port == 0 {
 			continue
 		}
-		proto := observe.TCP
+		proto := capture.TCP
 		if a.Kind == "udp" {
-			proto = observe.UDP
+			proto = capture.UDP
 		}
 		dst := sc.DstAddr(a.Dst)
-		out = append(out, observe.Attempt{
+		out = append(out, capture.Attempt{
 			Time:    captureEpoch.Add(time.Duration(a.TimeSeconds * float64(time.Second))),
 			Proto:   proto,
 			Src:     sc.Srcs[a.Src%len(sc.Srcs)],
@@ -75,7 +75,7 @@ func writeCaptures(path string, sc *sim.Scenario, res *sim.Result) ([]string, er
 	paths := pcapPaths(path, res)
 	for i := range res.Results {
 		var buf bytes.Buffer
-		if err := observe.WritePcapng(&buf, attempts(sc, &res.Results[i])); err != nil {
+		if err := capture.WritePcapng(&buf, attempts(sc, &res.Results[i])); err != nil {
 			return nil, err
 		}
 		if err := writeFileAtomic(paths[i], buf.Bytes()); err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // run --pcap writes every allocation as an attempt that reads back with
@@ -45,14 +45,14 @@ func TestRunWritesCapture(t *testing.T) {
 	}
 	for _, strat := range []string{"linux", "profile:macos"} {
 		name := "a-" + fileSlug(strat) + ".pcapng"
-		c, err := observe.ReadCaptureFile(filepath.Join(dir, name), observe.ReadOptions{})
+		c, err := capture.ReadFile(filepath.Join(dir, name), capture.ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(c.Attempts) != len(want[strat]) || len(c.Attempts) < 500 {
 			t.Fatalf("%s: %d attempts; allocations.csv has %d", name, len(c.Attempts), len(want[strat]))
 		}
-		protos := map[observe.Proto]int{}
+		protos := map[capture.Proto]int{}
 		for i, a := range c.Attempts {
 			protos[a.Proto]++
 			if strconv.Itoa(int(a.SrcPort)) != want[strat][i] {
@@ -62,7 +62,7 @@ func TestRunWritesCapture(t *testing.T) {
 				t.Fatalf("%s attempt %d: destination %v:%d", name, i, a.Dst, a.DstPort)
 			}
 		}
-		if protos[observe.TCP] == 0 || protos[observe.UDP] == 0 {
+		if protos[capture.TCP] == 0 || protos[capture.UDP] == 0 {
 			t.Errorf("%s: protocols %v; want TCP and UDP", name, protos)
 		}
 		a, _ := os.ReadFile(filepath.Join(dir, name))

@@ -1,4 +1,4 @@
-package observe
+package capture
 
 import (
 	"encoding/binary"
@@ -17,7 +17,7 @@ import (
 // type 101), one per attempt with the attempt's time at nanosecond
 // resolution: a TCP SYN with an MSS option, or an 8-byte UDP datagram,
 // with valid IP, TCP and UDP checksums. Wireshark opens it and
-// ReadCapture reads the same attempts back, as long as no UDP 5-tuple
+// Read reads the same attempts back, as long as no UDP 5-tuple
 // repeats (a repeat reads as a later datagram of the first flow).
 //
 // The output depends on the attempts alone: no clock, host name or OS

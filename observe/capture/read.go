@@ -1,4 +1,4 @@
-package observe
+package capture
 
 import (
 	"bufio"
@@ -22,7 +22,7 @@ const (
 	DefaultMaxFlows    = 1 << 20
 )
 
-// ReadOptions bound the memory ReadCapture uses; the zero value takes the defaults.
+// ReadOptions bound the memory Read uses; the zero value takes the defaults.
 type ReadOptions struct {
 	// MaxAttempts is the most attempts kept (the CLI's --max-attempts);
 	// a capture with more is refused with ErrTooManyAttempts. 0 means
@@ -33,13 +33,13 @@ type ReadOptions struct {
 	MaxFlows int
 }
 
-// ErrTooManyAttempts is wrapped by the error ReadCapture returns when a
+// ErrTooManyAttempts is wrapped by the error Read returns when a
 // capture holds more than ReadOptions.MaxAttempts attempts.
 var ErrTooManyAttempts = errors.New("too many attempts")
 
 // InputError reports input that cannot be read as a capture: not a capture
 // at all, a damaged record, an unsupported link type, a bad CSV value, or
-// too many attempts. Other errors from ReadCapture come from reading the
+// too many attempts. Other errors from Read come from reading the
 // underlying io.Reader. The CLI exits 2 on an InputError.
 type InputError struct {
 	Where string // where in the input: "line 7", "packet 12", "pcap header"; may be empty
@@ -64,7 +64,7 @@ func inputErr(where, format string, args ...any) error {
 // LinkType is a pcap/pcapng link-layer header type (LINKTYPE_* number).
 type LinkType uint32
 
-// The link types ReadCapture decodes.
+// The link types Read decodes.
 const (
 	LinkNull      LinkType = 0   // BSD loopback: 4-byte address family in the writer's byte order
 	LinkEthernet  LinkType = 1   // Ethernet, with 802.1Q/802.1ad VLAN tags
@@ -119,7 +119,7 @@ func unsupportedLink(where string, l LinkType) error {
 	return inputErr(where, "link type %v is not supported; %s", l, supportedLinks)
 }
 
-// Capture is what ReadCapture found. Packets = len(Attempts) + NotAttempts + Malformed.
+// Capture is what Read found. Packets = len(Attempts) + NotAttempts + Malformed.
 type Capture struct {
 	// Attempts are the connection attempts, in capture order.
 	Attempts []Attempt
@@ -148,59 +148,59 @@ type Capture struct {
 	Truncated bool
 }
 
-// verdict is what decoding one packet found: an attempt, a reason it is
+// class is what decoding one packet found: an attempt, a reason it is
 // not one, or a reason it is malformed.
-type verdict uint8
+type class uint8
 
 const (
-	vAttempt verdict = iota
+	clAttempt class = iota
 	// not attempts
-	vNotIP
-	vNotTCPUDP
-	vFragment
-	vTCPNoSYN
-	vTCPSynAck
-	vSYNRetransmit
-	vUDPSeen
-	vUDPUntracked
-	vLastNotAttempt // marker
+	clNotIP
+	clNotTCPUDP
+	clFragment
+	clTCPNoSYN
+	clTCPSynAck
+	clSYNRetransmit
+	clUDPSeen
+	clUDPUntracked
+	clLastNotAttempt // marker
 	// malformed
-	vTruncLink
-	vTruncIP
-	vBadIP
-	vTruncExt
-	vTruncTCP
-	vBadTCP
-	vTruncUDP
-	vCount
+	clTruncLink
+	clTruncIP
+	clBadIP
+	clTruncExt
+	clTruncTCP
+	clBadTCP
+	clTruncUDP
+	clCount
 )
 
-var verdictNames = [vCount]string{
-	vNotIP:         "not ip",
-	vNotTCPUDP:     "not tcp or udp",
-	vFragment:      "ip fragment after the first",
-	vTCPNoSYN:      "tcp without syn",
-	vTCPSynAck:     "tcp syn-ack",
-	vSYNRetransmit: "tcp syn retransmission",
-	vUDPSeen:       "udp flow seen",
-	vUDPUntracked:  "udp flow not tracked (MaxFlows reached)",
-	vTruncLink:     "truncated link header",
-	vTruncIP:       "truncated ip header",
-	vBadIP:         "bad ip header",
-	vTruncExt:      "truncated ipv6 extension header",
-	vTruncTCP:      "truncated tcp header",
-	vBadTCP:        "bad tcp data offset",
-	vTruncUDP:      "truncated udp header",
+var classNames = [clCount]string{
+	clNotIP:         "not ip",
+	clNotTCPUDP:     "not tcp or udp",
+	clFragment:      "ip fragment after the first",
+	clTCPNoSYN:      "tcp without syn",
+	clTCPSynAck:     "tcp syn-ack",
+	clSYNRetransmit: "tcp syn retransmission",
+	clUDPSeen:       "udp flow seen",
+	clUDPUntracked:  "udp flow not tracked (MaxFlows reached)",
+	clTruncLink:     "truncated link header",
+	clTruncIP:       "truncated ip header",
+	clBadIP:         "bad ip header",
+	clTruncExt:      "truncated ipv6 extension header",
+	clTruncTCP:      "truncated tcp header",
+	clBadTCP:        "bad tcp data offset",
+	clTruncUDP:      "truncated udp header",
 }
 
-// ReadCaptureFile reads the capture at path; see ReadCapture.
-func ReadCaptureFile(path string, opts ReadOptions) (*Capture, error) {
+// ReadFile reads the capture at path; see Read.
+func ReadFile(path string, opts ReadOptions) (*Capture, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := ReadCapture(f, opts)
+	c, err := Read(f, opts)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -217,7 +217,7 @@ func ReadCaptureFile(path string, opts ReadOptions) (*Capture, error) {
 	return c, nil
 }
 
-// ReadCapture reads connection attempts from a pcap file (either byte
+// Read reads connection attempts from a pcap file (either byte
 // order, microsecond or nanosecond), a pcapng file, or a CSV file with the
 // header src,sport,dst,dport,time[,proto] in any column order; any of them
 // may be gzip-compressed. The format is found from the first bytes.
@@ -229,7 +229,7 @@ func ReadCaptureFile(path string, opts ReadOptions) (*Capture, error) {
 // remembered, both bounded by opts. A file that ends inside a record keeps
 // what came before and sets Truncated. Problems with the input are
 // reported as *InputError naming where they are.
-func ReadCapture(r io.Reader, opts ReadOptions) (*Capture, error) {
+func Read(r io.Reader, opts ReadOptions) (*Capture, error) {
 	if opts.MaxAttempts < 0 {
 		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want 1 or more, or 0 for the default %d (--max-attempts)", opts.MaxAttempts, DefaultMaxAttempts)}
 	}
@@ -414,7 +414,7 @@ type flowKey struct {
 type decoder struct {
 	opts   ReadOptions
 	c      Capture
-	counts [vCount]int
+	counts [clCount]int
 	// flows holds, per flow, the sequence number of its last SYN (TCP)
 	// or nothing (UDP).
 	flows map[flowKey]uint32
@@ -428,17 +428,17 @@ func (d *decoder) capture() *Capture {
 	c := &d.c
 	c.NotAttemptsBy = map[string]int{}
 	c.MalformedBy = map[string]int{}
-	for v := vAttempt + 1; v < vCount; v++ {
-		n := d.counts[v]
+	for cl := clAttempt + 1; cl < clCount; cl++ {
+		n := d.counts[cl]
 		if n == 0 {
 			continue
 		}
-		if v < vLastNotAttempt {
+		if cl < clLastNotAttempt {
 			c.NotAttempts += n
-			c.NotAttemptsBy[verdictNames[v]] = n
+			c.NotAttemptsBy[classNames[cl]] = n
 		} else {
 			c.Malformed += n
-			c.MalformedBy[verdictNames[v]] = n
+			c.MalformedBy[classNames[cl]] = n
 		}
 	}
 	return c
@@ -447,12 +447,12 @@ func (d *decoder) capture() *Capture {
 // packet decodes one frame of link type lt captured at ts.
 func (d *decoder) packet(lt LinkType, b []byte, ts time.Time) error {
 	d.c.Packets++
-	a, isn, v := decodeFrame(lt, b)
-	if v == vAttempt {
-		v = d.track(&a, isn)
+	a, isn, cl := decodeFrame(lt, b)
+	if cl == clAttempt {
+		cl = d.track(&a, isn)
 	}
-	if v != vAttempt {
-		d.counts[v]++
+	if cl != clAttempt {
+		d.counts[cl]++
 		return nil
 	}
 	if d.full() {
@@ -484,29 +484,29 @@ func (d *decoder) tooMany(where string) error {
 
 // track decides, from the flows seen, whether a SYN or datagram starts a
 // new attempt.
-func (d *decoder) track(a *Attempt, isn uint32) verdict {
+func (d *decoder) track(a *Attempt, isn uint32) class {
 	k := flowKey{src: a.Src.As16(), dst: a.Dst.As16(), sport: a.SrcPort, dport: a.DstPort, proto: a.Proto, v6: a.Src.Is6()}
 	last, seen := d.flows[k]
 	if a.Proto == TCP {
 		if seen && last == isn {
-			return vSYNRetransmit
+			return clSYNRetransmit
 		}
 		if seen || len(d.flows) < d.opts.MaxFlows {
 			d.flows[k] = isn
 		} else {
 			d.c.FlowOverflow++
 		}
-		return vAttempt
+		return clAttempt
 	}
 	if seen {
-		return vUDPSeen
+		return clUDPSeen
 	}
 	if len(d.flows) >= d.opts.MaxFlows {
 		d.c.FlowOverflow++
-		return vUDPUntracked
+		return clUDPUntracked
 	}
 	d.flows[k] = 0
-	return vAttempt
+	return clAttempt
 }
 
 // EtherTypes and address families met in link headers.
@@ -519,21 +519,21 @@ const (
 )
 
 // decodeFrame finds the IP packet in a frame of link type lt and decodes it.
-func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, verdict) {
+func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, class) {
 	switch lt {
 	case LinkEthernet:
 		if len(b) < 14 {
-			return Attempt{}, 0, vTruncLink
+			return Attempt{}, 0, clTruncLink
 		}
 		return decodeEther(be16(b[12:]), b[14:])
 	case LinkLinuxSLL:
 		if len(b) < 16 {
-			return Attempt{}, 0, vTruncLink
+			return Attempt{}, 0, clTruncLink
 		}
 		return decodeEther(be16(b[14:]), b[16:])
 	case LinkLinuxSLL2:
 		if len(b) < 20 {
-			return Attempt{}, 0, vTruncLink
+			return Attempt{}, 0, clTruncLink
 		}
 		return decodeEther(be16(b[0:]), b[20:])
 	case LinkRaw, LinkRawDLT12, LinkRawDLT14:
@@ -544,7 +544,7 @@ func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, verdict) {
 		return decodeIP(6, b)
 	case LinkNull, LinkLoop:
 		if len(b) < 4 {
-			return Attempt{}, 0, vTruncLink
+			return Attempt{}, 0, clTruncLink
 		}
 		af := binary.BigEndian.Uint32(b)
 		if lt == LinkNull && af > 0xffff {
@@ -558,15 +558,15 @@ func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, verdict) {
 		case 10, 23, 24, 28, 30: // AF_INET6: Linux, Windows, NetBSD/OpenBSD, FreeBSD, macOS
 			return decodeIP(6, b[4:])
 		}
-		return Attempt{}, 0, vNotIP
+		return Attempt{}, 0, clNotIP
 	}
-	panic("observe: decodeFrame: unsupported link type " + lt.String())
+	panic("capture: decodeFrame: unsupported link type " + lt.String())
 }
 
-func decodeEther(etype uint16, b []byte) (Attempt, uint32, verdict) {
+func decodeEther(etype uint16, b []byte) (Attempt, uint32, class) {
 	for etype == etherVLAN || etype == etherQinQ || etype == etherQinQ1 {
 		if len(b) < 4 {
-			return Attempt{}, 0, vTruncLink
+			return Attempt{}, 0, clTruncLink
 		}
 		etype, b = be16(b[2:]), b[4:]
 	}
@@ -576,44 +576,44 @@ func decodeEther(etype uint16, b []byte) (Attempt, uint32, verdict) {
 	case etherIPv6:
 		return decodeIP(6, b)
 	}
-	return Attempt{}, 0, vNotIP
+	return Attempt{}, 0, clNotIP
 }
 
 // decodeIP decodes an IPv4 or IPv6 packet; want is the version the link
 // header announced, or 0 to take it from the packet.
-func decodeIP(want byte, b []byte) (Attempt, uint32, verdict) {
+func decodeIP(want byte, b []byte) (Attempt, uint32, class) {
 	if len(b) < 1 {
-		return Attempt{}, 0, vTruncIP
+		return Attempt{}, 0, clTruncIP
 	}
 	ver := b[0] >> 4
 	if want != 0 && ver != want {
-		return Attempt{}, 0, vBadIP
+		return Attempt{}, 0, clBadIP
 	}
 	var a Attempt
 	var proto byte
 	switch ver {
 	case 4:
 		if len(b) < 20 {
-			return a, 0, vTruncIP
+			return a, 0, clTruncIP
 		}
 		ihl := int(b[0]&0x0f) * 4
 		if ihl < 20 {
-			return a, 0, vBadIP
+			return a, 0, clBadIP
 		}
 		if len(b) < ihl {
-			return a, 0, vTruncIP
+			return a, 0, clTruncIP
 		}
 		// Total length 0 is what TSO-offloaded captures show; trust the caplen.
 		if total := int(be16(b[2:])); total != 0 {
 			if total < ihl {
-				return a, 0, vBadIP
+				return a, 0, clBadIP
 			}
 			if total < len(b) {
 				b = b[:total] // drop link-layer padding
 			}
 		}
 		if be16(b[6:])&0x1fff != 0 {
-			return a, 0, vFragment
+			return a, 0, clFragment
 		}
 		proto = b[9]
 		a.Src = netip.AddrFrom4([4]byte(b[12:16]))
@@ -621,7 +621,7 @@ func decodeIP(want byte, b []byte) (Attempt, uint32, verdict) {
 		b = b[ihl:]
 	case 6:
 		if len(b) < 40 {
-			return a, 0, vTruncIP
+			return a, 0, clTruncIP
 		}
 		// Payload length 0 is a jumbogram (or TSO); trust the caplen.
 		if plen := int(be16(b[4:])); plen != 0 && 40+plen < len(b) {
@@ -636,28 +636,28 @@ func decodeIP(want byte, b []byte) (Attempt, uint32, verdict) {
 			switch proto {
 			case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination options, mobility, HIP, shim6
 				if len(b) < 8 {
-					return a, 0, vTruncExt
+					return a, 0, clTruncExt
 				}
 				n := (int(b[1]) + 1) * 8
 				if len(b) < n {
-					return a, 0, vTruncExt
+					return a, 0, clTruncExt
 				}
 				proto, b = b[0], b[n:]
 			case 44: // fragment
 				if len(b) < 8 {
-					return a, 0, vTruncExt
+					return a, 0, clTruncExt
 				}
 				if be16(b[2:])>>3 != 0 {
-					return a, 0, vFragment
+					return a, 0, clFragment
 				}
 				proto, b = b[0], b[8:]
 			case 51: // authentication header
 				if len(b) < 8 {
-					return a, 0, vTruncExt
+					return a, 0, clTruncExt
 				}
 				n := (int(b[1]) + 2) * 4
 				if len(b) < n {
-					return a, 0, vTruncExt
+					return a, 0, clTruncExt
 				}
 				proto, b = b[0], b[n:]
 			default:
@@ -665,36 +665,36 @@ func decodeIP(want byte, b []byte) (Attempt, uint32, verdict) {
 			}
 		}
 	default:
-		return a, 0, vBadIP
+		return a, 0, clBadIP
 	}
 	switch Proto(proto) {
 	case TCP:
 		// The ports, sequence number and flags are all that is needed.
 		if len(b) < 14 {
-			return a, 0, vTruncTCP
+			return a, 0, clTruncTCP
 		}
 		if b[12]>>4 < 5 {
-			return a, 0, vBadTCP
+			return a, 0, clBadTCP
 		}
 		a.Proto = TCP
 		a.SrcPort, a.DstPort = be16(b[0:]), be16(b[2:])
 		const syn, ack = 0x02, 0x10
 		switch flags := b[13]; {
 		case flags&syn == 0:
-			return a, 0, vTCPNoSYN
+			return a, 0, clTCPNoSYN
 		case flags&ack != 0:
-			return a, 0, vTCPSynAck
+			return a, 0, clTCPSynAck
 		}
-		return a, binary.BigEndian.Uint32(b[4:]), vAttempt
+		return a, binary.BigEndian.Uint32(b[4:]), clAttempt
 	case UDP:
 		if len(b) < 8 {
-			return a, 0, vTruncUDP
+			return a, 0, clTruncUDP
 		}
 		a.Proto = UDP
 		a.SrcPort, a.DstPort = be16(b[0:]), be16(b[2:])
-		return a, 0, vAttempt
+		return a, 0, clAttempt
 	}
-	return a, 0, vNotTCPUDP
+	return a, 0, clNotTCPUDP
 }
 
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }

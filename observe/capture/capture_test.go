@@ -1,4 +1,4 @@
-package observe
+package capture
 
 import (
 	"bytes"
@@ -433,7 +433,7 @@ func TestGoldenCaptures(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			c, err := ReadCaptureFile(path, ReadOptions{})
+			c, err := ReadFile(path, ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -489,7 +489,7 @@ func TestRealCaptures(t *testing.T) {
 		{"any-sll2.pcap", "pcap", LinkLinuxSLL2},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := ReadCaptureFile(filepath.Join("testdata", tc.file), ReadOptions{})
+			c, err := ReadFile(filepath.Join("testdata", tc.file), ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -579,7 +579,7 @@ func TestDecode(t *testing.T) {
 		{"raw ipv4 link with ipv6", 228, [][]byte{capIPv6("::1", "::2", 6, syn)}, 0, "bad ip header"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ReadCapture(bytes.NewReader(pcapBytes(binary.LittleEndian, false, tc.link, capRecs(tc.pkts...))), ReadOptions{})
+			c, err := Read(bytes.NewReader(pcapBytes(binary.LittleEndian, false, tc.link, capRecs(tc.pkts...))), ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -619,7 +619,7 @@ func TestWritePcapngRoundTrip(t *testing.T) {
 			if err := WritePcapng(&buf, tc.in); err != nil {
 				t.Fatal(err)
 			}
-			c, err := ReadCapture(bytes.NewReader(buf.Bytes()), ReadOptions{})
+			c, err := Read(bytes.NewReader(buf.Bytes()), ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -720,7 +720,7 @@ func TestTruncatedFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		whole, err := ReadCapture(bytes.NewReader(full), ReadOptions{})
+		whole, err := Read(bytes.NewReader(full), ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -732,7 +732,7 @@ func TestTruncatedFile(t *testing.T) {
 		// falls between records.
 		cuts := 0
 		for n := len(full) - 1; n >= 100; n-- {
-			c, err := ReadCapture(bytes.NewReader(full[:n]), ReadOptions{})
+			c, err := Read(bytes.NewReader(full[:n]), ReadOptions{})
 			if err != nil {
 				t.Fatalf("%s cut to %d bytes: %v", name, n, err)
 			}
@@ -751,7 +751,7 @@ func TestTruncatedFile(t *testing.T) {
 	}
 	// A record cut in its data, right after the record header.
 	one := pcapBytes(binary.LittleEndian, false, 101, capRecs(capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, tcpSeg(1, 2, 3, fSYN)), capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, tcpSeg(4, 5, 6, fSYN))))
-	c, err := ReadCapture(bytes.NewReader(one[:len(one)-40]), ReadOptions{})
+	c, err := Read(bytes.NewReader(one[:len(one)-40]), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -760,7 +760,7 @@ func TestTruncatedFile(t *testing.T) {
 	}
 }
 
-func TestReadCaptureErrors(t *testing.T) {
+func TestReadErrors(t *testing.T) {
 	syn := capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, tcpSeg(1, 2, 3, fSYN))
 	badRecord := pcapBytes(binary.LittleEndian, false, 101, capRecs(syn, syn))
 	binary.LittleEndian.PutUint32(badRecord[24+16+len(syn)+8:], 300000) // second record's caplen
@@ -784,7 +784,7 @@ func TestReadCaptureErrors(t *testing.T) {
 		{"gzip garbage", []byte{0x1f, 0x8b, 1, 2, 3}, []string{"gzip header"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ReadCapture(bytes.NewReader(tc.in), ReadOptions{})
+			c, err := Read(bytes.NewReader(tc.in), ReadOptions{})
 			if err == nil {
 				t.Fatalf("no error; read %s", capSummary(c))
 			}
@@ -812,24 +812,24 @@ func (f *capFailReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func TestReadCaptureIOError(t *testing.T) {
-	_, err := ReadCapture(&capFailReader{n: 100}, ReadOptions{})
+func TestReadIOError(t *testing.T) {
+	_, err := Read(&capFailReader{n: 100}, ReadOptions{})
 	var ie *InputError
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") || errors.As(err, &ie) {
 		t.Errorf("error %v (%T), want the reader's own error, not an *InputError", err, err)
 	}
-	_, err = ReadCaptureFile(filepath.Join("testdata", "no-such-file.pcap"), ReadOptions{})
+	_, err = ReadFile(filepath.Join("testdata", "no-such-file.pcap"), ReadOptions{})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: error %v, want os.ErrNotExist", err)
 	}
 }
 
-func TestReadCaptureFileNamesFile(t *testing.T) {
+func TestReadFileNamesFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.csv")
 	if err := os.WriteFile(path, []byte("src,sport,dst,dport,time\n10.0.0.1,1,10.0.0.2,99999,0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadCaptureFile(path, ReadOptions{})
+	_, err := ReadFile(path, ReadOptions{})
 	want := path + `: line 2: dport "99999": want a port 0-65535`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
@@ -844,22 +844,22 @@ func TestLimits(t *testing.T) {
 	}
 	file := pcapBytes(binary.LittleEndian, false, 101, capRecs(pkts...))
 
-	_, err := ReadCapture(bytes.NewReader(file), ReadOptions{MaxAttempts: 19})
+	_, err := Read(bytes.NewReader(file), ReadOptions{MaxAttempts: 19})
 	if !errors.Is(err, ErrTooManyAttempts) || !strings.Contains(err.Error(), "packet 20: too many attempts: more than 19; raise the limit with --max-attempts") {
 		t.Errorf("MaxAttempts 19: error %v", err)
 	}
-	if _, err := ReadCapture(bytes.NewReader(file), ReadOptions{MaxAttempts: 20}); err != nil {
+	if _, err := Read(bytes.NewReader(file), ReadOptions{MaxAttempts: 20}); err != nil {
 		t.Errorf("MaxAttempts 20: %v", err)
 	}
 	csvIn := "src,sport,dst,dport,time\n10.0.0.1,1,10.0.0.2,2,0\n10.0.0.1,1,10.0.0.2,2,1\n"
-	_, err = ReadCapture(strings.NewReader(csvIn), ReadOptions{MaxAttempts: 1})
+	_, err = Read(strings.NewReader(csvIn), ReadOptions{MaxAttempts: 1})
 	if !errors.Is(err, ErrTooManyAttempts) || !strings.HasPrefix(err.Error(), "line 3: ") {
 		t.Errorf("CSV, MaxAttempts 1: error %v", err)
 	}
 
 	// With 4 flows remembered, later new UDP flows are not attempts but
 	// later SYNs still are.
-	c, err := ReadCapture(bytes.NewReader(file), ReadOptions{MaxFlows: 4})
+	c, err := Read(bytes.NewReader(file), ReadOptions{MaxFlows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -869,7 +869,7 @@ func TestLimits(t *testing.T) {
 	}
 
 	for _, o := range []ReadOptions{{MaxAttempts: -1}, {MaxFlows: -1}} {
-		if _, err := ReadCapture(bytes.NewReader(file), o); err == nil || !strings.Contains(err.Error(), "want 1 or more") {
+		if _, err := Read(bytes.NewReader(file), o); err == nil || !strings.Contains(err.Error(), "want 1 or more") {
 			t.Errorf("%+v: error %v", o, err)
 		}
 	}
@@ -885,11 +885,11 @@ func TestGzip(t *testing.T) {
 		zw := gzip.NewWriter(&z)
 		zw.Write(raw)
 		zw.Close()
-		plain, err := ReadCapture(bytes.NewReader(raw), ReadOptions{})
+		plain, err := Read(bytes.NewReader(raw), ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := ReadCapture(bytes.NewReader(z.Bytes()), ReadOptions{})
+		c, err := Read(bytes.NewReader(z.Bytes()), ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -898,7 +898,7 @@ func TestGzip(t *testing.T) {
 		}
 		sameAttempts(t, c.Attempts, plain.Attempts)
 		// A cut gzip stream is a cut capture.
-		c, err = ReadCapture(bytes.NewReader(z.Bytes()[:z.Len()*2/3]), ReadOptions{})
+		c, err = Read(bytes.NewReader(z.Bytes()[:z.Len()*2/3]), ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -934,7 +934,7 @@ func TestReadCSV(t *testing.T) {
 			[]Attempt{{Time: time.Unix(0, 25e7), Proto: TCP, Src: capAddr("10.0.0.1"), SrcPort: 1, Dst: capAddr("10.0.0.2"), DstPort: 2}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ReadCapture(strings.NewReader(tc.in), ReadOptions{})
+			c, err := Read(strings.NewReader(tc.in), ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -972,7 +972,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"first line too long", strings.Repeat("x,", bufSize), "not a capture"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadCapture(strings.NewReader(tc.in), ReadOptions{})
+			_, err := Read(strings.NewReader(tc.in), ReadOptions{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
@@ -997,7 +997,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(buf.String(), "src,sport,dst,dport,time,proto\n10.0.0.1,49152,10.0.0.2,443,2024-05-01T12:00:00.000000001Z,tcp\n") {
 		t.Errorf("CSV starts\n%s", buf.String()[:min(buf.Len(), 120)])
 	}
-	c, err := ReadCapture(&buf, ReadOptions{})
+	c, err := Read(&buf, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1025,14 +1025,14 @@ func ExampleWriteCSV() {
 	// 2001:db8::1,53000,2001:db8::53,53,2024-05-01T12:00:00.001Z,udp
 }
 
-func ExampleReadCapture() {
+func ExampleRead() {
 	var pcapng bytes.Buffer
 	WritePcapng(&pcapng, []Attempt{{
 		Time: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Proto: TCP,
 		Src: netip.MustParseAddr("192.0.2.1"), SrcPort: 49152,
 		Dst: netip.MustParseAddr("198.51.100.7"), DstPort: 443,
 	}})
-	c, err := ReadCapture(&pcapng, ReadOptions{})
+	c, err := Read(&pcapng, ReadOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -1084,7 +1084,7 @@ func benchPcapng(b *testing.B, n, perFlow int) []byte {
 		epb = binary.LittleEndian.AppendUint32(epb, uint32(len(p)))
 		buf.Write(ngBlock(nil, binary.LittleEndian, 6, append(epb, p...)))
 	}
-	c, err := ReadCapture(bytes.NewReader(buf.Bytes()), ReadOptions{})
+	c, err := Read(bytes.NewReader(buf.Bytes()), ReadOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -1094,9 +1094,9 @@ func benchPcapng(b *testing.B, n, perFlow int) []byte {
 	return buf.Bytes()
 }
 
-// BenchmarkReadCapture reads a 100k-packet pcapng from memory; ns/packet
+// BenchmarkRead reads a 100k-packet pcapng from memory; ns/packet
 // is the figure to watch.
-func BenchmarkReadCapture(b *testing.B) {
+func BenchmarkRead(b *testing.B) {
 	const n = 100_000
 	for _, bc := range []struct {
 		name    string
@@ -1108,7 +1108,7 @@ func BenchmarkReadCapture(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := ReadCapture(bytes.NewReader(data), ReadOptions{}); err != nil {
+				if _, err := Read(bytes.NewReader(data), ReadOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

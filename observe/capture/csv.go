@@ -1,4 +1,4 @@
-package observe
+package capture
 
 import (
 	"bufio"
@@ -146,7 +146,7 @@ func csvErr(err error) error {
 	if errors.As(err, &ie) {
 		return ie
 	}
-	// Errors of the reader under the CSV are I/O errors, which ReadCapture
+	// Errors of the reader under the CSV are I/O errors, which Read
 	// reports as such, or gzip's complaints about the data.
 	return &InputError{Err: err}
 }
@@ -253,7 +253,7 @@ func (l *lineLimiter) Read(p []byte) (int, error) {
 
 // WriteCSV writes attempts as CSV with the header
 // src,sport,dst,dport,time,proto, time in RFC 3339 UTC to the nanosecond;
-// ReadCapture reads it back.
+// Read reads it back.
 func WriteCSV(w io.Writer, attempts []Attempt) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("src,sport,dst,dport,time,proto\n")

@@ -1,4 +1,4 @@
-package observe
+package capture
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// FuzzReadCapture feeds ReadCapture any bytes: it must not panic, must
+// FuzzRead feeds Read any bytes: it must not panic, must
 // keep to its limits, must report problems as *InputError, and what it
 // reads must survive WritePcapng and WriteCSV unchanged.
-func FuzzReadCapture(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	paths, err := filepath.Glob("testdata/*.pcap*")
 	if err != nil {
 		f.Fatal(err)
@@ -39,7 +39,7 @@ func FuzzReadCapture(f *testing.F) {
 
 	const maxAttempts = 500
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ReadCapture(bytes.NewReader(data), ReadOptions{MaxAttempts: maxAttempts, MaxFlows: 64})
+		c, err := Read(bytes.NewReader(data), ReadOptions{MaxAttempts: maxAttempts, MaxFlows: 64})
 		if err != nil {
 			var ie *InputError
 			if !errors.As(err, &ie) {
@@ -57,7 +57,7 @@ func FuzzReadCapture(f *testing.F) {
 
 		var buf bytes.Buffer
 		if err := WriteCSV(&buf, c.Attempts); err == nil {
-			back, err := ReadCapture(&buf, ReadOptions{})
+			back, err := Read(&buf, ReadOptions{})
 			if err != nil {
 				t.Fatalf("reading back WriteCSV's output: %v", err)
 			}
@@ -68,7 +68,7 @@ func FuzzReadCapture(f *testing.F) {
 		if err := WritePcapng(&buf, c.Attempts); err != nil {
 			return // times before 1970 or mixed families, from CSV
 		}
-		back, err := ReadCapture(&buf, ReadOptions{})
+		back, err := Read(&buf, ReadOptions{})
 		if err != nil {
 			t.Fatalf("reading back WritePcapng's output: %v", err)
 		}
