@@ -64,53 +64,28 @@ func Run(ctx context.Context, sc Scenario, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// host is what a spec puts on the simulated host: the strategy serving
-// each request kind, and the scenario as that host sees it (a profile
-// brings its own range, reserved ports and TIME_WAIT rules).
+// host is what a spec puts on the simulated host (strategies.Resolve), and
+// the scenario as that host sees it: a profile brings its own range,
+// reserved ports and TIME_WAIT rules.
 type host struct {
-	strats    [3]allocator.Strategy
-	sc        *Scenario
-	exclusive bool // connect() checks the local port alone (ns-3, INET)
+	*strategies.Host
+	sc *Scenario
 }
 
-// newHost builds the host for spec: a strategy and its companions for the
-// kinds it does not serve (linux hands bind() to linux-bind and UDP to
-// linux-udp, as the kernel does), or a "profile:" spec's strategies.
+// newHost resolves spec on sc. Each kind's strategy is seeded by the
+// scenario seed, the host's spec and the kind alone, so adding a strategy
+// to a run leaves the others' draws unchanged.
 func newHost(sc *Scenario, spec string) (host, error) {
-	h := host{sc: sc}
-	specs := [3]string{}
-	name, isProfile := strategies.IsProfileSpec(spec)
-	if isProfile {
-		p, err := strategies.LookupProfile(name)
-		if err != nil {
-			return h, err
-		}
-		psc := *sc
-		psc.Range, psc.Reserved = p.Range, p.Reserved
-		psc.TimeWait, psc.TWReuse, psc.TWReuseDelay = p.TimeWait, p.TWReuse, p.TWReuseDelay
-		h.sc, h.exclusive = &psc, p.ExclusiveConnect
-		specs = p.Strategies
-	} else {
-		for k := allocator.Connect; k <= allocator.UDP; k++ {
-			specs[k] = strategies.ForKind(spec, k)
-		}
+	h, err := strategies.Resolve(spec, func(k allocator.Kind) uint64 {
+		return seed.Named(sc.Seed, fmt.Sprint(spec, "/", k))
+	}, sc.TableConfig())
+	if err != nil {
+		return host{}, err
 	}
-	for k := allocator.Connect; k <= allocator.UDP; k++ {
-		// A profile's kinds with one spec share one instance, as TCP
-		// connect() and bind() share the kernel's cursor.
-		if isProfile && k > allocator.Connect && specs[k] == specs[k-1] {
-			h.strats[k] = h.strats[k-1]
-			continue
-		}
-		// Seeded by the scenario seed, the host's spec and the kind alone,
-		// so adding a strategy to a run leaves the others' draws unchanged.
-		s, err := strategies.New(specs[k], seed.Named(sc.Seed, fmt.Sprint(spec, "/", k)))
-		if err != nil {
-			return h, err
-		}
-		h.strats[k] = s
-	}
-	return h, nil
+	hsc := *sc
+	c := &h.Config
+	hsc.Range, hsc.Reserved, hsc.TimeWait, hsc.TWReuse, hsc.TWReuseDelay = c.Range, c.Reserved, c.TimeWait, c.TWReuse, c.TWReuseDelay
+	return host{h, &hsc}, nil
 }
 
 // closeEvent is a connection waiting to close, ordered by (at, seq). Four
@@ -176,15 +151,12 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				return StrategyResult{}, false, err
 			}
 		case more && tArr <= nextSmp:
-			kind := arr.kind
-			if h.exclusive && kind == allocator.Connect {
-				kind = allocator.Bind
-			}
+			kind := h.Serve(arr.kind)
 			// Field by field: a composite literal is built on the stack
 			// and copied, which stalls on store forwarding. Allocate sets
 			// the rest.
 			req.Kind, req.Src, req.Dst, req.Now = kind, srcs[arr.src], dsts.addr(sc, arr.dst), arr.at
-			a, err := tab.Allocate(&req, h.strats[kind])
+			a, err := tab.Allocate(&req, h.Strategies[kind])
 			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {
 				if !isAddrNotAvail(err) {

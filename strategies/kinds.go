@@ -1,10 +1,6 @@
 package strategies
 
-import (
-	"strings"
-
-	"github.com/portsim/portsim/allocator"
-)
+import "github.com/portsim/portsim/allocator"
 
 // companions names, for strategies that model one path of a kernel, the
 // strategies of its other paths: Linux chooses bind() and UDP ports with
@@ -15,11 +11,11 @@ var companions = map[string][3]string{
 	"linux-udp":  {allocator.Connect: "linux", allocator.Bind: "linux-bind", allocator.UDP: "linux-udp"},
 }
 
-// ForKind returns the spec that serves requests of kind k in a host whose
+// forKind returns the spec that serves requests of kind k in a host whose
 // strategy is spec: the spec itself, or its kernel's companion for another
 // path (parameters stay with the spec they were given to).
-func ForKind(spec string, k allocator.Kind) string {
-	name, _, _ := strings.Cut(spec, ":")
+func forKind(spec string, k allocator.Kind) string {
+	name := specName(spec)
 	c, ok := companions[name]
 	if !ok || c[k] == name {
 		return spec

@@ -97,13 +97,22 @@ func Lookup(name string) (Info, bool) {
 	return info, ok
 }
 
+// lookup is Lookup with an error that lists the names there are.
+func lookup(name string) (Info, error) {
+	info, ok := registry[name]
+	if !ok {
+		return Info{}, fmt.Errorf("unknown strategy %q; want one of %s", name, strings.Join(Names(), ", "))
+	}
+	return info, nil
+}
+
 // New builds the strategy a spec names, "name" or "name:key=value,...",
 // with its state drawn from seed.
 func New(spec string, seed uint64) (allocator.Strategy, error) {
 	name, args, _ := strings.Cut(spec, ":")
-	info, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown strategy %q; want one of %s", name, strings.Join(Names(), ", "))
+	info, err := lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	p, err := parseParams(info, args)
 	if err != nil {

@@ -19,7 +19,6 @@ package strategies_test
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"path/filepath"
 	"runtime"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -147,8 +147,8 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 //	    1s) over the strategy's own range (Info.Range); the default kind is
 //	    the strategy's (Info.Kind).
 //	profile spec=PROFILE[:k=v] [options]
-//	    An OS profile, resolved by resolveProfile: its table config
-//	    (Profile.Config), its strategy per kind, shared instances, and
+//	    An OS profile, resolved by strategies.Resolve (resolveProfile): its
+//	    table config, its strategy per kind, shared instances, and
 //	    ExclusiveConnect (connect served as bind).
 //	explain strategy=SPEC | profile=PROFILE [options]
 //	    pick or profile with a fresh allocator.Trace per pick; every step is
@@ -472,7 +472,7 @@ func (sc *script) newHost(t testing.TB, d *datadriven.TestData) *host {
 	if sc.profile {
 		var err error
 		if h, err = resolveProfile(sc.spec, sc.seed); err != nil {
-			d.Fatalf(t, "profile %s: %v", sc.spec, err)
+			d.Fatalf(t, "%v", err)
 		}
 	} else {
 		name, _, _ := strings.Cut(sc.spec, ":")
@@ -509,34 +509,22 @@ func (sc *script) newHost(t testing.TB, d *datadriven.TestData) *host {
 	return h
 }
 
-// resolveProfile is how a profile becomes a host, as the simulator does it
-// (sim/engine.go newHost): the table rules are Profile.Config(); each kind
-// gets the strategy Profile.For(kind) names, except that a kind whose spec
-// equals the previous kind's shares that instance (TCP connect() and bind()
-// share one cursor); kind k's strategy is seeded with
-// strategies.Mix64(seed ^ FNV-1a-64("profile:" + spec + "/" + kind)), the
-// simulator's StrategySeed of the host's spec and the kind's name; and
-// ExclusiveConnect means connect requests are served as bind (the table then
-// checks the local port alone).
-func resolveProfile(spec string, seed uint64) (*host, error) {
-	p, err := strategies.LookupProfile(spec)
+// resolveProfile is how a profile becomes a host, as the simulator makes it
+// (sim/engine.go newHost): strategies.Resolve of "profile:" + spec, with
+// kind k's strategy seeded by seed.Named(seed, "profile:" + spec + "/" +
+// kind), the simulator's rule for the host's spec and the kind's name. A
+// kind shares the previous kind's instance when Resolve made it so.
+func resolveProfile(spec string, s uint64) (*host, error) {
+	hostSpec := strategies.ProfilePrefix + spec
+	r, err := strategies.Resolve(hostSpec, func(k allocator.Kind) uint64 {
+		return seed.Named(s, fmt.Sprint(hostSpec, "/", k))
+	}, allocator.Config{})
 	if err != nil {
 		return nil, err
 	}
-	h := &host{cfg: p.Config(), exclusive: p.ExclusiveConnect}
-	for k := allocator.Connect; k <= allocator.UDP; k++ {
-		h.specs[k] = p.For(k)
-		if k > allocator.Connect && h.specs[k] == h.specs[k-1] {
-			h.strats[k], h.shared[k] = h.strats[k-1], true
-			continue
-		}
-		f := fnv.New64a()
-		fmt.Fprint(f, strategies.ProfilePrefix, spec, "/", k)
-		s, err := strategies.New(h.specs[k], strategies.Mix64(seed^f.Sum64()))
-		if err != nil {
-			return nil, fmt.Errorf("%v: %w", k, err)
-		}
-		h.strats[k] = s
+	h := &host{cfg: r.Config, specs: r.Specs, strats: r.Strategies, exclusive: r.ExclusiveConnect}
+	for k := 1; k < len(h.strats); k++ {
+		h.shared[k] = h.strats[k] == h.strats[k-1]
 	}
 	return h, nil
 }
