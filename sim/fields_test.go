@@ -331,29 +331,6 @@ func TestSetUnknownField(t *testing.T) {
 	}
 }
 
-func TestSplitStrategies(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"", nil},
-		{"random", []string{"random"}},
-		{"sequential,random", []string{"sequential", "random"}},
-		{"linux:table-order=8,increments=off", []string{"linux:table-order=8,increments=off"}},
-		{"a,b:k=v,k2=v2,c,d:k=v", []string{"a", "b:k=v,k2=v2", "c", "d:k=v"}},
-		{"a,k=v:w", []string{"a:k=v:w"}},   // '=' before ':' is a parameter
-		{"a,,b,", []string{"a", "b"}},      // empty items dropped
-		{"k=v,a", []string{"k=v", "a"}},    // nothing to attach to: a bad spec, left for Validate
-		{" a : k = v ", []string{"a:k=v"}}, // normalized
-		{"linux:", []string{"linux"}},      // empty parameter list
-		{"a:k=v,x,y", []string{"a:k=v", "x", "y"}},
-	} {
-		if got := SplitStrategies(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("SplitStrategies(%q) = %q; want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestResolvedReplays: setting Resolved's fields in order on a different
 // scenario reproduces the original exactly, so a results file can be
 // re-run.

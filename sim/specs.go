@@ -14,8 +14,12 @@ const strategyWant = "comma-separated strategy specs NAME[:KEY=VALUE,...] or pro
 // SplitStrategies splits the strategy field's comma list into specs. An
 // item that looks like KEY=VALUE (an '=' and no ':' before it) belongs to
 // the spec before it, so "sequential,linux:table-order=8,increments=off"
-// is two specs. Items are trimmed and normalized; empty items are dropped.
+// is two specs. Items are trimmed and normalized; empty items and specs
+// are dropped, so the specs joined with commas split back into themselves.
 func SplitStrategies(s string) []string {
+	// Specs are normalized as they grow, so that whether an item starts a
+	// spec's parameters or continues them does not depend on spacing
+	// ("profile :netbsd" is a profile spec too).
 	var specs []string
 	for _, item := range splitList(s) {
 		eq, colon := strings.IndexByte(item, '='), strings.IndexByte(item, ':')
@@ -29,15 +33,18 @@ func SplitStrategies(s string) []string {
 			if !strings.Contains(rest, ":") {
 				sep = ":" // "linux,table-order=8": the first parameter
 			}
-			specs[n-1] += sep + item
+			specs[n-1] = normalizeSpec(specs[n-1] + sep + item)
 			continue
 		}
-		specs = append(specs, item)
+		specs = append(specs, normalizeSpec(item))
 	}
-	for i, sp := range specs {
-		specs[i] = normalizeSpec(sp)
+	out := specs[:0]
+	for _, sp := range specs {
+		if sp != "" { // ":" normalizes to nothing
+			out = append(out, sp)
+		}
 	}
-	return specs
+	return out
 }
 
 // specsOfItems reads a YAML list, where each item is one whole spec,
