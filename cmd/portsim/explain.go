@@ -10,8 +10,8 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
@@ -100,6 +100,7 @@ type explainFlags struct {
 type explainConfig struct {
 	spec     string
 	info     strategies.Info
+	kernel   string // the spec a kernel would serve kind with, when not spec's own
 	strategy allocator.Strategy
 	seed     uint64
 	table    allocator.Config
@@ -168,40 +169,40 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 			return nil, flagError("kind", err)
 		}
 	}
-	var profile *strategies.Profile
+	spec, flag := f.strategy, "strategy"
 	if f.profile != "" {
 		if f.strategySet {
 			return nil, usagef("--profile and --strategy: give one; a profile names its own strategy per kind")
 		}
-		p, err := strategies.LookupProfile(f.profile)
-		if err != nil {
-			return nil, flagError("profile", err)
-		}
-		profile = &p
-		f.strategy = p.For(kind)
-		c.spec = fmt.Sprintf("%s%s (%s)", strategies.ProfilePrefix, f.profile, f.strategy)
+		spec, flag = strategies.ProfilePrefix+f.profile, "profile"
 	}
-	name, _, _ := strings.Cut(f.strategy, ":")
-	info, ok := strategies.Lookup(name)
-	if !ok {
-		return nil, usagef("--strategy: unknown strategy %q; want one of %s", name, strings.Join(strategies.Names(), ", "))
-	}
-	s, err := strategies.New(f.strategy, f.seed)
+	// Every kind's strategy gets --seed; explain runs one of them. The
+	// table is Linux's, over the strategy's own range, unless a profile
+	// brings its own.
+	base := allocator.DefaultConfig()
+	base.Range = allocator.Range{}
+	h, err := strategies.Resolve(spec, func(allocator.Kind) uint64 { return f.seed }, base)
 	if err != nil {
-		return nil, flagError("strategy", err)
+		return nil, flagError(flag, err)
 	}
-	c.info, c.strategy = info, s
-
-	c.kind = info.Kind
-	if kindSet {
-		c.kind = kind
+	if h.Profile != nil {
+		// The profile's strategy for --kind, with the profile's rules.
+		c.info, c.strategy = h.Info(kind), h.Strategies[kind]
+		c.spec = fmt.Sprintf("%s (%s)", spec, h.Specs[kind])
+		c.kind = h.Serve(kind)
+	} else {
+		// The strategy asked for, whatever the kind: --kind bind on linux
+		// runs linux, not the kernel's linux-bind (the text says so).
+		c.info, c.strategy = h.Info(h.Kind), h.Strategies[h.Kind]
+		c.kind = h.Kind
+		if kindSet {
+			c.kind = kind
+		}
+		c.kernel = h.Specs[c.kind]
 	}
-	rng := info.Range
-	if profile != nil {
-		rng = profile.Range
-	}
+	c.table = h.Config
 	if f.rng != "" {
-		if rng, err = allocator.ParseRange(f.rng); err != nil {
+		if c.table.Range, err = allocator.ParseRange(f.rng); err != nil {
 			return nil, flagError("range", err)
 		}
 	}
@@ -209,20 +210,7 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 	if err != nil {
 		return nil, flagError("reserved", err)
 	}
-	c.table = allocator.Config{
-		Range:        rng,
-		Reserved:     reserved,
-		TimeWait:     allocator.DefaultTimeWait,
-		TWReuse:      allocator.TWReuseLoopback,
-		TWReuseDelay: allocator.DefaultTWReuseDelay,
-	}
-	if profile != nil {
-		c.table.Reserved = append(append([]allocator.Range(nil), profile.Reserved...), reserved...)
-		c.table.TimeWait, c.table.TWReuse, c.table.TWReuseDelay = profile.TimeWait, profile.TWReuse, profile.TWReuseDelay
-		if profile.ExclusiveConnect && c.kind == allocator.Connect {
-			c.kind = allocator.Bind // the local port alone is checked
-		}
-	}
+	c.table.Reserved = append(slices.Clone(c.table.Reserved), reserved...)
 	if err := c.table.Validate(); err != nil {
 		return nil, usagef("%v", err) // unreachable after the parsers above; kept as a guard
 	}
@@ -432,11 +420,11 @@ type textPicks struct {
 func (t *textPicks) begin(c *explainConfig) error {
 	r := c.table.Range
 	fmt.Fprintf(t.w, "strategy %s, range %v (%d ports), kind %v, seed %d\n", c.spec, r, r.Size(), c.kind, c.seed)
-	fmt.Fprintf(t.w, "  %s: %s\n", c.info.Name, c.info.Description)
+	fmt.Fprintf(t.w, "  %s: %s\n", c.info.Name, c.info.Summary())
 	// Asked for one kernel path with another path's kind (linux with --kind
 	// bind), explain runs what was asked but says what the kernel would run.
-	if alt := strategies.ForKind(c.info.Name, c.kind); alt != c.info.Name {
-		fmt.Fprintf(t.w, "  note: the kernel serves %v requests with %s; this run uses %s as asked\n", c.kind, alt, c.info.Name)
+	if c.kernel != "" && c.kernel != c.spec {
+		fmt.Fprintf(t.w, "  note: the kernel serves %v requests with %s; this run uses %s as asked\n", c.kind, c.kernel, c.info.Name)
 	}
 	if len(c.table.Reserved) > 0 {
 		fmt.Fprintf(t.w, "  reserved ports %s are never picked\n", allocator.FormatRanges(c.table.Reserved))
