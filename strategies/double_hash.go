@@ -17,7 +17,9 @@ const (
 func init() {
 	register(Info{
 		Name:        "double-hash",
-		Description: "RFC 6056 §3.3.4 Algorithm 4: keyed hash plus a counter from a table indexed by a second keyed hash (Linux 5.12–5.17.8 used 256 counters)",
+		Description: "RFC 6056 §3.3.4 Algorithm 4: keyed hash plus a counter from a table indexed by a second keyed hash",
+		Systems:     "Linux 5.12–5.17.8 used 256 counters",
+		How:         "RFC 6056 Algorithm 4: a second keyed hash picks one of a table of counters, so destinations mostly advance their own counter.",
 		Params: []Param{
 			{Name: "table-length", Default: "10", Help: "number of counters (TABLE_LENGTH); 10 is the RFC's example, Linux used 256 and now 65536; 1 makes it Algorithm 3"},
 		},

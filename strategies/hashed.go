@@ -7,7 +7,9 @@ const streamHashedKey = 30
 func init() {
 	register(Info{
 		Name:        "hashed",
-		Description: "RFC 6056 §3.3.3 Algorithm 3: keyed hash of the destination plus one global counter (Linux ≤ 5.11's scheme)",
+		Description: "RFC 6056 §3.3.3 Algorithm 3: keyed hash of the destination plus one global counter",
+		Systems:     "Linux ≤ 5.11's scheme",
+		How:         "RFC 6056 Algorithm 3: a keyed hash of the addresses and destination port gives each destination its own offset, plus one counter shared by all destinations, so the counter tells an observer how many connections the host made in between.",
 		Exhaustive:  true,
 		Kind:        allocator.Connect,
 		Range:       allocator.DynamicRange,

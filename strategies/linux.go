@@ -14,6 +14,7 @@ func init() {
 	register(Info{
 		Name:        "linux",
 		Description: "Linux 6.x TCP connect(): SipHash of the destination and a 10 s epoch, 2^16 perturb counters, even ports first with random +2..16 steps",
+		How:         "Linux 6.x connect(): SipHash of the addresses, the destination port and a 10-second epoch picks one of 2^16 counters; even ports first, in steps of 2; after each pick that counter moves on by at least a random 2 to 16.",
 		Params: []Param{
 			{Name: "table-order", Default: "16", Help: "log2 of the table_perturb size, 0 to 20; 8 models 5.12-5.17.8 (with increments=off,resalt=0; CVE-2022-32296); ignored with hint=on"},
 			{Name: "increments", Default: "on", Help: "after a pick advance the counter by at least a random 2..16 (5.17.9+); off advances it by exactly the distance walked plus 2"},

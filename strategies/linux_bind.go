@@ -10,6 +10,7 @@ func init() {
 	register(Info{
 		Name:        "linux-bind",
 		Description: "Linux TCP bind(ip, 0): uniformly random start forced odd, odd ports first (with an even low bound), step 2, then the other parity",
+		How:         "Linux bind(ip, 0): a random odd start, odd ports first, in steps of 2; the port is then owned exclusively, not shared across destinations.",
 		Exhaustive:  true,
 		Kind:        allocator.Bind,
 		Range:       allocator.LinuxRange,

@@ -11,6 +11,7 @@ func init() {
 	register(Info{
 		Name:        "linux-udp",
 		Description: "Linux UDP (udp_lib_get_port): random start, walk by an odd multiple of the UDP hash table size so every port is covered; no hash, no parity",
+		How:         "Linux UDP: a random start, then a stride that reaches every port; the first free one wins, with no hash and no parity.",
 		Params: []Param{
 			{Name: "hash-size", Default: "4096", Help: "UDP hash table slots, a power of two from 1 to 65536; the kernel sizes it from RAM at boot (256 on small VMs, 4096 on about 8 GiB, 16384 on large servers; dmesg: UDP hash table entries)"},
 		},

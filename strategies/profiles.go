@@ -12,9 +12,24 @@ import (
 // strategy for each request kind plus the host rules around it (range,
 // reserved ports, TIME_WAIT and its reuse). Where a strategy says how a
 // port is picked, a profile says what a given system does out of the box.
+//
+// Its texts are written once, here: Description for 'portsim strategies',
+// System, Version, How and the range notes for the report.
 type Profile struct {
 	Name        string
 	Description string
+	// System is the system's name as its users know it ("Linux",
+	// "macOS"), shared by the profiles of its versions; Version tells
+	// those apart ("6.x"), or is "".
+	System, Version string
+	// How tells what the system does, in a few sentences of plain text
+	// for a reader new to the subject.
+	How string
+	// RangeNote is a note on Range: its setting, or a caveat.
+	RangeNote string
+	// OtherRanges are ranges the system also uses: a socket option's, an
+	// older version's default.
+	OtherRanges []PortRange
 	// Approximate marks a profile built without a public description of
 	// the algorithm (Windows): a plausible model, not a faithful one.
 	Approximate bool
@@ -52,6 +67,21 @@ func (p Profile) Config() allocator.Config {
 	}
 }
 
+// A PortRange is a port range a system uses under some condition.
+type PortRange struct {
+	Range allocator.Range
+	// When says when the system uses it ("before Vista (MaxUserPort)").
+	When string
+}
+
+// Title is the system and its version: "Linux 6.x", "macOS".
+func (p Profile) Title() string {
+	if p.Version == "" {
+		return p.System
+	}
+	return p.System + " " + p.Version
+}
+
 // For is the strategy spec serving requests of kind k.
 func (p Profile) For(k allocator.Kind) string { return p.Strategies[k] }
 
@@ -64,12 +94,20 @@ var linuxSources = []string{
 	"include/net/tcp.h TCP_TIMEWAIT_LEN (60 s)",
 }
 
-// linux builds a Linux profile whose connect() spec is connect; bind() and
-// UDP did not change across the versions modelled.
-func linux(name, desc, connect string, extra ...string) Profile {
+// linuxBindUDP is what bind() and UDP do; they did not change across the
+// versions modelled.
+const linuxBindUDP = " bind(ip, 0): odd ports first, from a random start, each port owned exclusively. UDP: a random start, then a stride that covers every port."
+
+// linux builds a Linux profile whose connect() spec is connect; how says
+// what connect() does.
+func linux(name, version, desc, how, connect string, extra ...string) Profile {
 	return Profile{
 		Name:         name,
 		Description:  desc,
+		System:       "Linux",
+		Version:      version,
+		How:          how + linuxBindUDP,
+		RangeNote:    "ip_local_port_range's default; the kernel's documentation says the two bounds should differ in parity",
 		Strategies:   [3]string{allocator.Connect: connect, allocator.Bind: "linux-bind", allocator.UDP: "linux-udp"},
 		Range:        allocator.LinuxRange,
 		TimeWait:     allocator.DefaultTimeWait,
@@ -97,19 +135,26 @@ var netbsdNames = []string{"bsd", "random_start", "random_pick", "hash", "double
 
 // profileOrder is the order profiles are listed in.
 var profileOrder = []Profile{
-	linux("linux", "Linux 6.x: connect() by SipHash and a 2^16 perturb table (even ports, random +2..16 steps, 10 s re-salt), bind() odd ports first, UDP random",
+	linux("linux", "6.x", "Linux 6.x: connect() by SipHash and a 2^16 perturb table (even ports, random +2..16 steps, 10 s re-salt), bind() odd ports first, UDP random",
+		"TCP connect(): SipHash of the addresses, the destination port and a 10-second epoch picks one of 2^16 counters and an offset; even ports first, in steps of 2, then the odd ones. With no collisions the next port to the same server is 2 to 16 above the last, and each server sees a sequence of its own.",
 		"linux",
 		"commit ca7af0402550 (tcp: add small random increments to the source port)"),
-	linux("linux-5.12", "Linux 5.12-5.17.8: RFC 6056 Algorithm 4 with a 2^8 perturb table, no random increments, no re-salt (CVE-2022-32296)",
+	linux("linux-5.12", "5.12–5.17.8", "Linux 5.12-5.17.8: RFC 6056 Algorithm 4 with a 2^8 perturb table, no random increments, no re-salt (CVE-2022-32296)",
+		"TCP connect(): RFC 6056 Algorithm 4, a keyed hash of the addresses and destination port picks one of 256 counters; even ports first, in steps of 2; a counter moves on by exactly the distance walked plus 2. The hash was never re-salted, so which destinations share a counter identified the device to a web page (CVE-2022-32296, fixed in 5.17.9 and 5.15.41).",
 		"linux:table-order=8,increments=off,resalt=0",
 		"Kol, Klein, Gilad: Device Tracking via Linux's New TCP Source Port Selection Algorithm (USENIX Security 2023)",
 		"CVE-2022-32296 (2^8 table_perturb, fixed in 5.17.9 and 5.15.41)"),
-	linux("linux-4", "Linux 4.x-5.11: RFC 6056 Algorithm 3, a keyed hash per destination plus one global hint",
+	linux("linux-4", "4.6–5.11", "Linux 4.6-5.11: RFC 6056 Algorithm 3, a keyed hash per destination plus one global hint",
+		"TCP connect(): RFC 6056 Algorithm 3, a keyed hash of the addresses and destination port gives each server its own offset, plus one global hint that every connection moves on; even ports first, in steps of 2. Before 4.6 there was no even-first pass: the next port to the same server was usually 1 above the last.",
 		"linux:hint=on,increments=off,resalt=0",
 		"commit 190cc82489f4 (5.12 moved connect() from Algorithm 3 to Algorithm 4; its message cites RFC 6056)"),
 	{
 		Name:        "freebsd",
 		Description: "FreeBSD: random start then +1 (RFC 6056 Algorithm 1) over 10000-65535; ports shared across destinations by 4-tuple",
+		System:      "FreeBSD",
+		How:         "A random start, then +1 (RFC 6056 Algorithm 1), for TCP and UDP. With the destination known, a port is shared across destinations by 4-tuple.",
+		RangeNote:   "net.inet.ip.portrange.first and last",
+		OtherRanges: []PortRange{{allocator.DynamicRange, "high range (IP_PORTRANGE_HIGH)"}},
 		Strategies:  every("random"),
 		Range:       allocator.Range{Lo: 10000, Hi: 65535},
 		TimeWait:    60 * time.Second,
@@ -122,6 +167,8 @@ var profileOrder = []Profile{
 	{
 		Name:        "openbsd",
 		Description: "OpenBSD: random start (arc4random_uniform) then +1 over 1024-49151",
+		System:      "OpenBSD",
+		How:         "A random start (arc4random_uniform), then +1.",
 		Strategies:  every("random"),
 		Range:       allocator.Range{Lo: 1024, Hi: 49151},
 		TimeWait:    60 * time.Second,
@@ -134,6 +181,9 @@ var profileOrder = []Profile{
 	{
 		Name:        "netbsd",
 		Description: "NetBSD: selectable portalgo (algo=bsd|random_start|random_pick|hash|doublehash|randinc); default bsd counts down from 65535",
+		System:      "NetBSD",
+		How:         "Chosen per socket or address family: bsd, the default, counts down from the top of the range; random_start, random_pick, hash, doublehash (8 counters) and randinc (N = 500) are RFC 6056's Algorithms 1 to 5.",
+		RangeNote:   "net.inet.ip.anonportmin and anonportmax",
 		Range:       allocator.DynamicRange,
 		TimeWait:    60 * time.Second,
 		Params: []Param{{Name: "algo", Default: "bsd", Choices: netbsdNames,
@@ -151,6 +201,8 @@ var profileOrder = []Profile{
 	{
 		Name:        "macos",
 		Description: "macOS (XNU): TCP one sequential cursor over 49152-65535 (randomize_ports=0), UDP random start then +1",
+		System:      "macOS",
+		How:         "TCP is sequential: one global cursor, +1 per allocation (net.inet.tcp.randomize_ports is 0 by default). UDP: a random start, then +1.",
 		Strategies:  [3]string{allocator.Connect: "sequential", allocator.Bind: "sequential", allocator.UDP: "random"},
 		Range:       allocator.DynamicRange,
 		TimeWait:    30 * time.Second,
@@ -164,6 +216,11 @@ var profileOrder = []Profile{
 	{
 		Name:        "windows",
 		Description: "Windows Vista+ (no public description of the algorithm exists): one sequential cursor for TCP over 49152-65535, UDP random start",
+		System:      "Windows",
+		Version:     "Vista and later",
+		How:         "Not publicly described. Captures of Windows 7 and 10 show one sequential cursor for TCP across all destinations; before Vista, TCP and UDP ports came one after another from a single counter. SO_RANDOMIZE_PORT exists, and Chromium turns it on for TCP on Windows 11 22H2 and later.",
+		RangeNote:   "since Vista and Server 2008; how Windows picks within it is not public",
+		OtherRanges: []PortRange{{allocator.Range{Lo: 1025, Hi: 5000}, "before Vista (MaxUserPort)"}},
 		Approximate: true,
 		Strategies:  [3]string{allocator.Connect: "sequential", allocator.Bind: "sequential", allocator.UDP: "random"},
 		Range:       allocator.DynamicRange,
@@ -178,6 +235,8 @@ var profileOrder = []Profile{
 	{
 		Name:             "ns3",
 		Description:      "ns-3: sequential over 49152-65535 from 49153, local-port check only (no sharing across destinations)",
+		System:           "ns-3",
+		How:              "Sequential from 49153, +1 per allocation. A port is checked alone, so it is never shared across destinations.",
 		Strategies:       every("sequential:start=49153"),
 		Range:            allocator.DynamicRange,
 		TimeWait:         240 * time.Second,
@@ -190,6 +249,8 @@ var profileOrder = []Profile{
 	{
 		Name:             "omnet-inet",
 		Description:      "OMNeT++ INET: sequential over 1024-5000 from 1025, local-port check only",
+		System:           "OMNeT++ INET",
+		How:              "Sequential from 1025, +1 per allocation, for TCP and UDP alike. A port is checked alone, so it is never shared across destinations.",
 		Strategies:       every("sequential:start=1025"),
 		Range:            allocator.Range{Lo: 1024, Hi: 5000},
 		TimeWait:         240 * time.Second,

@@ -95,3 +95,42 @@ func TestProfileSpecs(t *testing.T) {
 		t.Errorf("no netbsd:algo=randinc in %q", specs)
 	}
 }
+
+// The teaching texts are plain text (their readers escape or wrap them as
+// they need), written as sentences; every range a profile names is valid.
+func TestTexts(t *testing.T) {
+	plain := func(what, s string, sentence bool) {
+		t.Helper()
+		switch {
+		case strings.TrimSpace(s) != s || s == "":
+			t.Errorf("%s: %q is empty or padded", what, s)
+		case strings.ContainsAny(s, "<>&\n"):
+			t.Errorf("%s: %q is not plain text on one line", what, s)
+		case sentence && !strings.HasSuffix(s, "."):
+			t.Errorf("%s: %q does not end a sentence", what, s)
+		}
+	}
+	for _, info := range All() {
+		plain(info.Name+" Description", info.Description, false)
+		plain(info.Name+" How", info.How, true)
+		if info.Systems != "" {
+			plain(info.Name+" Systems", info.Systems, false)
+		}
+		if !strings.HasPrefix(info.Summary(), info.Description) {
+			t.Errorf("%s: Summary %q does not start with Description", info.Name, info.Summary())
+		}
+	}
+	for _, p := range Profiles() {
+		plain(p.Name+" System", p.System, false)
+		plain(p.Name+" How", p.How, true)
+		if p.RangeNote != "" {
+			plain(p.Name+" RangeNote", p.RangeNote, false)
+		}
+		for _, o := range p.OtherRanges {
+			plain(p.Name+" OtherRanges", o.When, false)
+			if err := o.Range.Validate(); err != nil || o.Range == p.Range {
+				t.Errorf("%s: other range %v: %v (or the same as Range)", p.Name, o.Range, err)
+			}
+		}
+	}
+}

@@ -14,7 +14,9 @@ const streamRandomStart = 10
 func init() {
 	register(Info{
 		Name:        "random",
-		Description: "RFC 6056 §3.3.1 Algorithm 1: random start, linear probe +1 with wrap (FreeBSD, OpenBSD, lwIP)",
+		Description: "RFC 6056 §3.3.1 Algorithm 1: random start, linear probe +1 with wrap",
+		Systems:     "FreeBSD, OpenBSD, macOS UDP, lwIP",
+		How:         "RFC 6056 Algorithm 1: a random start in the range, then +1 until a usable port.",
 		Exhaustive:  true,
 		Kind:        allocator.Connect,
 		Range:       allocator.DynamicRange,

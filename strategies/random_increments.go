@@ -11,7 +11,9 @@ const streamRandomIncrements = 50
 func init() {
 	register(Info{
 		Name:        "random-increments",
-		Description: "RFC 6056 §3.3.5 Algorithm 5: one global counter advanced by a random 1 to N per try (NetBSD randinc)",
+		Description: "RFC 6056 §3.3.5 Algorithm 5: one global counter advanced by a random 1 to N per try",
+		Systems:     "NetBSD randinc",
+		How:         "RFC 6056 Algorithm 5: one global counter advanced by a random 1 to N per try (N = 500 in the RFC): a smaller N reuses ports less often but is easier to guess.",
 		Params: []Param{
 			{Name: "N", Default: "500", Help: "largest increment; the RFC's 500 trades predictability (large N) against reuse cycle (small N); 1 is sequential"},
 		},

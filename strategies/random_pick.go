@@ -11,7 +11,9 @@ const streamRandomPick = 20
 func init() {
 	register(Info{
 		Name:        "random-pick",
-		Description: "RFC 6056 §3.3.2 Algorithm 2: a fresh random port per try; may give up while ports are free (NetBSD random_pick)",
+		Description: "RFC 6056 §3.3.2 Algorithm 2: a fresh random port per try; may give up while ports are free",
+		Systems:     "NetBSD random_pick",
+		How:         "RFC 6056 Algorithm 2: a fresh random port on every try; it can give up while free ports remain.",
 		Params: []Param{
 			{Name: "tries", Default: "0", Help: "most ports tried per allocation; 0 means the range size, as in the RFC"},
 		},

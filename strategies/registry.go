@@ -17,11 +17,19 @@ type Param struct {
 	Choices []string `json:"choices,omitempty"`
 }
 
-// Info describes a registered strategy.
+// Info describes a registered strategy. Its texts are written once, here,
+// for every place that shows them: Summary for 'portsim strategies' and
+// explain, How and Systems for the report.
 type Info struct {
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Params      []Param `json:"params"`
+	Name string `json:"name"`
+	// Description says in one line what the algorithm does.
+	Description string `json:"description"`
+	// Systems names who uses the algorithm ("" when Description says it).
+	Systems string `json:"systems,omitempty"`
+	// How tells how the algorithm picks, in a sentence or two of plain
+	// text for a reader new to the subject.
+	How    string  `json:"how"`
+	Params []Param `json:"params"`
 	// Exhaustive: the strategy finds a usable port whenever one exists in
 	// an even-sized range. RFC 6056 Algorithm 2 and 5 do not promise it.
 	Exhaustive bool `json:"exhaustive"`
@@ -33,6 +41,14 @@ type Info struct {
 	Range allocator.Range `json:"range"`
 
 	build func(seed uint64, p *Params) (allocator.Strategy, error)
+}
+
+// Summary is the one-line listing: Description, then Systems in brackets.
+func (i Info) Summary() string {
+	if i.Systems == "" {
+		return i.Description
+	}
+	return i.Description + " (" + i.Systems + ")"
 }
 
 // order is the order strategies are listed in; each file registers its own

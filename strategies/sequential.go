@@ -5,7 +5,9 @@ import "github.com/portsim/portsim/allocator"
 func init() {
 	register(Info{
 		Name:        "sequential",
-		Description: "one global cursor, +1 per allocation, linear probe on collision (macOS TCP, ns-3, pre-Vista Windows; down: NetBSD's default)",
+		Description: "one global cursor, +1 per allocation, linear probe on collision",
+		Systems:     "macOS TCP, ns-3, pre-Vista Windows; down: NetBSD's default",
+		How:         "One global cursor, +1 per allocation, wrapping from the top of the range to the bottom; a busy port is passed over for the next one. Every connection, to any server, moves the same cursor, so the next port is easy to guess.",
 		Params: []Param{
 			{Name: "start", Default: "0", Help: "first port tried; 0 means the range's low end (its high end when counting down)"},
 			{Name: "direction", Default: "up", Help: "up counts +1 from the low end; down counts -1 from the high end (NetBSD's \"bsd\" algorithm)"},

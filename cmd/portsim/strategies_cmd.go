@@ -56,7 +56,7 @@ func strategiesText(e *env, all []strategies.Info) error {
 		if info.Exhaustive {
 			exh = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%s\t%s\n", info.Name, info.Kind, info.Range, exh, info.Description)
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%s\t%s\n", info.Name, info.Kind, info.Range, exh, info.Summary())
 		// Parameters sit in the description column so the table stays aligned.
 		for _, p := range info.Params {
 			fmt.Fprintf(tw, "\t\t\t\t  %s=%s  %s\n", p.Name, p.Default, p.Help)
@@ -128,7 +128,7 @@ func strategiesJSON(e *env, all []strategies.Info, profiles []strategies.Profile
 			params = []strategies.Param{}
 		}
 		out = append(out, strategyJSON{
-			Name: info.Name, Type: "strategy", Description: info.Description, Params: params,
+			Name: info.Name, Type: "strategy", Description: info.Summary(), Params: params,
 			Exhaustive: info.Exhaustive, Kind: info.Kind, Range: info.Range,
 		})
 	}

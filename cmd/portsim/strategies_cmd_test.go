@@ -36,7 +36,7 @@ func TestStrategiesJSON(t *testing.T) {
 			t.Errorf("strategy %s: params %s is not an array", name, obj["params"])
 		}
 		info := all[i]
-		if name != info.Name || desc != info.Description || len(params) != len(info.Params) {
+		if name != info.Name || desc != info.Summary() || len(params) != len(info.Params) {
 			t.Errorf("entry %d: %s %q %v; want %s in registry order with %d params", i, name, desc, params, info.Name, len(info.Params))
 		}
 		for j, p := range params {
@@ -88,7 +88,7 @@ func TestStrategiesText(t *testing.T) {
 	for _, info := range strategies.All() {
 		found := false
 		for _, l := range lines {
-			if strings.HasPrefix(l, info.Name+" ") && strings.Contains(l, info.Range.String()) && strings.Contains(l, info.Description) {
+			if strings.HasPrefix(l, info.Name+" ") && strings.Contains(l, info.Range.String()) && strings.Contains(l, info.Summary()) {
 				found = true
 			}
 		}
@@ -105,8 +105,8 @@ func TestStrategiesText(t *testing.T) {
 	col := strings.Index(lines[0], "DESCRIPTION")
 	for _, info := range strategies.All() {
 		for _, l := range lines {
-			if strings.HasPrefix(l, info.Name+" ") && strings.Index(l, info.Description) != col {
-				t.Errorf("%s's description starts at column %d, header at %d", info.Name, strings.Index(l, info.Description), col)
+			if strings.HasPrefix(l, info.Name+" ") && strings.Index(l, info.Summary()) != col {
+				t.Errorf("%s's description starts at column %d, header at %d", info.Name, strings.Index(l, info.Summary()), col)
 			}
 		}
 	}
