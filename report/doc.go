@@ -3,7 +3,10 @@
 // source port 62412?" (ephemeral ranges by system, how each strategy picks,
 // what each system does), the resolved scenario, a results table per run,
 // a table per parameter sweep, and the charts with a few plain sentences
-// each on what they show and how to read them.
+// each on what they show and how to read them. How each strategy picks and
+// what each system does are the strategies registry's texts (Info.How,
+// Profile.How and the profiles' ranges), so the page and 'portsim
+// strategies' cannot drift apart.
 //
 // Charts arrive as SVG documents (package plots draws them; report does not
 // import it, so either can change alone). Each is inlined: its XML prolog

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 )
 
 // Figure is one chart to embed.
@@ -102,8 +103,8 @@ type view struct {
 	WhyMatters template.HTML
 	Ranges     []rangeView
 	WhyAnswer  template.HTML
-	Strategies []strategyLine
-	OSRows     []osRow
+	Strategies []strategyView
+	Systems    []systemView
 	Runs       []runView
 	Legend     template.HTML
 	Figures    []figureView
@@ -114,14 +115,6 @@ type view struct {
 type tocEntry struct {
 	ID, Text string
 	Sub      []tocEntry
-}
-
-type rangeView struct {
-	Who   template.HTML
-	Range string
-	Size  string
-	Fits  bool
-	Note  template.HTML
 }
 
 type runView struct {
@@ -170,22 +163,14 @@ func build(in Input) (*view, error) {
 		WhyIntro:   whyIntro,
 		WhyMatters: whyMatters,
 		WhyAnswer:  whyAnswer,
-		Strategies: strategyLines,
-		OSRows:     osRows,
+		Ranges:     rangeRows(strategies.Profiles()),
+		Strategies: strategyRows(strategies.All()),
+		Systems:    systemRows(strategies.Profiles()),
 		Legend:     resultsLegend,
 		PartialMsg: partialNote,
 	}
 	if strings.TrimSpace(v.Title) == "" {
 		v.Title = "portsim report"
-	}
-	for _, r := range portRanges {
-		v.Ranges = append(v.Ranges, rangeView{
-			Who:   r.Who,
-			Range: fmt.Sprintf("%d–%d", r.Lo, r.Hi),
-			Size:  thousands(r.Hi - r.Lo + 1),
-			Fits:  r.Lo <= examplePort && examplePort <= r.Hi,
-			Note:  r.Note,
-		})
 	}
 
 	// The template's own ids come first so no data-derived id takes them.

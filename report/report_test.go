@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -467,28 +468,38 @@ func TestOpeningSection(t *testing.T) {
 			fits[r[1]+" "+r[0]] = r[3]
 		}
 	}
+	// The answer's claims, row by row.
 	for key, want := range map[string]string{
 		"49152–65535 IANA dynamic (ephemeral) ports, RFC 6335": "yes",
-		"32768–60999 Linux (ip_local_port_range default)":      "no",
-		"10000–65535 FreeBSD":                                  "yes",
-		"49152–65535 FreeBSD high range (IP_PORTRANGE_HIGH)":   "yes",
-		"1024–49151 OpenBSD":                                   "no",
-		"49152–65535 macOS":                                    "yes",
-		"49152–65535 Windows Vista / Server 2008 and later":    "yes",
+		"32768–60999 Linux":                                  "no",
+		"10000–65535 FreeBSD":                                "yes",
+		"49152–65535 FreeBSD high range (IP_PORTRANGE_HIGH)": "yes",
+		"1024–49151 OpenBSD":                                 "no",
+		"49152–65535 macOS":                                  "yes",
+		"49152–65535 Windows":                                "yes",
+		"1025–5000 Windows before Vista (MaxUserPort)":       "no",
 	} {
 		if fits[key] != want {
 			t.Errorf("ranges table: %s holds 62412 = %q, want %q", key, fits[key], want)
 		}
 	}
-	// What each system does: a static table, one row per system.
-	var systems []string
+	// What each system does: one row per profile, with its registry text
+	// and how to run it.
+	var rows [][]string
 	for _, tab := range find(sec, func(n *html.Node) bool { return n.Data == "table" && hasClass(n, "systems") }) {
-		for _, r := range tableRows(tab) {
-			systems = append(systems, r[0])
+		rows = append(rows, tableRows(tab)...)
+	}
+	profiles := strategies.Profiles()
+	if len(rows) != len(profiles) {
+		t.Fatalf("systems table has %d rows; want one per profile, %d", len(rows), len(profiles))
+	}
+	for i, p := range profiles {
+		if rows[i][0] != p.Title() || rows[i][2] != p.How || !strings.HasPrefix(rows[i][3], "--profile "+p.Name+": ") {
+			t.Errorf("systems row %d = %q; want %s's title, How and --profile %s", i, rows[i], p.Name, p.Name)
 		}
 	}
-	if got := strings.Join(systems, ","); got != "Linux 6.x,FreeBSD,OpenBSD,NetBSD,macOS,Windows" {
-		t.Errorf("systems table rows = %s", got)
+	if got := strings.Join(rows[0][1:2], ""); got != "32768–60999" {
+		t.Errorf("Linux's range cell = %q", got)
 	}
 }
 
@@ -756,11 +767,18 @@ func TestChartTexts(t *testing.T) {
 }
 
 func TestPortRanges(t *testing.T) {
-	// The opening answer states these; the table computes them.
-	for _, r := range portRanges {
-		if r.Lo > r.Hi || r.Lo < 0 || r.Hi > 65535 {
-			t.Errorf("bad range %d–%d for %s", r.Lo, r.Hi, r.Who)
+	// The opening answer states these; the table computes them from the
+	// registry's profiles.
+	rows := rangeRows(strategies.Profiles())
+	if rows[0].Who != dynamicRange.Who || rows[0].Range != "49152–65535" {
+		t.Errorf("first row %+v; want RFC 6335's dynamic range", rows[0])
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.Who+r.Range] {
+			t.Errorf("row %s %s twice", r.Who, r.Range)
 		}
+		seen[r.Who+r.Range] = true
 	}
 	if !strings.Contains(string(whyAnswer), "outside Linux's default 32768–60999 and OpenBSD's 1024–49151") {
 		t.Error("the answer no longer says which ranges exclude 62412")

@@ -4,32 +4,20 @@ import "html/template"
 
 // The teaching text. Every fact here comes from the project's reference,
 // shared/design/port-selection-facts.md, which names a source for each;
-// change them together. Strings typed template.HTML are trusted markup
-// written here, never data from a run.
+// change them together. How each strategy picks and what each system does
+// are the strategies registry's own texts (Info, Profile), not copied here.
+// Strings typed template.HTML are trusted markup written here, never data
+// from a run or the registry.
 
 // examplePort is the port in the opening question: a port a browser on
 // macOS might show, and one that Linux's default range cannot produce.
 const examplePort = 62412
 
-// portRange is one row of the ranges table; whether it holds examplePort
-// is computed, not written, so the table cannot contradict itself.
-type portRange struct {
-	Who    template.HTML
-	Lo, Hi int
-	Note   template.HTML
-}
-
-var portRanges = []portRange{
-	{"IANA dynamic (ephemeral) ports, RFC 6335", 49152, 65535,
-		"never assigned to a service; RFC 6056 advises using as large a range as possible, up to 1024–65535, so ports are harder to guess"},
-	{"Linux (<code>ip_local_port_range</code> default)", 32768, 60999,
-		"the kernel's documentation says the two bounds should differ in parity"},
-	{"FreeBSD", 10000, 65535, ""},
-	{"FreeBSD high range (<code>IP_PORTRANGE_HIGH</code>)", 49152, 65535, ""},
-	{"OpenBSD", 1024, 49151, ""},
-	{"macOS", 49152, 65535, ""},
-	{"Windows Vista / Server 2008 and later", 49152, 65535, "how Windows picks within it is not public"},
-	{"Windows before Vista (<code>MaxUserPort</code>)", 1025, 5000, ""},
+// dynamicRange is the ranges table's first row, RFC 6335's range; the
+// systems' rows come from the strategies registry's profiles.
+var dynamicRange = rangeView{
+	Who:  "IANA dynamic (ephemeral) ports, RFC 6335",
+	Note: "never assigned to a service; RFC 6056 advises using as large a range as possible, up to 1024–65535, so ports are harder to guess",
 }
 
 // whyIntro opens the first section.
@@ -46,53 +34,6 @@ Windows or FreeBSD could have picked it itself. On macOS, where TCP ports come f
 sequential cursor, 62412 is simply where the cursor stood: the next connection, from any
 program, normally gets 62413. A Linux machine with its default range never picks 62412; if a server
 saw it from one, the range was changed, or a NAT on the way rewrote the port.</p>`
-
-// strategyLine is how one portsim strategy picks, in a line.
-type strategyLine struct {
-	Name string
-	How  template.HTML
-}
-
-var strategyLines = []strategyLine{
-	{"sequential", "one global cursor, +1 per allocation, wrapping from the top of the range to the bottom (macOS TCP, pre-Vista Windows, ns-3)."},
-	{"random", "RFC 6056 Algorithm 1: a random start in the range, then +1 until a usable port (FreeBSD, OpenBSD, macOS UDP)."},
-	{"random-pick", "RFC 6056 Algorithm 2: a fresh random port on every try; it can give up while free ports remain."},
-	{"hashed", "RFC 6056 Algorithm 3: a keyed hash of the addresses and destination port gives each destination its own offset, plus one counter shared by all destinations (Linux up to 5.11)."},
-	{"double-hash", "RFC 6056 Algorithm 4: a second keyed hash picks one of a table of counters, so destinations mostly advance their own counter (Linux 5.12–5.17.8, 256 counters)."},
-	{"random-increments", "RFC 6056 Algorithm 5: one global counter advanced by a random 1 to N per try (N = 500 in the RFC)."},
-	{"linux", "Linux 6.x <code>connect()</code>: SipHash of the addresses, destination port and a 10-second epoch picks one of 2<sup>16</sup> counters; even ports first, in steps of 2; after each pick that counter moves on by at least a random 2 to 16."},
-	{"linux-bind", "Linux <code>bind(ip, 0)</code>: a random odd start, odd ports first, in steps of 2; the port is then owned exclusively, not shared across destinations."},
-	{"linux-udp", "Linux UDP: a random start, then a stride that reaches every port; the first free one wins, with no hash and no parity."},
-}
-
-// osRow is one row of the "what your system does" table.
-type osRow struct {
-	OS    string
-	Range template.HTML
-	How   template.HTML
-	Model template.HTML // the closest portsim strategies
-}
-
-var osRows = []osRow{
-	{"Linux 6.x", "32768–60999",
-		"TCP <code>connect()</code>: a per-destination counter chosen by SipHash, re-salted every 10 s; even ports first; with no collisions, the next port to the same server is 2 to 16 above the last. <code>bind(ip, 0)</code>: odd ports first, at random, owned exclusively. UDP: random start, every port covered.",
-		"<code>linux</code>, <code>linux-bind</code>, <code>linux-udp</code>"},
-	{"FreeBSD", "10000–65535<br>(high: 49152–65535)",
-		"Random start, then +1 (Algorithm 1). With a destination known, a port is shared across destinations by 4-tuple.",
-		"<code>random</code>"},
-	{"OpenBSD", "1024–49151",
-		"Random start, then +1.",
-		"<code>random</code>"},
-	{"NetBSD", "—",
-		"Chosen per socket or address family: <code>bsd</code> (counting down from the top, the default), <code>random_start</code>, <code>random_pick</code>, <code>hash</code>, <code>doublehash</code>, <code>randinc</code>.",
-		"<code>random</code>, <code>random-pick</code>, <code>hashed</code>, <code>double-hash</code>, <code>random-increments</code>"},
-	{"macOS", "49152–65535",
-		"TCP is sequential: one global cursor, +1 per allocation (<code>net.inet.tcp.randomize_ports</code> is 0 by default). UDP: random start, then +1.",
-		"<code>sequential</code> (TCP), <code>random</code> (UDP)"},
-	{"Windows", "49152–65535<br>(1025–5000 before Vista)",
-		"Not publicly described. Before Vista, TCP and UDP ports came one after another from a single counter. <code>SO_RANDOMIZE_PORT</code> exists, and Chromium turns it on for TCP on Windows 11 22H2 and later.",
-		"<code>sequential</code>, as an approximation only"},
-}
 
 // chartText explains each known chart, keyed by Figure.Name: what it
 // shows, how to read it, and what its patterns mean.
