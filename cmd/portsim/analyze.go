@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/portsim/portsim/observe"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
 	"github.com/spf13/pflag"
 )
 
@@ -177,7 +177,7 @@ func analyze(w io.Writer, c *analyzeConfig) error {
 		}
 		return usagef("%s: no attempts from %s in %s; the capture has %s", flag, filterWords(c), c.path, hostList(capt.Attempts))
 	}
-	reps := observe.Analyze(picked, observe.AnalyzeOptions{Top: c.top})
+	reps := fit.Analyze(picked, fit.AnalyzeOptions{Top: c.top})
 	if c.format == "json" {
 		return writeAnalyzeJSON(w, c, capt, reps)
 	}
@@ -276,10 +276,10 @@ func reasons(by map[string]int) string {
 }
 
 type analyzeJSON struct {
-	Schema  string               `json:"schema"`
-	Capture analyzeCaptureJSON   `json:"capture"`
-	Filter  analyzeFilterJSON    `json:"filter"`
-	Hosts   []observe.HostReport `json:"hosts"`
+	Schema  string             `json:"schema"`
+	Capture analyzeCaptureJSON `json:"capture"`
+	Filter  analyzeFilterJSON  `json:"filter"`
+	Hosts   []fit.HostReport   `json:"hosts"`
 }
 
 type analyzeCaptureJSON struct {
@@ -303,7 +303,7 @@ type analyzeFilterJSON struct {
 	MinAttempts int    `json:"min_attempts"`
 }
 
-func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps []observe.HostReport) error {
+func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps []fit.HostReport) error {
 	doc := analyzeJSON{
 		Schema: analyzeSchema,
 		Capture: analyzeCaptureJSON{
@@ -312,7 +312,7 @@ func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps
 			Malformed: capt.Malformed, MalformedBy: capt.MalformedBy, FlowOverflow: capt.FlowOverflow,
 			Truncated: capt.Truncated,
 		},
-		Filter: analyzeFilterJSON{Top: c.top, MinAttempts: observe.DefaultMinAttempts},
+		Filter: analyzeFilterJSON{Top: c.top, MinAttempts: fit.DefaultMinAttempts},
 		Hosts:  reps,
 	}
 	for _, l := range capt.LinkTypes {

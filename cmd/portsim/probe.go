@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
-	"github.com/portsim/portsim/observe"
+	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
+	"github.com/portsim/portsim/observe/probe"
 	"github.com/portsim/portsim/plots"
 	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
@@ -73,9 +75,9 @@ func probeSetup(fs *pflag.FlagSet) action {
 	var f probeFlags
 	fs.StringSliceVar(&f.dsts, "dst", nil, "destination `IP` or IP:PORT on loopback; repeat it (or use commas) for several\n(default 127.0.0.1, 127.0.0.2, 127.0.0.3 and ::1 when the host has it)")
 	fs.StringVar(&f.src, "src", "", "local loopback `IP` for every probe (default: the kernel's choice; bind uses 127.0.0.1 or ::1)")
-	fs.IntVarP(&f.count, "count", "n", 1000, fmt.Sprintf("connections per destination per kind, `N` from 1 to %d", observe.MaxProbeCount))
-	fs.StringSliceVar(&f.kinds, "kind", observe.ProbeKinds, "`KINDS` to probe: connect, bind, udp, comma-separated")
-	fs.StringVar(&f.close, "close", observe.CloseRST, "how each TCP connection ends, `HOW`: rst (no TIME_WAIT) or fin (client first, TIME_WAIT)")
+	fs.IntVarP(&f.count, "count", "n", 1000, fmt.Sprintf("connections per destination per kind, `N` from 1 to %d", probe.MaxCount))
+	fs.StringSliceVar(&f.kinds, "kind", probe.KindNames(), "`KINDS` to probe: connect, bind, udp, comma-separated")
+	fs.StringVar(&f.close, "close", probe.CloseRST, "how each TCP connection ends, `HOW`: rst (no TIME_WAIT) or fin (client first, TIME_WAIT)")
 	fs.Uint64Var(&f.seed, "seed", 1, "`SEED` for the models' keys and random draws")
 	fs.StringVar(&f.out, "out", "", "also write samples.csv, probe.json and port-signature.png into `DIR`")
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text or json")
@@ -89,14 +91,14 @@ func probeSetup(fs *pflag.FlagSet) action {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
-		return probe(ctx, e, cfg, f)
+		return runProbe(ctx, e, cfg, f)
 	}
 }
 
 // validate turns the flags into a probe configuration, checking every one
 // before anything runs.
-func (f *probeFlags) validate() (observe.ProbeConfig, error) {
-	cfg := observe.ProbeConfig{Count: f.count, Kinds: f.kinds, Close: f.close}
+func (f *probeFlags) validate() (probe.Config, error) {
+	cfg := probe.Config{Count: f.count, Close: f.close}
 	switch f.format {
 	case "text", "json":
 	default:
@@ -117,10 +119,17 @@ func (f *probeFlags) validate() (observe.ProbeConfig, error) {
 		cfg.Dsts = append(cfg.Dsts, ap)
 	}
 	if len(f.kinds) == 0 {
-		return cfg, usagef("--kind: none given; want one or more of %s", strings.Join(observe.ProbeKinds, ", "))
+		return cfg, usagef("--kind: none given; want one or more of %s", strings.Join(probe.KindNames(), ", "))
+	}
+	for _, name := range f.kinds {
+		k, err := allocator.ParseKind(name)
+		if err != nil {
+			return cfg, usagef("--kind %q: want %s", name, strings.Join(probe.KindNames(), ", "))
+		}
+		cfg.Kinds = append(cfg.Kinds, k)
 	}
 	if _, err := cfg.Validate(); err != nil {
-		var fe *observe.FieldError
+		var fe *probe.FieldError
 		if errors.As(err, &fe) {
 			return cfg, usagef("--%v", err)
 		}
@@ -145,31 +154,31 @@ func parseProbeDst(s string) (netip.AddrPort, error) {
 // probeReport is probe's JSON (schema portsim.probe/v1) and what the text
 // output prints.
 type probeReport struct {
-	Schema  string             `json:"schema"`
-	Kernel  observe.KernelInfo `json:"kernel"`
-	Config  probeConfigJSON    `json:"config"`
-	Kinds   []probeKindReport  `json:"kinds"`
-	Notes   []string           `json:"notes"`
-	Partial bool               `json:"partial,omitempty"`
+	Schema  string            `json:"schema"`
+	Kernel  probe.Kernel      `json:"kernel"`
+	Config  probeConfigJSON   `json:"config"`
+	Kinds   []probeKindReport `json:"kinds"`
+	Notes   []string          `json:"notes"`
+	Partial bool              `json:"partial,omitempty"`
 }
 
 type probeConfigJSON struct {
-	Dsts  []string `json:"dsts"`
-	Src   string   `json:"src,omitempty"`
-	Count int      `json:"count"`
-	Kinds []string `json:"kinds"`
-	Close string   `json:"close"`
-	Seed  uint64   `json:"seed"`
+	Dsts  []string         `json:"dsts"`
+	Src   string           `json:"src,omitempty"`
+	Count int              `json:"count"`
+	Kinds []allocator.Kind `json:"kinds"`
+	Close string           `json:"close"`
+	Seed  uint64           `json:"seed"`
 }
 
 type probeKindReport struct {
-	observe.KindSummary
-	ElapsedSeconds float64          `json:"elapsed_s"`
-	Verdict        *observe.Verdict `json:"verdict"` // null where no comparison was made
+	fit.KindSummary
+	ElapsedSeconds float64      `json:"elapsed_s"`
+	Verdict        *fit.Verdict `json:"verdict"` // null where no comparison was made
 }
 
-func probe(ctx context.Context, e *env, cfg observe.ProbeConfig, f probeFlags) error {
-	res, err := observe.Probe(ctx, cfg)
+func runProbe(ctx context.Context, e *env, cfg probe.Config, f probeFlags) error {
+	res, err := probe.Run(ctx, cfg)
 	partial := false
 	if err != nil {
 		// Ctrl-C: report what was seen so far, marked partial.
@@ -178,43 +187,11 @@ func probe(ctx context.Context, e *env, cfg observe.ProbeConfig, f probeFlags) e
 		}
 		partial = true
 	}
-	rep := &probeReport{Schema: probeSchema, Kernel: res.Kernel, Partial: partial, Notes: res.Notes}
-	if rep.Notes == nil {
-		rep.Notes = []string{}
+	rep, err := newProbeReport(res, f.seed)
+	if err != nil {
+		return err
 	}
-	rep.Config = probeConfigJSON{Count: res.Config.Count, Kinds: res.Config.Kinds, Close: res.Config.Close, Seed: f.seed}
-	for _, d := range res.Config.Dsts {
-		rep.Config.Dsts = append(rep.Config.Dsts, d.String())
-	}
-	if res.Config.Src.IsValid() {
-		rep.Config.Src = res.Config.Src.String()
-	}
-
-	rng := res.Kernel.Range
-	if !res.Kernel.Known {
-		rng = allocator.Range{Lo: 1, Hi: 65535}
-	}
-	verdicts, verr := res.Verdicts(f.seed)
-	switch {
-	case errors.Is(verr, observe.ErrKernelUnknown):
-		rep.Notes = append(rep.Notes, "no comparison with the Linux models: "+verr.Error())
-	case verr != nil:
-		return verr
-	}
-	for _, kind := range res.Kinds() {
-		kr := probeKindReport{KindSummary: observe.Summarize(res.Samples, kind, rng)}
-		for _, t := range res.Timings {
-			if t.Kind == kind {
-				kr.ElapsedSeconds = t.Elapsed.Seconds()
-			}
-		}
-		for _, v := range verdicts {
-			if v.Kind == kind {
-				kr.Verdict = v
-			}
-		}
-		rep.Kinds = append(rep.Kinds, kr)
-	}
+	rep.Partial = partial
 
 	if f.out != "" {
 		paths, err := writeProbeOut(f.out, res, rep, f.seed)
@@ -229,6 +206,61 @@ func probe(ctx context.Context, e *env, cfg observe.ProbeConfig, f probeFlags) e
 		return writeProbeJSON(e.stdout, rep)
 	}
 	return writeProbeText(e.stdout, rep)
+}
+
+// linuxRules are the kernel's rules as the Linux models take them: none
+// where they could not be read.
+func linuxRules(k probe.Kernel) fit.LinuxRules {
+	if !k.Known {
+		return fit.LinuxRules{}
+	}
+	return fit.LinuxRules{Range: k.Range, Reserved: k.Reserved, UDPHashEntries: k.UDPHashEntries}
+}
+
+// newProbeReport summarizes each kind's ports and judges them against the
+// Linux models with the kernel's rules, the models' randomness drawn from
+// seed.
+func newProbeReport(res *probe.Result, seed uint64) (*probeReport, error) {
+	rep := &probeReport{Schema: probeSchema, Kernel: res.Kernel, Notes: res.Notes}
+	if rep.Notes == nil {
+		rep.Notes = []string{}
+	}
+	rep.Config = probeConfigJSON{Count: res.Config.Count, Kinds: res.Config.Kinds, Close: res.Config.Close, Seed: seed}
+	for _, d := range res.Config.Dsts {
+		rep.Config.Dsts = append(rep.Config.Dsts, d.String())
+	}
+	if res.Config.Src.IsValid() {
+		rep.Config.Src = res.Config.Src.String()
+	}
+
+	rng := res.Kernel.Range
+	if !res.Kernel.Known {
+		rng = allocator.Range{Lo: 1, Hi: 65535}
+	}
+	rules := linuxRules(res.Kernel)
+	judge := true
+	for _, kind := range res.Kinds() {
+		obs := res.Attempts(kind)
+		kr := probeKindReport{KindSummary: fit.Summarize(obs, kind, rng)}
+		for _, t := range res.Timings {
+			if t.Kind == kind {
+				kr.ElapsedSeconds = t.Elapsed.Seconds()
+			}
+		}
+		if judge {
+			v, err := rules.Judge(obs, kind, seed)
+			switch {
+			case errors.Is(err, fit.ErrRulesUnknown):
+				rep.Notes = append(rep.Notes, "no comparison with the Linux models: "+err.Error())
+				judge = false
+			case err != nil:
+				return nil, err
+			}
+			kr.Verdict = v
+		}
+		rep.Kinds = append(rep.Kinds, kr)
+	}
+	return rep, nil
 }
 
 func writeProbeJSON(w io.Writer, rep *probeReport) error {
@@ -293,14 +325,14 @@ func writeProbeText(w io.Writer, rep *probeReport) error {
 			case !c.Pass:
 				status = "FAIL"
 			}
-			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", status, c.Name, observe.FormatP(c.P), c.Detail)
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", status, c.Name, fit.FormatP(c.P), c.Detail)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	if len(rep.Kinds) > 0 && rep.Kinds[0].Verdict != nil {
-		fmt.Fprintf(w, "\nEach check compares the kernel's ports with the model's on the same requests; a model is\nrejected when a check's p-value is below %g divided by the number of checks.\n", observe.DefaultAlpha)
+		fmt.Fprintf(w, "\nEach check compares the kernel's ports with the model's on the same requests; a model is\nrejected when a check's p-value is below %g divided by the number of checks.\n", fit.DefaultAlpha)
 	}
 	return nil
 }
@@ -327,7 +359,7 @@ func seconds(s float64) string {
 
 // writeProbeOut writes samples.csv, probe.json and port-signature.png into
 // dir, each under a temporary name first.
-func writeProbeOut(dir string, res *observe.ProbeResult, rep *probeReport, seed uint64) ([]string, error) {
+func writeProbeOut(dir string, res *probe.Result, rep *probeReport, seed uint64) ([]string, error) {
 	od, err := newOutDir(dir)
 	if err != nil {
 		return nil, err
@@ -352,44 +384,40 @@ func writeProbeOut(dir string, res *observe.ProbeResult, rep *probeReport, seed 
 // signatureResult puts the kernel's ports and the model's for the same
 // requests side by side, as a simulation result the port-signature chart
 // draws: panels "kernel (connect)", "model linux", and so on. The chart
-// is built here rather than in observe so that observe need not import
-// plots (which may one day draw observe's samples itself).
-func signatureResult(res *observe.ProbeResult, seed uint64) (*sim.Result, error) {
+// is built here rather than in probe or fit so that they need not import
+// plots (which may one day draw probe samples itself).
+func signatureResult(res *probe.Result, seed uint64) (*sim.Result, error) {
 	out := &sim.Result{Schema: sim.Schema}
 	dstIndex := map[netip.Addr]int{}
 	for i, d := range res.Config.Dsts {
 		dstIndex[d.Addr()] = i
 	}
-	allocs := func(samples []observe.ProbeSample) []sim.Alloc {
+	allocs := func(kind allocator.Kind, obs []capture.Attempt) []sim.Alloc {
 		var as []sim.Alloc
-		for i, s := range samples {
+		for i, a := range obs {
 			as = append(as, sim.Alloc{
-				N: i + 1, TimeSeconds: s.Time.Sub(samples[0].Time).Seconds(),
-				Dst: dstIndex[s.Dst], Kind: s.Kind, Port: s.SrcPort, Probes: 1,
+				N: i + 1, TimeSeconds: a.Time.Sub(obs[0].Time).Seconds(),
+				Dst: dstIndex[a.Dst], Kind: kind.String(), Port: a.SrcPort, Probes: 1,
 			})
 		}
 		return as
 	}
+	rules := linuxRules(res.Kernel)
 	for _, kind := range res.Kinds() {
-		var obs []observe.ProbeSample
-		for _, s := range res.Samples {
-			if s.Kind == kind {
-				obs = append(obs, s)
-			}
-		}
-		out.Results = append(out.Results, sim.StrategyResult{Strategy: "kernel (" + kind + ")", Allocations: len(obs), Samples: allocs(obs)})
+		obs := res.Attempts(kind)
+		out.Results = append(out.Results, sim.StrategyResult{Strategy: "kernel (" + kind.String() + ")", Allocations: len(obs), Samples: allocs(kind, obs)})
 		if !res.Kernel.Known {
 			continue
 		}
-		model, err := observe.ModelFor(kind, res.Kernel)
+		model, err := rules.Model(kind)
 		if err != nil {
 			return nil, err
 		}
-		ms, err := observe.ModelSamples(res.Samples, kind, model, seed, res.Kernel.Range, res.Kernel.Reserved)
+		ms, err := fit.ModelSamples(obs, kind, model, seed, rules.Range, rules.Reserved)
 		if err != nil {
 			return nil, err
 		}
-		out.Results = append(out.Results, sim.StrategyResult{Strategy: "model " + model, Allocations: len(ms), Samples: allocs(ms)})
+		out.Results = append(out.Results, sim.StrategyResult{Strategy: "model " + model, Allocations: len(ms), Samples: allocs(kind, ms)})
 	}
 	return out, nil
 }

@@ -1,9 +1,9 @@
 // Script tests: they pin, byte for byte, what the analysis prints today —
 // capture counts, every HostReport's text ('portsim analyze' output) and
 // JSON, the reports on attempts simulated from every OS profile, and the
-// probe's two-sample verdicts (Judge, ProbeResult.Verdicts, Summarize,
-// ModelFor, ModelSamples) — so that moving this code between packages can
-// be shown to change no verdict, text or number.
+// probe's two-sample verdicts (Judge, LinuxRules.Judge and Model,
+// Summarize, ModelSamples) — so that moving this code between packages
+// can be shown to change no verdict, text or number.
 //
 // Each file in testdata/script is a github.com/cockroachdb/datadriven
 // script of the commands below; files named by a command (file=PATH) are
@@ -15,7 +15,7 @@
 // newline and the two spaces after it to get the marshalled bytes back.
 //
 //	analyze file=PATH [host=IP] [proto=tcp|udp] [top=N] [min=N]
-//	    Reads a capture (ReadCaptureFile) and prints its counts, then each
+//	    Reads a capture (capture.ReadFile) and prints its counts, then each
 //	    HostReport of the attempts that pass the host and proto filters:
 //	    String(), then its JSON. top is how many fits to keep (default 3,
 //	    as 'portsim analyze'; 0 keeps all), min is AnalyzeOptions.MinAttempts.
@@ -30,12 +30,16 @@
 //	    zipf:1), each reset after about 100 ms; seed defaults to 7.
 //	judge kind=K model=SPEC file=PATH [seed=N] [range=LO-HI] [reserved=LIST] [alpha=A]
 //	    Reads probe samples (the CSV 'portsim probe --out' writes) and
-//	    prints Judge's verdict: its line, its fields, each check's fields,
-//	    and its JSON. range defaults to Linux's 32768-60999.
+//	    prints Judge's verdict on those of kind K: its line, its fields,
+//	    each check's fields, and its JSON. range defaults to Linux's
+//	    32768-60999. A K that is not a request kind is refused as Judge
+//	    once refused it (its kind is typed now).
 //	verdicts file=PATH [seed=N] [range=LO-HI] [reserved=LIST] [udp-hash=N] [known=BOOL]
-//	    Builds a ProbeResult from probe samples and a kernel with those
-//	    rules, and prints each kind's ModelFor, Summarize and the verdict
-//	    from ProbeResult.Verdicts, or Verdicts' error.
+//	    Judges probe samples as 'portsim probe' does, on a host with those
+//	    rules (LinuxRules; known=false gives the zero rules): for each
+//	    kind, in the order connect, bind, udp, its model (Model), its
+//	    Summarize and its verdict (LinuxRules.Judge). The first error
+//	    from Judge is printed first, and stops the judging.
 //	model-samples kind=K model=SPEC file=PATH [seed=N] [range=LO-HI] [reserved=LIST]
 //	    Runs ModelSamples on the requests of the file's samples of kind K
 //	    and prints how many, a digest, the first rows and how many ports
@@ -55,13 +59,14 @@
 // To regenerate the expected output after an intended change (and then
 // read the diff):
 //
-//	go test ./observe -run TestScript -rewrite
-package observe_test
+//	go test ./observe/fit -run TestScript -rewrite
+package fit_test
 
 import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -76,8 +81,8 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/portsim/portsim/allocator"
-	"github.com/portsim/portsim/observe"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -282,7 +287,7 @@ func scriptAnalyze(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	case "udp":
 		proto = capture.UDP
 	}
-	opts := observe.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
+	opts := fit.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
 	noInput(t, d)
 
 	c, err := capture.ReadFile(path, capture.ReadOptions{})
@@ -326,8 +331,8 @@ func writeCounts(b *strings.Builder, what string, by map[string]int) {
 }
 
 // writeReports analyzes attempts and prints each report's text and JSON.
-func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts []capture.Attempt, opts observe.AnalyzeOptions) {
-	reps := observe.Analyze(atts, opts)
+func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts []capture.Attempt, opts fit.AnalyzeOptions) {
+	reps := fit.Analyze(atts, opts)
 	if len(reps) == 0 {
 		b.WriteString("no attempts\n")
 	}
@@ -412,7 +417,7 @@ func scriptSimulate(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 		d.Fatalf(t, "simulate: no run; give profile= and n= or input lines \"run profile=... n=...\"")
 	}
 	a := newScriptArgs(t, d, opt, "top", "min")
-	opts := observe.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
+	opts := fit.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
 
 	var all []capture.Attempt
 	for _, run := range runs {
@@ -514,9 +519,15 @@ func attemptDigest(atts []capture.Attempt) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
-// readSamples reads probe samples as 'portsim probe --out' writes them
-// (observe.CSVHeader).
-func readSamples(t *testing.T, d *datadriven.TestData, path string) []observe.ProbeSample {
+// probeCSVHeader is the header of the samples 'portsim probe --out'
+// writes (probe.CSVHeader).
+var probeCSVHeader = []string{"kind", "n", "time", "src", "sport", "dst", "dport"}
+
+// samples are probe samples: each kind's attempts, in the order made.
+type samples map[allocator.Kind][]capture.Attempt
+
+// readSamples reads probe samples as 'portsim probe --out' writes them.
+func readSamples(t *testing.T, d *datadriven.TestData, path string) samples {
 	f, err := os.Open(path)
 	if err != nil {
 		d.Fatalf(t, "%v", err)
@@ -526,12 +537,16 @@ func readSamples(t *testing.T, d *datadriven.TestData, path string) []observe.Pr
 	if err != nil {
 		d.Fatalf(t, "%s: %v", path, err)
 	}
-	if len(rows) == 0 || !slices.Equal(rows[0], observe.CSVHeader) {
-		d.Fatalf(t, "%s: want the header %s", path, strings.Join(observe.CSVHeader, ","))
+	if len(rows) == 0 || !slices.Equal(rows[0], probeCSVHeader) {
+		d.Fatalf(t, "%s: want the header %s", path, strings.Join(probeCSVHeader, ","))
 	}
-	var out []observe.ProbeSample
+	out := samples{}
 	for i, r := range rows[1:] {
 		bad := func(err error) { d.Fatalf(t, "%s: row %d: %v", path, i+2, err) }
+		kind, err := allocator.ParseKind(r[0])
+		if err != nil {
+			bad(err)
+		}
 		tm, err := time.Parse(time.RFC3339Nano, r[2])
 		if err != nil {
 			bad(err)
@@ -553,20 +568,31 @@ func readSamples(t *testing.T, d *datadriven.TestData, path string) []observe.Pr
 			bad(err)
 		}
 		proto := capture.TCP
-		if r[0] == observe.KindUDP {
+		if kind == allocator.UDP {
 			proto = capture.UDP
 		}
-		out = append(out, observe.ProbeSample{Kind: r[0], Attempt: capture.Attempt{
+		out[kind] = append(out[kind], capture.Attempt{
 			Time: tm, Proto: proto, Src: src, SrcPort: uint16(sport), Dst: dst, DstPort: uint16(dport),
-		}})
+		})
 	}
 	return out
 }
 
+// kind reads a kind= argument. A name that is not a request kind is an
+// error in the words Judge used when its kind was a string.
+func (a *scriptArgs) kind() (allocator.Kind, error) {
+	s := a.str("kind", "")
+	k, err := allocator.ParseKind(s)
+	if err != nil {
+		return k, &fit.FieldError{Field: "kind", Value: strconv.Quote(s), Err: errors.New("want connect, bind, udp")}
+	}
+	return k, nil
+}
+
 func scriptJudge(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	a := newScriptArgs(t, d, d.CmdArgs, "kind", "model", "file", "seed", "range", "reserved", "alpha")
-	samples := readSamples(t, d, a.path("file"))
-	opt := observe.VerdictOptions{Range: a.rng("range"), Reserved: a.ranges("reserved"), Seed: a.uint64("seed", 1)}
+	file := readSamples(t, d, a.path("file"))
+	opt := fit.VerdictOptions{Range: a.rng("range"), Reserved: a.ranges("reserved"), Seed: a.uint64("seed", 1)}
 	if a.has("alpha") {
 		al, err := strconv.ParseFloat(a.str("alpha", ""), 64)
 		if err != nil {
@@ -575,7 +601,12 @@ func scriptJudge(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 		opt.Alpha = al
 	}
 	noInput(t, d)
-	v, err := observe.Judge(samples, a.str("kind", ""), a.str("model", ""), opt)
+	kind, err := a.kind()
+	if err != nil {
+		fmt.Fprintf(b, "error: %v\n", err)
+		return
+	}
+	v, err := fit.Judge(file[kind], kind, a.str("model", ""), opt)
 	if err != nil {
 		fmt.Fprintf(b, "error: %v\n", err)
 		return
@@ -587,7 +618,7 @@ func fullFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // writeVerdict prints the verdict line, its fields, each check's fields and
 // the JSON.
-func writeVerdict(t *testing.T, d *datadriven.TestData, b *strings.Builder, v *observe.Verdict) {
+func writeVerdict(t *testing.T, d *datadriven.TestData, b *strings.Builder, v *fit.Verdict) {
 	fmt.Fprintf(b, "%s\n", v)
 	fmt.Fprintf(b, "  kind %s, model %s, n %d, match %v, p %s, alpha %s, reason %q\n",
 		v.Kind, v.Model, v.N, v.Match, fullFloat(v.P), fullFloat(v.Alpha), v.Reason)
@@ -600,7 +631,7 @@ func writeVerdict(t *testing.T, d *datadriven.TestData, b *strings.Builder, v *o
 		case !c.Pass:
 			status = "FAIL"
 		}
-		fmt.Fprintf(b, "  %-4s %-8s %s (p %s)\n", status, c.Name, observe.FormatP(c.P), fullFloat(c.P))
+		fmt.Fprintf(b, "  %-4s %-8s %s (p %s)\n", status, c.Name, fit.FormatP(c.P), fullFloat(c.P))
 		fmt.Fprintf(b, "       %s\n", c.Detail)
 		if c.Finding != "" {
 			fmt.Fprintf(b, "       finding: %s\n", c.Finding)
@@ -619,32 +650,36 @@ func writeVerdict(t *testing.T, d *datadriven.TestData, b *strings.Builder, v *o
 
 func scriptVerdicts(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	a := newScriptArgs(t, d, d.CmdArgs, "file", "seed", "range", "reserved", "udp-hash", "known")
-	res := &observe.ProbeResult{
-		Kernel: observe.KernelInfo{
-			OS: "linux", Known: a.flag("known", true), Range: a.rng("range"), Reserved: a.ranges("reserved"),
-			TWReuse: 2, UDPHashEntries: a.int("udp-hash", 0),
-		},
-		Samples: readSamples(t, d, a.path("file")),
-	}
+	file := readSamples(t, d, a.path("file"))
+	rules := fit.LinuxRules{Range: a.rng("range"), Reserved: a.ranges("reserved"), UDPHashEntries: a.int("udp-hash", 0)}
 	seed := a.uint64("seed", 1)
 	noInput(t, d)
-	if !res.Kernel.Known {
-		res.Kernel = observe.KernelInfo{OS: "linux", TWReuse: -1}
-	}
-	vs, err := res.Verdicts(seed)
-	if err != nil {
-		fmt.Fprintf(b, "verdicts error: %v\n", err)
-	}
-	rng := res.Kernel.Range
-	if !res.Kernel.Known {
+	rng := rules.Range
+	if !a.flag("known", true) {
+		rules = fit.LinuxRules{}
 		rng = allocator.Range{Lo: 1, Hi: 65535} // as 'portsim probe' summarizes
 	}
-	for _, kind := range res.Kinds() {
-		model, err := observe.ModelFor(kind, res.Kernel)
+	var kinds []allocator.Kind
+	for _, k := range []allocator.Kind{allocator.Connect, allocator.Bind, allocator.UDP} {
+		if len(file[k]) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	verdicts := map[allocator.Kind]*fit.Verdict{}
+	for _, k := range kinds {
+		v, err := rules.Judge(file[k], k, seed)
+		if err != nil {
+			fmt.Fprintf(b, "verdicts error: %v\n", err)
+			break
+		}
+		verdicts[k] = v
+	}
+	for _, kind := range kinds {
+		model, err := rules.Model(kind)
 		if err != nil {
 			model = "error: " + err.Error()
 		}
-		s := observe.Summarize(res.Samples, kind, rng)
+		s := fit.Summarize(file[kind], kind, rng)
 		fmt.Fprintf(b, "%s: %d ports to %d destinations; model %s\n", kind, s.Count, s.Dsts, model)
 		top := []string{"none"}
 		if len(s.TopSteps) > 0 {
@@ -660,29 +695,26 @@ func scriptVerdicts(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 			d.Fatalf(t, "json: %v", err)
 		}
 		fmt.Fprintf(b, "  summary json %s\n", js)
-		for _, v := range vs {
-			if v.Kind == kind {
-				writeVerdict(t, d, b, v)
-			}
+		if v := verdicts[kind]; v != nil {
+			writeVerdict(t, d, b, v)
 		}
 	}
 }
 
 func scriptModelSamples(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	a := newScriptArgs(t, d, d.CmdArgs, "kind", "model", "seed", "file", "range", "reserved")
-	kind := a.str("kind", "")
 	file := readSamples(t, d, a.path("file"))
 	noInput(t, d)
-	got, err := observe.ModelSamples(file, kind, a.str("model", ""), a.uint64("seed", 1), a.rng("range"), a.ranges("reserved"))
+	kind, err := a.kind()
 	if err != nil {
 		fmt.Fprintf(b, "error: %v\n", err)
 		return
 	}
-	var same []observe.ProbeSample
-	for _, s := range file {
-		if s.Kind == kind {
-			same = append(same, s)
-		}
+	same := file[kind]
+	got, err := fit.ModelSamples(same, kind, a.str("model", ""), a.uint64("seed", 1), a.rng("range"), a.ranges("reserved"))
+	if err != nil {
+		fmt.Fprintf(b, "error: %v\n", err)
+		return
 	}
 	differ := 0
 	for i := range got {
@@ -690,12 +722,8 @@ func scriptModelSamples(t *testing.T, d *datadriven.TestData, b *strings.Builder
 			differ++
 		}
 	}
-	atts := make([]capture.Attempt, len(got))
-	for i := range got {
-		atts[i] = got[i].Attempt
-	}
-	fmt.Fprintf(b, "%d samples of %s, digest %s; %d of %d differ from the file's\n", len(got), kind, attemptDigest(atts), differ, len(same))
+	fmt.Fprintf(b, "%d samples of %s, digest %s; %d of %d differ from the file's\n", len(got), kind, attemptDigest(got), differ, len(same))
 	for _, s := range got[:min(len(got), 6)] {
-		fmt.Fprintf(b, "  %s %v %v:%d > %v:%d\n", s.Kind, s.Time.Format(time.RFC3339Nano), s.Src, s.SrcPort, s.Dst, s.DstPort)
+		fmt.Fprintf(b, "  %s %v %v:%d > %v:%d\n", kind, s.Time.Format(time.RFC3339Nano), s.Src, s.SrcPort, s.Dst, s.DstPort)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package observe
+package probe
 
 import (
 	"errors"
@@ -8,27 +8,29 @@ import (
 	"net/netip"
 	"runtime"
 	"time"
+
+	"github.com/portsim/portsim/allocator"
 )
 
 // readKernel knows the port rules of Linux only; elsewhere they are
 // reported unknown and no model comparison is made.
-func readKernel() KernelInfo {
-	return KernelInfo{OS: runtime.GOOS, TWReuse: -1}
+func readKernel() Kernel {
+	return Kernel{OS: runtime.GOOS, TWReuse: -1}
 }
 
 // dialOnce makes one probe with package net. A connect() probe with a
 // source address binds it first, so there the port is chosen at bind (no
 // portable IP_BIND_ADDRESS_NO_PORT).
-func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.AddrPort, error) {
+func dialOnce(kind allocator.Kind, src netip.Addr, dst netip.AddrPort, fin bool) (netip.AddrPort, error) {
 	d := net.Dialer{Timeout: dialTimeout}
-	if kind == KindBind && !src.IsValid() {
+	if kind == allocator.Bind && !src.IsValid() {
 		src = netip.MustParseAddr("127.0.0.1")
 		if dst.Addr().Is6() {
 			src = netip.IPv6Loopback()
 		}
 	}
 	network := "tcp"
-	if kind == KindUDP {
+	if kind == allocator.UDP {
 		network = "udp"
 		if src.IsValid() {
 			d.LocalAddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
@@ -53,7 +55,7 @@ func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.
 	if tc, ok := c.(*net.TCPConn); ok && !fin {
 		tc.SetLinger(0)
 	}
-	if kind == KindUDP {
+	if kind == allocator.UDP {
 		c.SetWriteDeadline(time.Now().Add(dialTimeout))
 		if _, err := c.Write([]byte("portsim probe")); err != nil {
 			return netip.AddrPort{}, err

@@ -1,4 +1,4 @@
-package observe
+package main
 
 import (
 	"bufio"
@@ -16,12 +16,14 @@ import (
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
+	"github.com/portsim/portsim/observe/probe"
 )
 
 // A capture of this machine's own loopback traffic, taken by tcpdump while
 // a probe connects, is analyzed as Linux's connect(): the check that the
-// capture path (tcpdump → pcap → ReadCapture → Analyze) agrees with the
-// live kernel, not only with our own synthetic captures.
+// capture path (tcpdump → pcap → capture.ReadFile → fit.Analyze) agrees
+// with the live kernel, not only with our own synthetic captures.
 func TestLoopbackCaptureIsLinux(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the loopback capture check needs Linux")
@@ -30,9 +32,8 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	if err != nil {
 		t.Skip("tcpdump not installed; .ci/run installs it (apt-get install tcpdump)")
 	}
-	kernel := readKernelInfoForTest(t)
-	if kernel.Range != allocator.LinuxRange {
-		t.Skipf("ip_local_port_range is %v, not Linux's default %v that the linux profile models", kernel.Range, allocator.LinuxRange)
+	if rng := readPortRange(t); rng != allocator.LinuxRange {
+		t.Skipf("ip_local_port_range is %v, not Linux's default %v that the linux profile models", rng, allocator.LinuxRange)
 	}
 	path := filepath.Join(t.TempDir(), "lo.pcap")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -74,7 +75,7 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 		netip.MustParseAddrPort("127.0.0.2:0"),
 		netip.MustParseAddrPort("127.0.0.3:0"),
 	}
-	res, err := Probe(ctx, ProbeConfig{Dsts: dsts, Count: 300, Kinds: []string{"connect"}})
+	res, err := probe.Run(ctx, probe.Config{Dsts: dsts, Count: 300, Kinds: []allocator.Kind{allocator.Connect}})
 	if err != nil {
 		cmd.Process.Signal(syscall.SIGINT)
 		cmd.Wait()
@@ -109,8 +110,8 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 			ours = append(ours, a)
 		}
 	}
-	var host *HostReport
-	reports := Analyze(ours, AnalyzeOptions{})
+	var host *fit.HostReport
+	reports := fit.Analyze(ours, fit.AnalyzeOptions{})
 	for i := range reports {
 		r := &reports[i]
 		if r.Host == netip.MustParseAddr("127.0.0.1") && r.Proto == capture.TCP {
@@ -118,7 +119,7 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 		}
 	}
 	if host == nil {
-		t.Fatalf("no report for 127.0.0.1 capture.TCP among %d", len(reports))
+		t.Fatalf("no report for 127.0.0.1 TCP among %d", len(reports))
 	}
 	best := host.Best()
 	if best == nil || !slices.Contains(best.Profiles, "linux (connect)") || best.Posterior < 0.9 {
@@ -127,8 +128,8 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	t.Logf("%d SYNs captured, %d of the probe's %d (truncated %v); %s", len(c.Attempts), seen, len(res.Samples), c.Truncated, host.Verdict())
 }
 
-// readKernelInfoForTest reads the port range the probe would read.
-func readKernelInfoForTest(t *testing.T) KernelInfo {
+// readPortRange reads the port range the probe would read.
+func readPortRange(t *testing.T) allocator.Range {
 	t.Helper()
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
@@ -138,5 +139,5 @@ func readKernelInfoForTest(t *testing.T) KernelInfo {
 	if err != nil {
 		t.Skipf("ip_local_port_range %q: %v", b, err)
 	}
-	return KernelInfo{Range: r}
+	return r
 }

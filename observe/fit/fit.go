@@ -1,4 +1,4 @@
-package observe
+package fit
 
 import (
 	"fmt"
@@ -117,13 +117,13 @@ func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 	for _, spec := range strategies.ProfileSpecs() {
 		prof, err := strategies.LookupProfile(spec)
 		if err != nil {
-			return nil, fmt.Errorf("observe: profile %s: %w", spec, err)
+			return nil, fmt.Errorf("fit: profile %s: %w", spec, err)
 		}
 		for _, k := range kinds {
 			s := prof.For(k)
 			m, err := modelFor(s, prof.Range)
 			if err != nil {
-				return nil, fmt.Errorf("observe: profile %s (%v): %w", spec, k, err)
+				return nil, fmt.Errorf("fit: profile %s (%v): %w", spec, k, err)
 			}
 			label := fmt.Sprintf("%s (%v)", spec, k)
 			if c, ok := byKey[m.key()]; ok {

@@ -1,12 +1,12 @@
-package observe_test
+package fit_test
 
 import (
 	"fmt"
 	"net/netip"
 	"time"
 
-	"github.com/portsim/portsim/observe"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
 )
 
 // A host whose TCP source ports climb by one from connection to
@@ -30,7 +30,7 @@ func ExampleAnalyze() {
 			Dst: d.Addr(), DstPort: d.Port(),
 		})
 	}
-	for _, r := range observe.Analyze(attempts, observe.AnalyzeOptions{}) {
+	for _, r := range fit.Analyze(attempts, fit.AnalyzeOptions{}) {
 		fmt.Printf("%v %v: %d attempts, ports %d-%d, %.1f bits: %s\n", r.Host, r.Proto, r.Attempts, r.PortMin, r.PortMax, r.Bits, r.Rating)
 		fmt.Println(r.Verdict())
 	}

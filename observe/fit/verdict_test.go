@@ -1,9 +1,10 @@
-package observe
+package fit
 
 import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,35 +15,35 @@ import (
 
 // template is a probe's request sequence without ports: count rounds over
 // dsts (each with its own listener port), one request every gap, as
-// Probe makes them.
-func template(kind string, dsts, count int, gap time.Duration) []ProbeSample {
+// package probe makes them.
+func template(dsts, count int, gap time.Duration) []capture.Attempt {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	src := netip.MustParseAddr("127.0.0.1")
-	var out []ProbeSample
+	var out []capture.Attempt
 	for i := 0; i < count; i++ {
 		for d := 0; d < dsts; d++ {
-			out = append(out, ProbeSample{Kind: kind, Attempt: capture.Attempt{
+			out = append(out, capture.Attempt{
 				Time: t0.Add(time.Duration(len(out)) * gap), Proto: capture.TCP,
 				Src: src, Dst: netip.AddrFrom4([4]byte{127, 0, 0, byte(d + 1)}), DstPort: uint16(40001 + 2*d),
-			}})
+			})
 		}
 	}
 	return out
 }
 
 // generate is what a kernel running strategy spec would have shown.
-func generate(t testing.TB, kind, spec string, seed uint64, dsts, count int, gap time.Duration) []ProbeSample {
+func generate(t testing.TB, kind allocator.Kind, spec string, seed uint64, dsts, count int, gap time.Duration) []capture.Attempt {
 	t.Helper()
-	s, err := ModelSamples(template(kind, dsts, count, gap), kind, spec, seed, allocator.LinuxRange, nil)
+	s, err := ModelSamples(template(dsts, count, gap), kind, spec, seed, allocator.LinuxRange, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func judge(t testing.TB, samples []ProbeSample, kind, model string, seed uint64) *Verdict {
+func judge(t testing.TB, obs []capture.Attempt, kind allocator.Kind, model string, seed uint64) *Verdict {
 	t.Helper()
-	v, err := Judge(samples, kind, model, VerdictOptions{Range: allocator.LinuxRange, Seed: seed})
+	v, err := Judge(obs, kind, model, VerdictOptions{Range: allocator.LinuxRange, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,18 +64,19 @@ func describe(v *Verdict) string {
 // kernel's secrets differ from any seed.
 func TestVerdictRightModelMatches(t *testing.T) {
 	for _, c := range []struct {
-		kind, model string
+		kind        allocator.Kind
+		model       string
 		dsts, count int
 		gap         time.Duration
 	}{
-		{"connect", "linux", 4, 500, 100 * time.Microsecond},
-		{"connect", "linux", 4, 500, 5 * time.Millisecond}, // 10 s: one re-salt
-		{"connect", "linux", 1, 300, time.Millisecond},
-		{"connect", "linux", 3, 5, time.Millisecond},
-		{"bind", "linux-bind", 4, 500, 100 * time.Microsecond},
-		{"bind", "linux-bind", 2, 20, time.Millisecond},
-		{"udp", "linux-udp", 4, 500, 100 * time.Microsecond},
-		{"udp", "linux-udp:hash-size=16384", 3, 100, time.Millisecond},
+		{allocator.Connect, "linux", 4, 500, 100 * time.Microsecond},
+		{allocator.Connect, "linux", 4, 500, 5 * time.Millisecond}, // 10 s: one re-salt
+		{allocator.Connect, "linux", 1, 300, time.Millisecond},
+		{allocator.Connect, "linux", 3, 5, time.Millisecond},
+		{allocator.Bind, "linux-bind", 4, 500, 100 * time.Microsecond},
+		{allocator.Bind, "linux-bind", 2, 20, time.Millisecond},
+		{allocator.UDP, "linux-udp", 4, 500, 100 * time.Microsecond},
+		{allocator.UDP, "linux-udp:hash-size=16384", 3, 100, time.Millisecond},
 	} {
 		for seed := uint64(1); seed <= 5; seed++ {
 			name := fmt.Sprintf("%s/%s/%dx%d/%v/seed%d", c.kind, c.model, c.dsts, c.count, c.gap, seed)
@@ -96,27 +98,28 @@ func TestVerdictRightModelMatches(t *testing.T) {
 // finding tells the models apart.
 func TestVerdictWrongModelFails(t *testing.T) {
 	for _, c := range []struct {
-		kind, source, model string
-		why                 string // a substring of the reason
+		kind          allocator.Kind
+		source, model string
+		why           string // a substring of the reason
 	}{
-		{"connect", "random", "linux", "odd ports seen where even were expected"},
-		{"connect", "sequential", "linux", "odd ports"},
-		{"connect", "linux-bind", "linux", "odd ports seen where even were expected"},
-		{"connect", "linux-udp", "linux", "odd ports"},
-		{"connect", "hashed", "linux", "odd ports"},
+		{allocator.Connect, "random", "linux", "odd ports seen where even were expected"},
+		{allocator.Connect, "sequential", "linux", "odd ports"},
+		{allocator.Connect, "linux-bind", "linux", "odd ports seen where even were expected"},
+		{allocator.Connect, "linux-udp", "linux", "odd ports"},
+		{allocator.Connect, "hashed", "linux", "odd ports"},
 		// Even ports, but the wrong walk:
-		{"connect", "linux:increments=off", "linux", "successive ports"}, // always +2
-		{"connect", "linux:hint=on,increments=on", "linux", "lockstep"},  // one global counter
-		{"connect", "linux:table-order=0", "linux", "lockstep"},          // one shared table slot
-		{"connect", "linux:socket-range=on", "linux", "odd ports"},       // step 1
-		{"bind", "linux", "linux-bind", "even ports seen where odd were expected"},
-		{"bind", "random", "linux-bind", "even ports seen where odd were expected"},
-		{"bind", "linux-udp", "linux-bind", "even ports seen where odd were expected"},
-		{"bind", "sequential", "linux-bind", "even ports"},
-		{"udp", "linux-bind", "linux-udp", "only odd ports seen where both parities were expected"},
-		{"udp", "linux", "linux-udp", "only even ports"},
-		{"udp", "sequential", "linux-udp", "small steps"},
-		{"udp", "random-increments", "linux-udp", "successive ports to one destination"}, // one global counter: +4 increments per round
+		{allocator.Connect, "linux:increments=off", "linux", "successive ports"}, // always +2
+		{allocator.Connect, "linux:hint=on,increments=on", "linux", "lockstep"},  // one global counter
+		{allocator.Connect, "linux:table-order=0", "linux", "lockstep"},          // one shared table slot
+		{allocator.Connect, "linux:socket-range=on", "linux", "odd ports"},       // step 1
+		{allocator.Bind, "linux", "linux-bind", "even ports seen where odd were expected"},
+		{allocator.Bind, "random", "linux-bind", "even ports seen where odd were expected"},
+		{allocator.Bind, "linux-udp", "linux-bind", "even ports seen where odd were expected"},
+		{allocator.Bind, "sequential", "linux-bind", "even ports"},
+		{allocator.UDP, "linux-bind", "linux-udp", "only odd ports seen where both parities were expected"},
+		{allocator.UDP, "linux", "linux-udp", "only even ports"},
+		{allocator.UDP, "sequential", "linux-udp", "small steps"},
+		{allocator.UDP, "random-increments", "linux-udp", "successive ports to one destination"}, // one global counter: +4 increments per round
 	} {
 		for seed := uint64(1); seed <= 3; seed++ {
 			t.Run(fmt.Sprintf("%s/%s-vs-%s/seed%d", c.kind, c.source, c.model, seed), func(t *testing.T) {
@@ -134,7 +137,7 @@ func TestVerdictWrongModelFails(t *testing.T) {
 				if !strings.Contains(strings.Join(findings, "\n"), c.why) {
 					t.Errorf("no failing check found %q:\n%s", c.why, describe(v))
 				}
-				if !strings.HasPrefix(v.String(), c.kind+": does not match "+c.model+": ") {
+				if !strings.HasPrefix(v.String(), c.kind.String()+": does not match "+c.model+": ") {
 					t.Errorf("verdict line %q", v.String())
 				}
 			})
@@ -146,19 +149,18 @@ func TestVerdictWrongModelFails(t *testing.T) {
 // destination, all at once: one event, which the model's simulation (with
 // its random phase) rarely has, but not one surprise per destination.
 func TestVerdictResaltInShortRun(t *testing.T) {
-	tmpl := template("connect", 4, 300, 250*time.Microsecond) // 0.3 s
+	tmpl := template(4, 300, 250*time.Microsecond) // 0.3 s
 	usable := usableFunc(nil)
 	for seed := uint64(1); seed <= 10; seed++ {
 		ports, err := simulate(tmpl, "linux", seed, 10*time.Second-150*time.Millisecond, allocator.Connect, allocator.LinuxRange, usable)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := make([]ProbeSample, len(tmpl))
-		copy(s, tmpl)
+		s := slices.Clone(tmpl)
 		for i := range s {
 			s[i].SrcPort = ports[i]
 		}
-		v := judge(t, s, "connect", "linux", seed+50)
+		v := judge(t, s, allocator.Connect, "linux", seed+50)
 		for _, c := range v.Checks {
 			if c.Name == "spread" && !strings.Contains(c.Detail, "8 start points") {
 				t.Errorf("seed %d: want 4 first ports and 4 re-salt starts: %s", seed, c.Detail)
@@ -173,15 +175,15 @@ func TestVerdictResaltInShortRun(t *testing.T) {
 // A handful of stray ports (a re-salt the simulation did not have, a port
 // outside the model's support) does not sink a right model; a few more do.
 func TestVerdictToleratesAStrayPort(t *testing.T) {
-	s := generate(t, "connect", "linux", 7, 4, 500, 100*time.Microsecond)
+	s := generate(t, allocator.Connect, "linux", 7, 4, 500, 100*time.Microsecond)
 	s[1001].SrcPort++ // one odd port
-	if v := judge(t, s, "connect", "linux", 8); !v.Match {
+	if v := judge(t, s, allocator.Connect, "linux", 8); !v.Match {
 		t.Errorf("one stray port rejected the model:\n%s", describe(v))
 	}
 	for i := 1001; i < 1041; i += 4 {
 		s[i].SrcPort |= 1
 	}
-	if v := judge(t, s, "connect", "linux", 8); v.Match {
+	if v := judge(t, s, allocator.Connect, "linux", 8); v.Match {
 		t.Errorf("ten odd ports accepted:\n%s", describe(v))
 	}
 }
@@ -193,8 +195,11 @@ func TestVerdictFalseRejectionRate(t *testing.T) {
 		t.Skip("many verdicts; skipped with -short")
 	}
 	const runs = 60
-	for _, c := range []struct{ kind, model string }{
-		{"connect", "linux"}, {"bind", "linux-bind"}, {"udp", "linux-udp"},
+	for _, c := range []struct {
+		kind  allocator.Kind
+		model string
+	}{
+		{allocator.Connect, "linux"}, {allocator.Bind, "linux-bind"}, {allocator.UDP, "linux-udp"},
 	} {
 		rejected := 0
 		low := 0
@@ -217,29 +222,32 @@ func TestVerdictFalseRejectionRate(t *testing.T) {
 }
 
 func TestVerdictSameInputSameVerdict(t *testing.T) {
-	s := generate(t, "connect", "linux", 3, 3, 100, time.Millisecond)
-	a, b := judge(t, s, "connect", "linux", 9), judge(t, s, "connect", "linux", 9)
+	s := generate(t, allocator.Connect, "linux", 3, 3, 100, time.Millisecond)
+	a, b := judge(t, s, allocator.Connect, "linux", 9), judge(t, s, allocator.Connect, "linux", 9)
 	if a.P != b.P || a.String() != b.String() {
 		t.Errorf("two verdicts differ: %v / %v", a, b)
 	}
 }
 
 func TestJudgeBadInput(t *testing.T) {
-	s := generate(t, "connect", "linux", 1, 2, 10, time.Millisecond)
+	s := generate(t, allocator.Connect, "linux", 1, 2, 10, time.Millisecond)
 	for _, c := range []struct {
-		name, kind, model string
-		opt               VerdictOptions
-		field, want       string
+		name        string
+		obs         []capture.Attempt
+		kind        allocator.Kind
+		model       string
+		opt         VerdictOptions
+		field, want string
 	}{
-		{"kind", "tcp", "linux", VerdictOptions{Range: allocator.LinuxRange}, "kind", "want connect, bind, udp"},
-		{"no samples", "udp", "linux-udp", VerdictOptions{Range: allocator.LinuxRange}, "kind", "no samples"},
-		{"model", "connect", "nope", VerdictOptions{Range: allocator.LinuxRange}, "model", "unknown strategy"},
-		{"model param", "connect", "linux:table-order=99", VerdictOptions{Range: allocator.LinuxRange}, "model", "table-order"},
-		{"range", "connect", "linux", VerdictOptions{}, "range", "low bound 0"},
-		{"alpha", "connect", "linux", VerdictOptions{Range: allocator.LinuxRange, Alpha: 2}, "alpha", "between 0 and 1"},
+		{"kind", s, allocator.Kind(7), "linux", VerdictOptions{Range: allocator.LinuxRange}, "kind", "want connect, bind, udp"},
+		{"no samples", nil, allocator.UDP, "linux-udp", VerdictOptions{Range: allocator.LinuxRange}, "kind", "no samples"},
+		{"model", s, allocator.Connect, "nope", VerdictOptions{Range: allocator.LinuxRange}, "model", "unknown strategy"},
+		{"model param", s, allocator.Connect, "linux:table-order=99", VerdictOptions{Range: allocator.LinuxRange}, "model", "table-order"},
+		{"range", s, allocator.Connect, "linux", VerdictOptions{}, "range", "low bound 0"},
+		{"alpha", s, allocator.Connect, "linux", VerdictOptions{Range: allocator.LinuxRange, Alpha: 2}, "alpha", "between 0 and 1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Judge(s, c.kind, c.model, c.opt)
+			_, err := Judge(c.obs, c.kind, c.model, c.opt)
 			var fe *FieldError
 			if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Judge: %v; want a %s error containing %q", err, c.field, c.want)
@@ -284,10 +292,10 @@ func TestCompare(t *testing.T) {
 }
 
 func BenchmarkVerdict(b *testing.B) {
-	s := generate(b, "connect", "linux", 1, 4, 25000, 50*time.Microsecond) // 100k samples, 5 s
+	s := generate(b, allocator.Connect, "linux", 1, 4, 25000, 50*time.Microsecond) // 100k samples, 5 s
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Judge(s, "connect", "linux", VerdictOptions{Range: allocator.LinuxRange, Seed: 2}); err != nil {
+		if _, err := Judge(s, allocator.Connect, "linux", VerdictOptions{Range: allocator.LinuxRange, Seed: 2}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package observe_test
+package fit_test
 
 import (
 	"encoding/json"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portsim/portsim/observe"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/observe/fit"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -65,9 +65,9 @@ func simRun(t testing.TB, settings ...string) []capture.Attempt {
 }
 
 // onlyReport analyzes attempts from one host and protocol.
-func onlyReport(t testing.TB, attempts []capture.Attempt) observe.HostReport {
+func onlyReport(t testing.TB, attempts []capture.Attempt) fit.HostReport {
 	t.Helper()
-	reps := observe.Analyze(attempts, observe.AnalyzeOptions{})
+	reps := fit.Analyze(attempts, fit.AnalyzeOptions{})
 	if len(reps) != 1 {
 		t.Fatalf("%d reports; want 1", len(reps))
 	}
@@ -75,13 +75,13 @@ func onlyReport(t testing.TB, attempts []capture.Attempt) observe.HostReport {
 }
 
 // explains reports whether f's model stands for label ("linux (connect)").
-func explains(f *observe.Fit, label string) bool { return slices.Contains(f.Profiles, label) }
+func explains(f *fit.Fit, label string) bool { return slices.Contains(f.Profiles, label) }
 
-func summary(r *observe.HostReport) string {
+func summary(r *fit.HostReport) string {
 	var b strings.Builder
 	for i := range min(len(r.Fits), 4) {
 		f := &r.Fits[i]
-		fmt.Fprintf(&b, "\n  %s  ll %.1f  p %s", f.Name, f.LogLikelihood, observe.FormatPosterior(f.Posterior))
+		fmt.Fprintf(&b, "\n  %s  ll %.1f  p %s", f.Name, f.LogLikelihood, fit.FormatPosterior(f.Posterior))
 	}
 	return b.String()
 }
@@ -126,8 +126,8 @@ func TestRoundTripEveryProfile(t *testing.T) {
 			if best == nil || !explains(best, label) || best.Posterior < 0.9 {
 				t.Fatalf("want %s best with posterior ≥ 0.9; got %s", label, summary(&r))
 			}
-			t.Logf("best %s %s; runner-up %s %s, %.0f nats behind", best.Name, observe.FormatPosterior(best.Posterior),
-				r.Fits[1].Name, observe.FormatPosterior(r.Fits[1].Posterior), best.LogLikelihood-r.Fits[1].LogLikelihood)
+			t.Logf("best %s %s; runner-up %s %s, %.0f nats behind", best.Name, fit.FormatPosterior(best.Posterior),
+				r.Fits[1].Name, fit.FormatPosterior(r.Fits[1].Posterior), best.LogLikelihood-r.Fits[1].LogLikelihood)
 		})
 	}
 }
@@ -144,7 +144,7 @@ func TestLinuxGenerationsToldApart(t *testing.T) {
 			f := &r.Fits[i]
 			for _, other := range gens {
 				if other != truth && explains(f, other+" (connect)") && f.Posterior > 1e-6 {
-					t.Errorf("%s ports: %s has posterior %s; want ≤ 1e-6%s", truth, f.Name, observe.FormatPosterior(f.Posterior), summary(&r))
+					t.Errorf("%s ports: %s has posterior %s; want ≤ 1e-6%s", truth, f.Name, fit.FormatPosterior(f.Posterior), summary(&r))
 				}
 			}
 		}
@@ -192,14 +192,14 @@ func TestRatingBands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	cases := []struct {
 		lo, width int // uniform ports: std dev width/√12, spread log2(width) bits
-		want      observe.Rating
+		want      fit.Rating
 	}{
-		{40000, 64, observe.RatingPoor},     // 6 bits: a small sequential run
-		{40000, 700, observe.RatingPoor},    // 9.5 bits
-		{32768, 2048, observe.RatingGood},   // 11 bits
-		{50000, 8000, observe.RatingGood},   // 13 bits
-		{32768, 28232, observe.RatingGreat}, // 14.8 bits: Linux's range
-		{1024, 64512, observe.RatingGreat},  // 16 bits: everything above 1023
+		{40000, 64, fit.RatingPoor},     // 6 bits: a small sequential run
+		{40000, 700, fit.RatingPoor},    // 9.5 bits
+		{32768, 2048, fit.RatingGood},   // 11 bits
+		{50000, 8000, fit.RatingGood},   // 13 bits
+		{32768, 28232, fit.RatingGreat}, // 14.8 bits: Linux's range
+		{1024, 64512, fit.RatingGreat},  // 16 bits: everything above 1023
 	}
 	for _, c := range cases {
 		var atts []capture.Attempt
@@ -218,11 +218,11 @@ func TestRatingBands(t *testing.T) {
 	// 13.75 bits, to the unit.
 	bands := []struct {
 		sd   float64
-		want observe.Rating
-	}{{0, observe.RatingPoor}, {295, observe.RatingPoor}, {296, observe.RatingGood}, {3976, observe.RatingGood}, {3980, observe.RatingGreat}, {20000, observe.RatingGreat}}
+		want fit.Rating
+	}{{0, fit.RatingPoor}, {295, fit.RatingPoor}, {296, fit.RatingGood}, {3976, fit.RatingGood}, {3980, fit.RatingGreat}, {20000, fit.RatingGreat}}
 	for _, b := range bands {
-		if got := observe.RateBits(observe.SpreadBits(b.sd)); got != b.want {
-			t.Errorf("std dev %g: %.4f bits, %s; want %s", b.sd, observe.SpreadBits(b.sd), got, b.want)
+		if got := fit.RateBits(fit.SpreadBits(b.sd)); got != b.want {
+			t.Errorf("std dev %g: %.4f bits, %s; want %s", b.sd, fit.SpreadBits(b.sd), got, b.want)
 		}
 	}
 }
@@ -270,7 +270,7 @@ func TestCaptureStartsMidStream(t *testing.T) {
 }
 
 func TestFewAttempts(t *testing.T) {
-	if reps := observe.Analyze(nil, observe.AnalyzeOptions{}); len(reps) != 0 {
+	if reps := fit.Analyze(nil, fit.AnalyzeOptions{}); len(reps) != 0 {
 		t.Errorf("no attempts: %d reports", len(reps))
 	}
 	one := []capture.Attempt{{Time: epoch, Proto: capture.TCP, Src: netip.MustParseAddr("10.1.1.1"), SrcPort: 40000,
@@ -289,7 +289,7 @@ func TestFewAttempts(t *testing.T) {
 	if r := onlyReport(t, atts); !r.TooFew || r.Deltas.Pairs == 0 || r.Rating == "" {
 		t.Errorf("19 attempts: too few %v, %d delta pairs, rating %q", r.TooFew, r.Deltas.Pairs, r.Rating)
 	}
-	if reps := observe.Analyze(atts, observe.AnalyzeOptions{MinAttempts: 10, Top: 3}); reps[0].TooFew || len(reps[0].Fits) != 3 {
+	if reps := fit.Analyze(atts, fit.AnalyzeOptions{MinAttempts: 10, Top: 3}); reps[0].TooFew || len(reps[0].Fits) != 3 {
 		t.Errorf("MinAttempts 10, Top 3: too few %v, %d fits", reps[0].TooFew, len(reps[0].Fits))
 	}
 }
@@ -316,7 +316,7 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 	all := slices.Concat(macos, udp, linux)
 	rng := rand.New(rand.NewPCG(1, 1))
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	reps := observe.Analyze(all, observe.AnalyzeOptions{Top: 2})
+	reps := fit.Analyze(all, fit.AnalyzeOptions{Top: 2})
 	want := []struct {
 		host  string
 		proto capture.Proto
@@ -332,7 +332,7 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 		}
 	}
 	// Same attempts, other order: same reports.
-	again := observe.Analyze(slices.Concat(linux, udp, macos), observe.AnalyzeOptions{Top: 2})
+	again := fit.Analyze(slices.Concat(linux, udp, macos), fit.AnalyzeOptions{Top: 2})
 	a, _ := json.Marshal(reps)
 	b, _ := json.Marshal(again)
 	if string(a) != string(b) {
@@ -394,7 +394,7 @@ func TestReportJSON(t *testing.T) {
 // steps to each destination, a great spread.
 func TestLinuxSummary(t *testing.T) {
 	r := onlyReport(t, simRun(t, "strategy", "profile:linux"))
-	if r.EvenShare != 1 || r.Deltas.SmallEven < 0.7 || r.Deltas.PlusOne != 0 || r.Rating != observe.RatingGreat ||
+	if r.EvenShare != 1 || r.Deltas.SmallEven < 0.7 || r.Deltas.PlusOne != 0 || r.Rating != fit.RatingGreat ||
 		r.PortMin < 32768 || r.PortMax > 60999 || r.Destinations != 5 {
 		t.Errorf("%+v", r)
 	}
@@ -405,6 +405,6 @@ func BenchmarkAnalyze(b *testing.B) {
 	b.Logf("%d attempts", len(atts))
 	b.ReportAllocs()
 	for b.Loop() {
-		observe.Analyze(atts, observe.AnalyzeOptions{})
+		fit.Analyze(atts, fit.AnalyzeOptions{})
 	}
 }

@@ -1,15 +1,19 @@
-package observe
+package fit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/seed"
+	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/strategies"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -40,6 +44,21 @@ const bigBins = 32
 
 // maxBuckets is the most buckets the range is cut into for uniformity.
 const maxBuckets = 32
+
+// maxPairDsts bounds the destinations the counters check compares in
+// pairs: the first 16, as many as a probe makes at most.
+const maxPairDsts = 16
+
+// FieldError is a bad argument of Judge or ModelSamples: Error reads
+// "model \"nope\": unknown strategy ...".
+type FieldError struct {
+	Field string // "kind", "model", "range", "reserved" or "alpha"
+	Value string // as given
+	Err   error  // what is wrong and what is allowed
+}
+
+func (e *FieldError) Error() string { return e.Field + " " + e.Value + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // VerdictOptions are the host's rules and the model's seed.
 type VerdictOptions struct {
@@ -77,8 +96,8 @@ type Check struct {
 
 // Verdict says whether one kind's observed ports could come from a model.
 type Verdict struct {
-	Kind  string `json:"kind"`
-	Model string `json:"model"`
+	Kind  allocator.Kind `json:"kind"`
+	Model string         `json:"model"`
 	// N is how many samples of Kind were judged.
 	N     int  `json:"n"`
 	Match bool `json:"match"`
@@ -114,8 +133,8 @@ func FormatP(p float64) string {
 	return "p < 1e-300"
 }
 
-// Judge compares the samples of one kind with a model: a strategy spec as
-// strategies.New takes it, run over opt.Range on a table where every
+// Judge compares obs, the attempts of one request kind in the order they
+// were made, with a model: a strategy spec as strategies.New takes it, run over opt.Range on a table where every
 // non-reserved port is free (the probe closes each socket before the
 // next). The model is simulated on the very requests observed — the same
 // destinations, in the same order, at the same times (shifted by a random
@@ -139,11 +158,10 @@ func FormatP(p float64) string {
 //     they do when one counter serves both (see pairState).
 //
 // Judge uses no randomness but the model's, drawn from opt.Seed, so the
-// same samples and seed give the same verdict.
-func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verdict, error) {
-	k, err := allocator.ParseKind(kind)
-	if err != nil {
-		return nil, &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+// same attempts and seed give the same verdict.
+func Judge(obs []capture.Attempt, kind allocator.Kind, model string, opt VerdictOptions) (*Verdict, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, err
 	}
 	if err := opt.Range.Validate(); err != nil {
 		return nil, &FieldError{"range", opt.Range.String(), err}
@@ -163,9 +181,8 @@ func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verd
 	if _, err := strategies.New(model, opt.Seed); err != nil {
 		return nil, &FieldError{"model", strconv.Quote(model), err}
 	}
-	obs := ofKind(samples, kind)
 	if len(obs) == 0 {
-		return nil, &FieldError{"kind", kind, fmt.Errorf("no samples of this kind to judge")}
+		return nil, &FieldError{"kind", kind.String(), fmt.Errorf("no samples of this kind to judge")}
 	}
 
 	seq := newSequence(obs, opt.Range)
@@ -174,7 +191,8 @@ func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verd
 	sims := make([][]uint16, reps)
 	usable := usableFunc(opt.Reserved)
 	for r := range sims {
-		sims[r], err = simulate(obs, model, mix(opt.Seed, uint64(r)), phase(opt.Seed, uint64(r)), k, opt.Range, usable)
+		var err error
+		sims[r], err = simulate(obs, model, mix(opt.Seed, uint64(r)), phase(opt.Seed, uint64(r)), kind, opt.Range, usable)
 		if err != nil {
 			return nil, err
 		}
@@ -226,51 +244,38 @@ func Judge(samples []ProbeSample, kind, model string, opt VerdictOptions) (*Verd
 	return v, nil
 }
 
-// ModelSamples returns the samples of one kind, in order, each with its
-// source port replaced by the one the model (a strategy spec) chooses for
-// the same request — kind, source, destination, time since the kind's
-// first sample — from a fresh model seeded with seed: what the kernel
-// would have shown were it the model.
-func ModelSamples(samples []ProbeSample, kind, spec string, seed uint64, rng allocator.Range, reserved []allocator.Range) ([]ProbeSample, error) {
-	k, err := allocator.ParseKind(kind)
-	if err != nil {
-		return nil, &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+// ModelSamples returns a copy of obs, the attempts of one request kind in
+// the order they were made, each with its source port replaced by the one
+// the model (a strategy spec) chooses for the same request — kind, source,
+// destination, time since the first attempt — from a fresh model seeded
+// with seed: what the kernel would have shown were it the model.
+func ModelSamples(obs []capture.Attempt, kind allocator.Kind, spec string, seed uint64, rng allocator.Range, reserved []allocator.Range) ([]capture.Attempt, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, err
 	}
 	if err := rng.Validate(); err != nil {
 		return nil, &FieldError{"range", rng.String(), err}
 	}
-	out := ofKind(samples, kind)
-	if len(out) == 0 {
+	if len(obs) == 0 {
 		return nil, nil
 	}
-	ports, err := simulate(out, spec, seed, 0, k, rng, usableFunc(reserved))
+	ports, err := simulate(obs, spec, seed, 0, kind, rng, usableFunc(reserved))
 	if err != nil {
 		return nil, err
 	}
+	out := slices.Clone(obs)
 	for i := range out {
 		out[i].SrcPort = ports[i]
 	}
 	return out, nil
 }
 
-// ofKind copies the samples of one kind, in order, in one allocation.
-func ofKind(samples []ProbeSample, kind string) []ProbeSample {
-	n := 0
-	for i := range samples {
-		if samples[i].Kind == kind {
-			n++
-		}
+// checkKind refuses a kind that is none of allocator's.
+func checkKind(k allocator.Kind) error {
+	if k > allocator.UDP {
+		return &FieldError{"kind", strconv.Quote(k.String()), errors.New("want connect, bind, udp")}
 	}
-	if n == 0 {
-		return nil
-	}
-	out := make([]ProbeSample, 0, n)
-	for i := range samples {
-		if samples[i].Kind == kind {
-			out = append(out, samples[i])
-		}
-	}
-	return out
+	return nil
 }
 
 func usableFunc(reserved []allocator.Range) func(uint16) bool {
@@ -287,7 +292,7 @@ func usableFunc(reserved []allocator.Range) func(uint16) bool {
 }
 
 // simulate runs the model over the observed requests and returns its ports.
-func simulate(obs []ProbeSample, spec string, seed uint64, phase time.Duration, k allocator.Kind, rng allocator.Range, usable func(uint16) bool) ([]uint16, error) {
+func simulate(obs []capture.Attempt, spec string, seed uint64, phase time.Duration, k allocator.Kind, rng allocator.Range, usable func(uint16) bool) ([]uint16, error) {
 	s, err := strategies.New(spec, seed)
 	if err != nil {
 		return nil, &FieldError{"model", strconv.Quote(spec), err}
@@ -310,7 +315,7 @@ func simulate(obs []ProbeSample, spec string, seed uint64, phase time.Duration, 
 
 // mix derives replicate r's seed from the user's, so neighbouring seeds
 // give unrelated models.
-func mix(seed, r uint64) uint64 { return strategies.Mix64(seed + (r+1)*0x9e3779b97f4a7c15) }
+func mix(s, r uint64) uint64 { return seed.Mix64(s + (r+1)*0x9e3779b97f4a7c15) }
 
 // phase is replicate r's clock offset, uniform over an hour: a whole
 // number of any re-salt period a model may have, so its epoch boundaries
@@ -328,7 +333,7 @@ type sequence struct {
 	ndst  int
 }
 
-func newSequence(obs []ProbeSample, rng allocator.Range) *sequence {
+func newSequence(obs []capture.Attempt, rng allocator.Range) *sequence {
 	s := &sequence{rng: rng, size: rng.Size(), ports: make([]uint16, len(obs)), dst: make([]int32, len(obs))}
 	ids := map[netip.AddrPort]int32{}
 	for i, a := range obs {
@@ -393,7 +398,7 @@ func (s *sequence) measure(ports []uint16) *measure {
 	}
 	first := make([]int32, 0, s.ndst)
 
-	nd := min(s.ndst, MaxProbeDsts)
+	nd := min(s.ndst, maxPairDsts)
 	pairs := make([]pairState, nd*nd)
 
 	for i, p := range ports {
@@ -859,9 +864,9 @@ func countersCheck(o *measure, m *measures) Check {
 
 // KindSummary describes one kind's observed ports, model aside.
 type KindSummary struct {
-	Kind  string `json:"kind"`
-	Count int    `json:"count"`
-	Dsts  int    `json:"destinations"`
+	Kind  allocator.Kind `json:"kind"`
+	Count int            `json:"count"`
+	Dsts  int            `json:"destinations"`
 	// Even and Odd are the shares of even and odd ports.
 	Even float64 `json:"even"`
 	Odd  float64 `json:"odd"`
@@ -882,11 +887,11 @@ type StepShare struct {
 	Share float64 `json:"share"`
 }
 
-// Summarize describes the samples of kind over the port range rng (use
-// 1-65535 when the host's range is unknown).
-func Summarize(samples []ProbeSample, kind string, rng allocator.Range) KindSummary {
+// Summarize describes obs, the attempts of one kind in the order they were
+// made, over the port range rng (use 1-65535 when the host's range is
+// unknown).
+func Summarize(obs []capture.Attempt, kind allocator.Kind, rng allocator.Range) KindSummary {
 	sum := KindSummary{Kind: kind, TopSteps: []StepShare{}}
-	obs := ofKind(samples, kind)
 	if len(obs) == 0 || rng.Validate() != nil {
 		return sum
 	}

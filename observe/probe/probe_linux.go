@@ -1,6 +1,6 @@
 //go:build linux
 
-package observe
+package probe
 
 import (
 	"errors"
@@ -26,8 +26,8 @@ var procSys = "/proc/sys/net/ipv4/"
 // readKernel reads the host's port rules from /proc. A value that cannot
 // be read is left unknown; the range is the one that matters, and without
 // it Known is false.
-func readKernel() KernelInfo {
-	k := KernelInfo{OS: runtime.GOOS, TWReuse: -1}
+func readKernel() Kernel {
+	k := Kernel{OS: runtime.GOOS, TWReuse: -1}
 	if uts, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		k.OS += " " + strings.TrimSpace(string(uts))
 	}
@@ -60,13 +60,13 @@ func readKernel() KernelInfo {
 // dialOnce makes one probe of kind to dst and returns the local address
 // and port the kernel gave it. The socket is closed before it returns:
 // with fin by a normal close, otherwise by a reset.
-func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.AddrPort, error) {
+func dialOnce(kind allocator.Kind, src netip.Addr, dst netip.AddrPort, fin bool) (netip.AddrPort, error) {
 	family := syscall.AF_INET
 	if dst.Addr().Is6() {
 		family = syscall.AF_INET6
 	}
 	typ := syscall.SOCK_STREAM
-	if kind == KindUDP {
+	if kind == allocator.UDP {
 		typ = syscall.SOCK_DGRAM
 	}
 	fd, err := syscall.Socket(family, typ|syscall.SOCK_CLOEXEC, 0)
@@ -94,7 +94,7 @@ func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.
 	}
 
 	switch kind {
-	case KindConnect:
+	case allocator.Connect:
 		if src.IsValid() {
 			// Keep the source address but leave the port to connect(): the
 			// path under test.
@@ -105,7 +105,7 @@ func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.
 				return netip.AddrPort{}, os.NewSyscallError("bind", err)
 			}
 		}
-	case KindBind:
+	case allocator.Bind:
 		if !src.IsValid() {
 			src = netip.MustParseAddr("127.0.0.1")
 			if family == syscall.AF_INET6 {
@@ -122,7 +122,7 @@ func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.
 		if a, err := localAddr(fd); err != nil || a.Port() == 0 {
 			return netip.AddrPort{}, fmt.Errorf("bind(%v, 0) left the port unset (%v); want it chosen at bind", src, err)
 		}
-	case KindUDP:
+	case allocator.UDP:
 		if src.IsValid() {
 			if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0))); err != nil {
 				return netip.AddrPort{}, os.NewSyscallError("bind", err)
@@ -137,7 +137,7 @@ func dialOnce(kind string, src netip.Addr, dst netip.AddrPort, fin bool) (netip.
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
-	if kind == KindUDP {
+	if kind == allocator.UDP {
 		if _, err := syscall.Write(fd, []byte("portsim probe")); err != nil {
 			return netip.AddrPort{}, os.NewSyscallError("send", err)
 		}

@@ -1,4 +1,4 @@
-package observe
+package probe
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,15 +18,11 @@ import (
 	"github.com/portsim/portsim/observe/capture"
 )
 
-// The request kinds a probe makes, named as allocator.Kind names them.
-const (
-	KindConnect = "connect" // connect() on an unbound socket
-	KindBind    = "bind"    // bind(src, 0), then connect()
-	KindUDP     = "udp"     // a UDP socket connect()ed to the listener, one datagram sent
-)
-
-// ProbeKinds lists every kind, in the order a probe makes them.
-var ProbeKinds = []string{KindConnect, KindBind, KindUDP}
+// Kinds lists the request kinds a probe makes, in the order it makes them:
+// connect() on an unbound socket (allocator.Connect), bind(src, 0) then
+// connect() (allocator.Bind), and a UDP socket connect()ed to the listener
+// with one datagram sent (allocator.UDP).
+var Kinds = []allocator.Kind{allocator.Connect, allocator.Bind, allocator.UDP}
 
 // How a probe ends each TCP connection.
 const (
@@ -39,41 +36,41 @@ const (
 
 // Probe limits.
 const (
-	// MaxProbeCount bounds connections per destination per kind: with
+	// MaxCount bounds connections per destination per kind: with
 	// --close fin every bind() probe holds an odd port for 60 s, and the
 	// range has about 14k of them.
-	MaxProbeCount = 10000
-	// MaxProbeDsts bounds the destinations; the cross-destination checks
+	MaxCount = 10000
+	// MaxDsts bounds the destinations; the cross-destination checks
 	// look at every pair.
-	MaxProbeDsts = 16
+	MaxDsts = 16
 	// dialTimeout bounds one connect(): on loopback it takes microseconds,
 	// unless a full accept queue drops the SYN, which would otherwise hang
 	// for minutes of retransmits.
 	dialTimeout = 2 * time.Second
 )
 
-// DefaultProbeDsts are the destinations a probe uses when none are given:
+// DefaultDsts are the destinations a probe uses when none are given:
 // three IPv4 loopback addresses (Linux routes all of 127.0.0.0/8 to lo, so
 // each is a different destination to the port hash) and ::1 when the host
 // has IPv6 loopback.
-var DefaultProbeDsts = []netip.Addr{
+var DefaultDsts = []netip.Addr{
 	netip.MustParseAddr("127.0.0.1"),
 	netip.MustParseAddr("127.0.0.2"),
 	netip.MustParseAddr("127.0.0.3"),
 	netip.MustParseAddr("::1"),
 }
 
-// ProbeConfig says what to ask the kernel.
-type ProbeConfig struct {
+// Config says what to ask the kernel.
+type Config struct {
 	// Dsts are the destinations, every one loopback (127.0.0.0/8 or ::1).
 	// The probe opens its own TCP listener and UDP socket on each; port 0
 	// lets the kernel choose the listener's port. Empty means
-	// DefaultProbeDsts (only those of Src's family when Src is set).
+	// DefaultDsts (only those of Src's family when Src is set).
 	Dsts []netip.AddrPort
-	// Count is connections per destination per kind, 1 to MaxProbeCount.
+	// Count is connections per destination per kind, 1 to MaxCount.
 	Count int
-	// Kinds are among ProbeKinds; empty means all of them.
-	Kinds []string
+	// Kinds are among Kinds; empty means all of them.
+	Kinds []allocator.Kind
 	// Close is CloseRST (the default when empty) or CloseFIN.
 	Close string
 	// Src, when valid, is the local address of every probe: bind() probes
@@ -84,7 +81,7 @@ type ProbeConfig struct {
 	Src netip.Addr
 }
 
-// FieldError is a bad ProbeConfig field: Error reads
+// FieldError is a bad Config field: Error reads
 // "dst 10.0.0.1: not a loopback address; ...", and a command line puts
 // "--" before it to name its flag.
 type FieldError struct {
@@ -99,7 +96,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // ErrNotLoopback is why a probe refuses an address.
 var ErrNotLoopback = errors.New("not a loopback address; probe talks only to 127.0.0.0/8 and ::1")
 
-// ErrNoLoopback is wrapped by Probe's error when it cannot open a socket
+// ErrNoLoopback is wrapped by Run's error when it cannot open a socket
 // on loopback at all: a sandbox, or a host without lo.
 var ErrNoLoopback = errors.New("cannot open loopback sockets")
 
@@ -113,15 +110,15 @@ func CheckLoopback(a netip.Addr) (netip.Addr, error) {
 	return a, nil
 }
 
-// ProbeSample is one connection the probe made: its kind and what a
-// capture would have seen of it.
-type ProbeSample struct {
-	Kind string `json:"kind"`
+// Sample is one connection the probe made: its kind and what a capture
+// would have seen of it.
+type Sample struct {
+	Kind allocator.Kind `json:"kind"`
 	capture.Attempt
 }
 
-// KernelInfo is what the host says about its port rules.
-type KernelInfo struct {
+// Kernel is what the host says about its port rules.
+type Kernel struct {
 	OS string `json:"os"`
 	// Known is false where the rules cannot be read (anywhere but Linux):
 	// the fields below are then zero and no model comparison is made.
@@ -139,24 +136,24 @@ type KernelInfo struct {
 	UDPHashEntries int `json:"udp_hash_entries"`
 }
 
-// KindTiming is how long one kind's probes took.
-type KindTiming struct {
-	Kind    string        `json:"kind"`
-	Count   int           `json:"count"`
-	Elapsed time.Duration `json:"elapsed_ns"`
+// Timing is how long one kind's probes took.
+type Timing struct {
+	Kind    allocator.Kind `json:"kind"`
+	Count   int            `json:"count"`
+	Elapsed time.Duration  `json:"elapsed_ns"`
 }
 
-// ProbeResult is what a probe saw.
-type ProbeResult struct {
-	Kernel KernelInfo `json:"kernel"`
+// Result is what a probe saw.
+type Result struct {
+	Kernel Kernel `json:"kernel"`
 	// Config is the configuration as run: defaults filled in, listener
 	// ports resolved, destinations that could not be opened dropped.
-	Config ProbeConfig `json:"-"`
+	Config Config `json:"-"`
 	// Samples are in the order made: kind by kind, and within a kind
 	// round-robin over the destinations, so that sequences to different
 	// destinations interleave in time.
-	Samples []ProbeSample `json:"-"`
-	Timings []KindTiming  `json:"timings"`
+	Samples []Sample `json:"-"`
+	Timings []Timing `json:"timings"`
 	// Notes say what the probe left out and why (a default destination
 	// the host lacks).
 	Notes []string `json:"notes,omitempty"`
@@ -164,10 +161,10 @@ type ProbeResult struct {
 
 // Validate checks c and returns it with the defaults filled in. Errors
 // are *FieldError.
-func (c ProbeConfig) Validate() (ProbeConfig, error) {
-	out := ProbeConfig{Count: c.Count, Close: c.Close}
-	if c.Count < 1 || c.Count > MaxProbeCount {
-		return out, &FieldError{"count", strconv.Itoa(c.Count), fmt.Errorf("want 1 to %d", MaxProbeCount)}
+func (c Config) Validate() (Config, error) {
+	out := Config{Count: c.Count, Close: c.Close}
+	if c.Count < 1 || c.Count > MaxCount {
+		return out, &FieldError{"count", strconv.Itoa(c.Count), fmt.Errorf("want 1 to %d", MaxCount)}
 	}
 	switch c.Close {
 	case "":
@@ -176,16 +173,14 @@ func (c ProbeConfig) Validate() (ProbeConfig, error) {
 	default:
 		return out, &FieldError{"close", strconv.Quote(c.Close), fmt.Errorf("want %s or %s", CloseRST, CloseFIN)}
 	}
-	seen := map[string]bool{}
+	seen := map[allocator.Kind]bool{}
 	for _, k := range c.Kinds {
-		if !isProbeKind(k) {
-			return out, &FieldError{"kind", strconv.Quote(k), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
+		if !slices.Contains(Kinds, k) {
+			return out, &FieldError{"kind", strconv.Quote(k.String()), fmt.Errorf("want %s", strings.Join(KindNames(), ", "))}
 		}
-		if !seen[k] {
-			seen[k] = true
-		}
+		seen[k] = true
 	}
-	for _, k := range ProbeKinds { // canonical order, duplicates dropped
+	for _, k := range Kinds { // canonical order, duplicates dropped
 		if seen[k] || len(c.Kinds) == 0 {
 			out.Kinds = append(out.Kinds, k)
 		}
@@ -199,14 +194,14 @@ func (c ProbeConfig) Validate() (ProbeConfig, error) {
 	}
 	dsts := c.Dsts
 	if len(dsts) == 0 {
-		for _, a := range DefaultProbeDsts {
+		for _, a := range DefaultDsts {
 			if !out.Src.IsValid() || a.Is4() == out.Src.Is4() {
 				dsts = append(dsts, netip.AddrPortFrom(a, 0))
 			}
 		}
 	}
-	if len(dsts) > MaxProbeDsts {
-		return out, &FieldError{"dst", fmt.Sprintf("(%d given)", len(dsts)), fmt.Errorf("too many destinations; want at most %d", MaxProbeDsts)}
+	if len(dsts) > MaxDsts {
+		return out, &FieldError{"dst", fmt.Sprintf("(%d given)", len(dsts)), fmt.Errorf("too many destinations; want at most %d", MaxDsts)}
 	}
 	have := map[netip.AddrPort]bool{}
 	for _, d := range dsts {
@@ -227,13 +222,13 @@ func (c ProbeConfig) Validate() (ProbeConfig, error) {
 	return out, nil
 }
 
-func isProbeKind(k string) bool {
-	for _, p := range ProbeKinds {
-		if k == p {
-			return true
-		}
+// KindNames are the names of Kinds, in order.
+func KindNames() []string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = k.String()
 	}
-	return false
+	return names
 }
 
 func family(a netip.Addr) string {
@@ -243,7 +238,7 @@ func family(a netip.Addr) string {
 	return "IPv6"
 }
 
-// Probe asks this machine's kernel for source ports: for each kind in
+// Run asks this machine's kernel for source ports: for each kind in
 // cfg.Kinds, cfg.Count connections to each destination, round-robin, each
 // closed before the next is made, recording the port the kernel chose. It
 // talks only to loopback and refuses any other address. Closing between
@@ -256,13 +251,13 @@ func family(a netip.Addr) string {
 // confine bind() to half the range) and no IP_BIND_ADDRESS_NO_PORT (which
 // would defer a bind()'s port to connect()). Elsewhere they use package
 // net, and the host's port rules are reported as unknown.
-func Probe(ctx context.Context, cfg ProbeConfig) (*ProbeResult, error) {
+func Run(ctx context.Context, cfg Config) (*Result, error) {
 	explicit := len(cfg.Dsts) > 0
 	cfg, err := cfg.Validate()
 	if err != nil {
 		return nil, err
 	}
-	res := &ProbeResult{Kernel: readKernel()}
+	res := &Result{Kernel: readKernel()}
 
 	ls, notes, err := listen(cfg, explicit)
 	if err != nil {
@@ -282,20 +277,16 @@ func Probe(ctx context.Context, cfg ProbeConfig) (*ProbeResult, error) {
 				if err := ctx.Err(); err != nil {
 					return res, err
 				}
-				dst := l.tcp
-				if kind == KindUDP {
-					dst = l.udp
+				dst, proto := l.tcp, capture.TCP
+				if kind == allocator.UDP {
+					dst, proto = l.udp, capture.UDP
 				}
 				local, err := dialOnce(kind, cfg.Src, dst, fin)
 				now := time.Now()
 				if err != nil {
 					return res, fmt.Errorf("%s probe %d to %v: %w", kind, n+1, dst, err)
 				}
-				proto := capture.TCP
-				if kind == KindUDP {
-					proto = capture.UDP
-				}
-				res.Samples = append(res.Samples, ProbeSample{Kind: kind, Attempt: capture.Attempt{
+				res.Samples = append(res.Samples, Sample{Kind: kind, Attempt: capture.Attempt{
 					Time: now, Proto: proto,
 					Src: local.Addr().Unmap(), SrcPort: local.Port(),
 					Dst: dst.Addr(), DstPort: dst.Port(),
@@ -303,7 +294,7 @@ func Probe(ctx context.Context, cfg ProbeConfig) (*ProbeResult, error) {
 				n++
 			}
 		}
-		res.Timings = append(res.Timings, KindTiming{Kind: kind, Count: n, Elapsed: time.Since(start)})
+		res.Timings = append(res.Timings, Timing{Kind: kind, Count: n, Elapsed: time.Since(start)})
 	}
 	return res, nil
 }
@@ -341,12 +332,12 @@ func (ls listeners) close() {
 // listen opens a TCP listener and a UDP socket on each destination.
 // A default destination the host lacks (::1 without IPv6) is dropped with a
 // note; a destination asked for by name that cannot be opened is an error.
-func listen(cfg ProbeConfig, explicit bool) (listeners, []string, error) {
+func listen(cfg Config, explicit bool) (listeners, []string, error) {
 	var ls listeners
 	var notes []string
 	needTCP, needUDP := false, false
 	for _, k := range cfg.Kinds {
-		if k == KindUDP {
+		if k == allocator.UDP {
 			needUDP = true
 		} else {
 			needTCP = true
@@ -467,14 +458,14 @@ var CSVHeader = []string{"kind", "n", "time", "src", "sport", "dst", "dport"}
 
 // WriteCSV writes the samples, one row each, under CSVHeader: n counts
 // from 1 within each kind and time is RFC 3339 with nanoseconds, UTC.
-func (r *ProbeResult) WriteCSV(w io.Writer) error {
+func (r *Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(CSVHeader)
-	n := map[string]int{}
+	n := map[allocator.Kind]int{}
 	for _, s := range r.Samples {
 		n[s.Kind]++
 		cw.Write([]string{
-			s.Kind, strconv.Itoa(n[s.Kind]), s.Time.UTC().Format(time.RFC3339Nano),
+			s.Kind.String(), strconv.Itoa(n[s.Kind]), s.Time.UTC().Format(time.RFC3339Nano),
 			s.Src.String(), strconv.Itoa(int(s.SrcPort)), s.Dst.String(), strconv.Itoa(int(s.DstPort)),
 		})
 	}
@@ -482,14 +473,14 @@ func (r *ProbeResult) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// Kinds lists the kinds with samples, in ProbeKinds order.
-func (r *ProbeResult) Kinds() []string {
-	have := map[string]bool{}
+// Kinds lists the kinds with samples, in Kinds order.
+func (r *Result) Kinds() []allocator.Kind {
+	have := map[allocator.Kind]bool{}
 	for _, s := range r.Samples {
 		have[s.Kind] = true
 	}
-	var out []string
-	for _, k := range ProbeKinds {
+	var out []allocator.Kind
+	for _, k := range Kinds {
 		if have[k] {
 			out = append(out, k)
 		}
@@ -497,47 +488,14 @@ func (r *ProbeResult) Kinds() []string {
 	return out
 }
 
-// ErrKernelUnknown is Verdicts' error where the host's port rules cannot be
-// read: there is no Linux comparison to make.
-var ErrKernelUnknown = errors.New("the host's port rules are unknown (not Linux): no comparison with the Linux models")
-
-// ModelFor names the Linux strategy that serves kind on a host with k's
-// rules: linux for connect, linux-bind for bind, linux-udp for udp, the
-// last sized to the kernel's UDP hash table when it is known and not the
-// strategy's default.
-func ModelFor(kind string, k KernelInfo) (string, error) {
-	switch kind {
-	case KindConnect:
-		return "linux", nil
-	case KindBind:
-		return "linux-bind", nil
-	case KindUDP:
-		if n := k.UDPHashEntries; n > 0 && n != 4096 && n <= 1<<16 && n&(n-1) == 0 {
-			return "linux-udp:hash-size=" + strconv.Itoa(n), nil
+// Attempts returns the attempts of the samples of one kind, in the order
+// made.
+func (r *Result) Attempts(kind allocator.Kind) []capture.Attempt {
+	var out []capture.Attempt
+	for _, s := range r.Samples {
+		if s.Kind == kind {
+			out = append(out, s.Attempt)
 		}
-		return "linux-udp", nil
 	}
-	return "", &FieldError{"kind", strconv.Quote(kind), fmt.Errorf("want %s", strings.Join(ProbeKinds, ", "))}
-}
-
-// Verdicts compares each kind's samples with its Linux model (ModelFor),
-// the model's randomness drawn from seed. It returns ErrKernelUnknown off
-// Linux.
-func (r *ProbeResult) Verdicts(seed uint64) ([]*Verdict, error) {
-	if !r.Kernel.Known {
-		return nil, ErrKernelUnknown
-	}
-	var out []*Verdict
-	for _, kind := range r.Kinds() {
-		model, err := ModelFor(kind, r.Kernel)
-		if err != nil {
-			return out, err
-		}
-		v, err := Judge(r.Samples, kind, model, VerdictOptions{Range: r.Kernel.Range, Reserved: r.Kernel.Reserved, Seed: seed})
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return out
 }
