@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -132,5 +133,27 @@ func TestTexts(t *testing.T) {
 				t.Errorf("%s: other range %v: %v (or the same as Range)", p.Name, o.Range, err)
 			}
 		}
+	}
+}
+
+// The README's strategy table is the registry's listing: a row per
+// strategy, in order, with its Summary.
+func TestREADMETable(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| strategy | what it models |\n| --- | --- |\n")
+	if !ok {
+		t.Fatal("README.md has no strategy table")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	rows := strings.Split(table, "\n")
+	var want []string
+	for _, info := range All() {
+		want = append(want, "| `"+info.Name+"` | "+info.Summary()+" |")
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("README.md's strategy table differs from the registry; want its rows to be:\n%s", strings.Join(want, "\n"))
 	}
 }
