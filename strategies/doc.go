@@ -13,6 +13,13 @@
 //
 //	s, err := strategies.New("linux:table-order=8", seed)
 //
+// A host needs more than one strategy: Resolve turns a strategy spec or an
+// OS profile spec ("profile:macos") into a Host, the strategy serving each
+// request kind (Linux's bind() and UDP companions, a profile's per-kind
+// specs) and the table's rules. Everything that knows a strategy or profile
+// by name is here, with the texts that describe them (Info, Profile), so
+// the CLI, the README and the report show one copy.
+//
 // When a request carries a Trace, a strategy records its hash inputs, table
 // indexes, counters and state updates there; without one it allocates
 // nothing.
