@@ -60,7 +60,7 @@ func specsOfItems(items []string) []string {
 }
 
 // normalizeSpec trims the name and every KEY=VALUE of a spec, so the same
-// strategy spelt with spaces gets the same seed (StrategySeed hashes the
+// strategy spelt with spaces gets the same seed (newHost seeds it from the
 // spec).
 func normalizeSpec(spec string) string {
 	name, args, _ := strings.Cut(strings.TrimSpace(spec), ":")
