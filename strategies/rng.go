@@ -6,10 +6,6 @@ import (
 	"github.com/portsim/portsim/internal/seed"
 )
 
-// Mix64 is seed.Mix64, for observe's model replicates until observe
-// derives its seeds from internal/seed itself.
-func Mix64(x uint64) uint64 { return seed.Mix64(x) }
-
 // Each word derived from a stream has its own purpose tag, so a random
 // stream and a hash key never share a word, whatever their stream numbers.
 const (
