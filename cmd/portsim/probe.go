@@ -172,7 +172,8 @@ type probeConfigJSON struct {
 }
 
 type probeKindReport struct {
-	fit.KindSummary
+	Kind allocator.Kind `json:"kind"`
+	fit.Summary
 	ElapsedSeconds float64      `json:"elapsed_s"`
 	Verdict        *fit.Verdict `json:"verdict"` // null where no comparison was made
 }
@@ -241,7 +242,7 @@ func newProbeReport(res *probe.Result, seed uint64) (*probeReport, error) {
 	judge := true
 	for _, kind := range res.Kinds() {
 		obs := res.Attempts(kind)
-		kr := probeKindReport{KindSummary: fit.Summarize(obs, kind, rng)}
+		kr := probeKindReport{Kind: kind, Summary: fit.Summarize(obs, rng)}
 		for _, t := range res.Timings {
 			if t.Kind == kind {
 				kr.ElapsedSeconds = t.Elapsed.Seconds()
@@ -309,7 +310,7 @@ func writeProbeText(w io.Writer, rep *probeReport) error {
 				most = strings.Join(top, ", ")
 			}
 			fmt.Fprintf(w, "  steps   %d to the same destination: %s within ±32, median |step| %d; most common %s\n",
-				kr.Steps, pct1(kr.NearShare), kr.MedianStep, most)
+				kr.Steps, pct1(kr.NearShare), kr.UpperMedianAbs, most)
 		}
 		v := kr.Verdict
 		if v == nil {

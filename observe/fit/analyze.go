@@ -60,35 +60,19 @@ func RateBits(bits float64) Rating {
 	return RatingGreat
 }
 
-// DeltaStats describe successive ports to the same destination (address
-// and port): the step Linux's connect() takes and a sequential cursor's
-// step show here.
-type DeltaStats struct {
-	// Pairs is how many successive pairs there were.
-	Pairs int `json:"pairs"`
-	// SmallEven is the share of deltas of +2, +4, …, +16 (Linux 6.x's
-	// connect() with no collisions).
-	SmallEven float64 `json:"small_even"`
-	// PlusOne is the share of deltas of exactly +1.
-	PlusOne float64 `json:"plus_one"`
-	// MedianAbs is the median absolute delta.
-	MedianAbs float64 `json:"median_abs"`
-}
-
 // HostReport summarizes one host's attempts of one protocol and ranks the
 // models that might have chosen its ports.
 type HostReport struct {
 	Host  netip.Addr
 	Proto capture.Proto
-	// Attempts and Destinations (distinct address and port pairs).
-	Attempts, Destinations int
+	// Summary counts the attempts (Count) and their destinations, and
+	// describes the ports' parity and steps; its steps are plain
+	// differences, the host's range being unknown.
+	Summary
 	// First and Last are the times of the first and last attempt.
 	First, Last time.Time
 	// PortMin and PortMax are the lowest and highest ports seen.
 	PortMin, PortMax uint16
-	// EvenShare is the share of even ports.
-	EvenShare float64
-	Deltas    DeltaStats
 	// StdDev is the population standard deviation of the ports, Bits its
 	// SpreadBits and Rating the porttest rating; Rating is empty with
 	// fewer than 2 attempts.
@@ -129,7 +113,7 @@ func (r *HostReport) Decided() bool {
 // there is no verdict.
 func (r *HostReport) Verdict() string {
 	if r.TooFew {
-		return fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Attempts, r.MinAttempts)
+		return fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Count, r.MinAttempts)
 	}
 	if len(r.Fits) == 0 {
 		return "no candidate models"
@@ -180,7 +164,7 @@ type hostReportJSON struct {
 	PortMin      uint16     `json:"port_min"`
 	PortMax      uint16     `json:"port_max"`
 	EvenShare    float64    `json:"even_share"`
-	Deltas       DeltaStats `json:"deltas"`
+	Deltas       deltasJSON `json:"deltas"`
 	StdDev       float64    `json:"std_dev"`
 	Bits         float64    `json:"bits"`
 	Rating       Rating     `json:"rating"`
@@ -192,12 +176,21 @@ type hostReportJSON struct {
 	Fits         []Fit      `json:"fits"`
 }
 
+// deltasJSON is a report's steps to the same destination.
+type deltasJSON struct {
+	Pairs     int     `json:"pairs"`
+	SmallEven float64 `json:"small_even"`
+	PlusOne   float64 `json:"plus_one"`
+	MedianAbs float64 `json:"median_abs"`
+}
+
 // MarshalJSON writes the report with snake_case fields, the protocol by
 // name and the verdict line.
 func (r HostReport) MarshalJSON() ([]byte, error) {
 	j := hostReportJSON{
-		Host: r.Host.String(), Proto: r.Proto.String(), Attempts: r.Attempts, Destinations: r.Destinations,
-		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.EvenShare, Deltas: r.Deltas,
+		Host: r.Host.String(), Proto: r.Proto.String(), Attempts: r.Count, Destinations: r.Dsts,
+		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.Even,
+		Deltas: deltasJSON{Pairs: r.Steps, SmallEven: r.SmallEven, PlusOne: r.PlusOne, MedianAbs: r.MedianAbs},
 		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
 		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Fits: r.Fits,
 	}
@@ -274,7 +267,7 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 	// Time order, capture order among equal times.
 	slices.SortStableFunc(idx, func(a, b int32) int { return attempts[a].Time.Compare(attempts[b].Time) })
 	first := &attempts[idx[0]]
-	r := HostReport{Host: first.Src, Proto: first.Proto, Attempts: len(idx), MinAttempts: minN,
+	r := HostReport{Host: first.Src, Proto: first.Proto, MinAttempts: minN,
 		First: first.Time, Last: attempts[idx[len(idx)-1]].Time, PortMin: math.MaxUint16}
 
 	s := &hostSeries{
@@ -283,9 +276,6 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 		stream: make([]int32, len(idx)),
 	}
 	streams := map[netip.AddrPort]int32{}
-	var lastPort []int32 // per stream, -1 before its first port
-	var absDeltas []int
-	even, small, plusOne := 0, 0, 0
 	var sum, sumSq float64
 	for i, ai := range idx {
 		a := &attempts[ai]
@@ -294,43 +284,18 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 		if !ok {
 			k = int32(len(streams))
 			streams[dst] = k
-			lastPort = append(lastPort, -1)
 		}
 		x := a.SrcPort
 		s.ports[i], s.stream[i] = x, k
 		s.secs[i] = a.Time.Sub(first.Time).Seconds()
 		r.PortMin, r.PortMax = min(r.PortMin, x), max(r.PortMax, x)
-		if x%2 == 0 {
-			even++
-		}
 		f := float64(x)
 		sum += f
 		sumSq += f * f
-		if p := lastPort[k]; p >= 0 {
-			d := int(x) - int(p)
-			if d >= 2 && d <= 16 && d%2 == 0 {
-				small++
-			}
-			if d == 1 {
-				plusOne++
-			}
-			absDeltas = append(absDeltas, max(d, -d))
-		}
-		lastPort[k] = int32(x)
 	}
 	s.streams = len(streams)
 	n := float64(len(idx))
-	r.Destinations = len(streams)
-	r.EvenShare = float64(even) / n
-	if pairs := len(absDeltas); pairs > 0 {
-		slices.Sort(absDeltas)
-		r.Deltas = DeltaStats{
-			Pairs:     pairs,
-			SmallEven: float64(small) / float64(pairs),
-			PlusOne:   float64(plusOne) / float64(pairs),
-			MedianAbs: float64(absDeltas[(pairs-1)/2]+absDeltas[pairs/2]) / 2,
-		}
-	}
+	r.Summary = summarize(s.ports, s.stream, s.streams, 0)
 	if len(idx) >= 2 {
 		mean := sum / n
 		r.StdDev = math.Sqrt(max(sumSq/n-mean*mean, 0))
@@ -359,15 +324,15 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 // it.
 func (r *HostReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "host %v %v: %d attempts to %d destinations", r.Host, r.Proto, r.Attempts, r.Destinations)
+	fmt.Fprintf(&b, "host %v %v: %d attempts to %d destinations", r.Host, r.Proto, r.Count, r.Dsts)
 	if !r.First.IsZero() {
 		fmt.Fprintf(&b, " over %v", r.Last.Sub(r.First).Round(time.Millisecond))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.EvenShare)
-	if d := r.Deltas; d.Pairs > 0 {
+	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.Even)
+	if r.Steps > 0 {
 		fmt.Fprintf(&b, "  deltas   %d to the same destination: %.1f%% +2..+16 even, %.1f%% +1, median |delta| %g\n",
-			d.Pairs, 100*d.SmallEven, 100*d.PlusOne, d.MedianAbs)
+			r.Steps, 100*r.SmallEven, 100*r.PlusOne, r.MedianAbs)
 	} else {
 		b.WriteString("  deltas   none: no destination was seen twice\n")
 	}

@@ -276,7 +276,7 @@ func TestFewAttempts(t *testing.T) {
 	one := []capture.Attempt{{Time: epoch, Proto: capture.TCP, Src: netip.MustParseAddr("10.1.1.1"), SrcPort: 40000,
 		Dst: netip.MustParseAddr("198.51.100.1"), DstPort: 443}}
 	r := onlyReport(t, one)
-	if !r.TooFew || r.Fits != nil || r.Attempts != 1 || r.PortMin != 40000 || r.PortMax != 40000 || r.Rating != "" || r.EvenShare != 1 {
+	if !r.TooFew || r.Fits != nil || r.Count != 1 || r.PortMin != 40000 || r.PortMax != 40000 || r.Rating != "" || r.Even != 1 {
 		t.Errorf("one attempt: %+v", r)
 	}
 	if v := r.Verdict(); !strings.Contains(v, "too few attempts to tell") {
@@ -286,8 +286,8 @@ func TestFewAttempts(t *testing.T) {
 		t.Errorf("json: %v", err)
 	}
 	atts := simRun(t, "strategy", "profile:linux")[:19]
-	if r := onlyReport(t, atts); !r.TooFew || r.Deltas.Pairs == 0 || r.Rating == "" {
-		t.Errorf("19 attempts: too few %v, %d delta pairs, rating %q", r.TooFew, r.Deltas.Pairs, r.Rating)
+	if r := onlyReport(t, atts); !r.TooFew || r.Steps == 0 || r.Rating == "" {
+		t.Errorf("19 attempts: too few %v, %d steps, rating %q", r.TooFew, r.Steps, r.Rating)
 	}
 	if reps := fit.Analyze(atts, fit.AnalyzeOptions{MinAttempts: 10, Top: 3}); reps[0].TooFew || len(reps[0].Fits) != 3 {
 		t.Errorf("MinAttempts 10, Top 3: too few %v, %d fits", reps[0].TooFew, len(reps[0].Fits))
@@ -394,8 +394,8 @@ func TestReportJSON(t *testing.T) {
 // steps to each destination, a great spread.
 func TestLinuxSummary(t *testing.T) {
 	r := onlyReport(t, simRun(t, "strategy", "profile:linux"))
-	if r.EvenShare != 1 || r.Deltas.SmallEven < 0.7 || r.Deltas.PlusOne != 0 || r.Rating != fit.RatingGreat ||
-		r.PortMin < 32768 || r.PortMax > 60999 || r.Destinations != 5 {
+	if r.Even != 1 || r.SmallEven < 0.7 || r.PlusOne != 0 || r.Rating != fit.RatingGreat ||
+		r.PortMin < 32768 || r.PortMax > 60999 || r.Dsts != 5 {
 		t.Errorf("%+v", r)
 	}
 }

@@ -31,7 +31,7 @@ func ExampleAnalyze() {
 		})
 	}
 	for _, r := range fit.Analyze(attempts, fit.AnalyzeOptions{}) {
-		fmt.Printf("%v %v: %d attempts, ports %d-%d, %.1f bits: %s\n", r.Host, r.Proto, r.Attempts, r.PortMin, r.PortMax, r.Bits, r.Rating)
+		fmt.Printf("%v %v: %d attempts, ports %d-%d, %.1f bits: %s\n", r.Host, r.Proto, r.Count, r.PortMin, r.PortMax, r.Bits, r.Rating)
 		fmt.Println(r.Verdict())
 	}
 	// Output:

@@ -679,7 +679,7 @@ func scriptVerdicts(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 		if err != nil {
 			model = "error: " + err.Error()
 		}
-		s := fit.Summarize(file[kind], kind, rng)
+		s := fit.Summarize(file[kind], rng)
 		fmt.Fprintf(b, "%s: %d ports to %d destinations; model %s\n", kind, s.Count, s.Dsts, model)
 		top := []string{"none"}
 		if len(s.TopSteps) > 0 {
@@ -689,8 +689,12 @@ func scriptVerdicts(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 			top = append(top, fmt.Sprintf("%+d %s", st.Step, fullFloat(st.Share)))
 		}
 		fmt.Fprintf(b, "  even %s, odd %s; %d steps, %s within ±32, median |step| %d; top %s\n",
-			fullFloat(s.Even), fullFloat(s.Odd), s.Steps, fullFloat(s.NearShare), s.MedianStep, strings.Join(top, ", "))
-		js, err := json.Marshal(s)
+			fullFloat(s.Even), fullFloat(s.Odd), s.Steps, fullFloat(s.NearShare), s.UpperMedianAbs, strings.Join(top, ", "))
+		// As the probe report writes it, after the kind.
+		js, err := json.Marshal(struct {
+			Kind allocator.Kind `json:"kind"`
+			fit.Summary
+		}{kind, s})
 		if err != nil {
 			d.Fatalf(t, "json: %v", err)
 		}

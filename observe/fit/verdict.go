@@ -367,16 +367,7 @@ type measure struct {
 
 // signed is the step from a to b in the range taken as a circle, in
 // (-size/2, size/2].
-func (s *sequence) signed(a, b uint16) int {
-	d := (int(b) - int(a)) % s.size
-	if d < 0 {
-		d += s.size
-	}
-	if d > s.size/2 {
-		d -= s.size
-	}
-	return d
-}
+func (s *sequence) signed(a, b uint16) int { return circleStep(int(b)-int(a), s.size) }
 
 func (s *sequence) stepCell(d int) int {
 	if d >= -near && d <= near {
@@ -860,88 +851,4 @@ func countersCheck(o *measure, m *measures) Check {
 		c.reason = fmt.Sprintf("ports to different destinations move independently (%d of %d pairs in lockstep) where the model's share a counter", int(o.lock[0]), pairs)
 	}
 	return c
-}
-
-// KindSummary describes one kind's observed ports, model aside.
-type KindSummary struct {
-	Kind  allocator.Kind `json:"kind"`
-	Count int            `json:"count"`
-	Dsts  int            `json:"destinations"`
-	// Even and Odd are the shares of even and odd ports.
-	Even float64 `json:"even"`
-	Odd  float64 `json:"odd"`
-	// Steps counts steps between successive ports to one destination,
-	// taken around the range as a circle (so -2 is 2 below).
-	Steps int `json:"steps"`
-	// NearShare is the share of steps within ±32.
-	NearShare float64 `json:"near_share"`
-	// MedianStep is the median absolute step.
-	MedianStep int `json:"median_abs_step"`
-	// TopSteps are the commonest steps within ±32, up to 3.
-	TopSteps []StepShare `json:"top_steps"`
-}
-
-// StepShare is one step value and the share of steps that took it.
-type StepShare struct {
-	Step  int     `json:"step"`
-	Share float64 `json:"share"`
-}
-
-// Summarize describes obs, the attempts of one kind in the order they were
-// made, over the port range rng (use 1-65535 when the host's range is
-// unknown).
-func Summarize(obs []capture.Attempt, kind allocator.Kind, rng allocator.Range) KindSummary {
-	sum := KindSummary{Kind: kind, TopSteps: []StepShare{}}
-	if len(obs) == 0 || rng.Validate() != nil {
-		return sum
-	}
-	seq := newSequence(obs, rng)
-	sum.Count, sum.Dsts = len(obs), seq.ndst
-	even := 0
-	for _, p := range seq.ports {
-		if p%2 == 0 {
-			even++
-		}
-	}
-	sum.Even = float64(even) / float64(len(obs))
-	sum.Odd = 1 - sum.Even
-
-	last := make([]int, seq.ndst)
-	for i := range last {
-		last[i] = -1
-	}
-	var abs []int
-	counts := map[int]int{}
-	for i, p := range seq.ports {
-		b := seq.dst[i]
-		if last[b] >= 0 {
-			d := seq.signed(uint16(last[b]), p)
-			abs = append(abs, max(d, -d))
-			if d >= -near && d <= near {
-				counts[d]++
-			}
-		}
-		last[b] = int(p)
-	}
-	sum.Steps = len(abs)
-	if len(abs) == 0 {
-		return sum
-	}
-	sort.Ints(abs)
-	sum.MedianStep = abs[len(abs)/2]
-	nearN := 0
-	for d, c := range counts {
-		nearN += c
-		sum.TopSteps = append(sum.TopSteps, StepShare{d, float64(c) / float64(len(abs))})
-	}
-	sum.NearShare = float64(nearN) / float64(len(abs))
-	sort.Slice(sum.TopSteps, func(i, j int) bool {
-		a, b := sum.TopSteps[i], sum.TopSteps[j]
-		if a.Share != b.Share {
-			return a.Share > b.Share
-		}
-		return a.Step < b.Step
-	})
-	sum.TopSteps = sum.TopSteps[:min(3, len(sum.TopSteps))]
-	return sum
 }
