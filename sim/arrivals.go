@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/portsim/portsim/internal/format"
 )
 
 // Process is how connections arrive.
@@ -62,7 +64,7 @@ func (a Arrivals) String() string {
 	case Constant:
 		return "constant"
 	case OnOff:
-		return "onoff:" + formatDuration(a.On) + "/" + formatDuration(a.Off)
+		return "onoff:" + format.Duration(a.On) + "/" + format.Duration(a.Off)
 	}
 	return fmt.Sprintf("Process(%d)", a.Process)
 }
@@ -82,7 +84,7 @@ func (a Arrivals) Validate() error {
 		case a.Off < 0:
 			return fmt.Errorf("%q: off period is negative; want %s", v, arrivalsWant)
 		case a.On > MaxDuration || a.Off > MaxDuration:
-			return fmt.Errorf("%q: a period is over the limit of %s; want %s", v, formatDuration(MaxDuration), arrivalsWant)
+			return fmt.Errorf("%q: a period is over the limit of %s; want %s", v, format.Duration(MaxDuration), arrivalsWant)
 		}
 	default:
 		return fmt.Errorf("%q is not a process; want %s", v, arrivalsWant)

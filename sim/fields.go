@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
 )
 
 // FieldDef describes one scenario parameter. The same table drives the CLI
@@ -75,7 +76,7 @@ var fields = []FieldDef{
 		set: func(sc *Scenario, s string) error {
 			return parseDurationInto(&sc.Duration, s, durationWant(">", "60s"))
 		},
-		get: func(sc *Scenario) string { return formatDuration(sc.Duration) },
+		get: func(sc *Scenario) string { return format.Duration(sc.Duration) },
 		check: func(sc *Scenario) error {
 			return checkDuration(sc.Duration, false, durationWant(">", "60s"))
 		},
@@ -87,7 +88,7 @@ var fields = []FieldDef{
 		set: func(sc *Scenario, s string) error {
 			return parseDurationInto(&sc.Warmup, s, durationWant("≥", "10s"))
 		},
-		get: func(sc *Scenario) string { return formatDuration(sc.Warmup) },
+		get: func(sc *Scenario) string { return format.Duration(sc.Warmup) },
 		check: func(sc *Scenario) error {
 			return checkDuration(sc.Warmup, true, durationWant("≥", "10s")+", less than duration")
 		},
@@ -227,7 +228,7 @@ var fields = []FieldDef{
 		set: func(sc *Scenario, s string) error {
 			return parseDurationInto(&sc.TimeWait, s, durationWant("≥", "60s"))
 		},
-		get: func(sc *Scenario) string { return formatDuration(sc.TimeWait) },
+		get: func(sc *Scenario) string { return format.Duration(sc.TimeWait) },
 		check: func(sc *Scenario) error {
 			return checkDuration(sc.TimeWait, true, durationWant("≥", "60s"))
 		},
@@ -259,7 +260,7 @@ var fields = []FieldDef{
 		set: func(sc *Scenario, s string) error {
 			return parseDurationInto(&sc.TWReuseDelay, s, durationWant("≥", "1s"))
 		},
-		get: func(sc *Scenario) string { return formatDuration(sc.TWReuseDelay) },
+		get: func(sc *Scenario) string { return format.Duration(sc.TWReuseDelay) },
 		check: func(sc *Scenario) error {
 			return checkDuration(sc.TWReuseDelay, true, durationWant("≥", "1s"))
 		},
@@ -314,7 +315,7 @@ var fields = []FieldDef{
 		set: func(sc *Scenario, s string) error {
 			return parseDurationInto(&sc.SampleStep, s, durationWant("≥", "100ms")+"; 0 means duration/500")
 		},
-		get: func(sc *Scenario) string { return formatDuration(sc.SampleStep) },
+		get: func(sc *Scenario) string { return format.Duration(sc.SampleStep) },
 		check: func(sc *Scenario) error {
 			return checkDuration(sc.SampleStep, true, durationWant("≥", "100ms")+"; 0 means duration/500")
 		},

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portsim/portsim/internal/format"
 )
 
 // LifetimeDist is the shape of connection lifetimes.
@@ -66,13 +68,13 @@ func ParseLifetime(s string) (Lifetime, error) {
 func (l Lifetime) String() string {
 	switch l.Dist {
 	case Fixed:
-		return "fixed:" + formatDuration(l.Mean)
+		return "fixed:" + format.Duration(l.Mean)
 	case Exponential:
-		return "exp:" + formatDuration(l.Mean)
+		return "exp:" + format.Duration(l.Mean)
 	case LogNormal:
-		return "lognormal:" + formatDuration(l.Mean) + "," + formatFloat(l.Sigma)
+		return "lognormal:" + format.Duration(l.Mean) + "," + formatFloat(l.Sigma)
 	}
-	return fmt.Sprintf("LifetimeDist(%d):%s", l.Dist, formatDuration(l.Mean))
+	return fmt.Sprintf("LifetimeDist(%d):%s", l.Dist, format.Duration(l.Mean))
 }
 
 // Validate checks the distribution, 0 < Mean ≤ MaxDuration, and that
@@ -85,7 +87,7 @@ func (l Lifetime) Validate() error {
 	case l.Mean <= 0:
 		return fmt.Errorf("%q: mean must be > 0; want %s", v, lifetimeWant)
 	case l.Mean > MaxDuration:
-		return fmt.Errorf("%q: mean is over the limit of %s; want %s", v, formatDuration(MaxDuration), lifetimeWant)
+		return fmt.Errorf("%q: mean is over the limit of %s; want %s", v, format.Duration(MaxDuration), lifetimeWant)
 	case l.Dist == LogNormal && !(l.Sigma > 0 && finite(l.Sigma)):
 		return fmt.Errorf("%q: sigma must be > 0 (fixed:D has none); want %s", v, lifetimeWant)
 	case l.Dist != LogNormal && l.Sigma != 0:

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portsim/portsim/internal/format"
 )
 
 // The text forms every value type shares: error wording, durations,
@@ -45,7 +47,7 @@ func parseBool(s string) (bool, error) {
 // --- durations ---
 
 func durationWant(cmp, example string) string {
-	return fmt.Sprintf("a duration %s 0 such as %s, at most %s", cmp, example, formatDuration(MaxDuration))
+	return fmt.Sprintf("a duration %s 0 such as %s, at most %s", cmp, example, format.Duration(MaxDuration))
 }
 
 // parseDuration is time.ParseDuration with an error that says what is
@@ -75,26 +77,13 @@ func parseDurationInto(dst *time.Duration, s, want string) error {
 func checkDuration(d time.Duration, zeroOK bool, want string) error {
 	switch {
 	case d < 0:
-		return fmt.Errorf("%s is negative; want %s", formatDuration(d), want)
+		return fmt.Errorf("%s is negative; want %s", format.Duration(d), want)
 	case d == 0 && !zeroOK:
-		return fmt.Errorf("%s is not > 0; want %s", formatDuration(d), want)
+		return fmt.Errorf("%s is not > 0; want %s", format.Duration(d), want)
 	case d > MaxDuration:
-		return fmt.Errorf("%s is over the limit of %s; want %s", formatDuration(d), formatDuration(MaxDuration), want)
+		return fmt.Errorf("%s is over the limit of %s; want %s", format.Duration(d), format.Duration(MaxDuration), want)
 	}
 	return nil
-}
-
-// formatDuration is time.Duration's String without the trailing zero
-// units: 1m rather than 1m0s, 8760h rather than 8760h0m0s.
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // --- numbers and lists ---

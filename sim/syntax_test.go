@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portsim/portsim/internal/format"
 )
 
 // textCase is a text a value type accepts and the canonical text String
@@ -113,8 +115,8 @@ func TestDurationText(t *testing.T) {
 			t.Errorf("parseDuration(%q): %v", tc.in, err)
 			continue
 		}
-		if got := formatDuration(d); got != tc.canonical {
-			t.Errorf("formatDuration(%q) = %q; want %q", tc.in, got, tc.canonical)
+		if got := format.Duration(d); got != tc.canonical {
+			t.Errorf("format.Duration(%q) = %q; want %q", tc.in, got, tc.canonical)
 		}
 		if again, err := parseDuration(tc.canonical, "x"); err != nil || again != d {
 			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.canonical, again, err, d)
@@ -220,9 +222,9 @@ func FuzzParseDuration(f *testing.F) {
 			return
 		}
 		_ = checkDuration(d, false, "x")
-		again, err := parseDuration(formatDuration(d), "x")
+		again, err := parseDuration(format.Duration(d), "x")
 		if err != nil || again != d {
-			t.Fatalf("parseDuration(%q) = %v, but parseDuration(%q) = %v, %v", s, d, formatDuration(d), again, err)
+			t.Fatalf("parseDuration(%q) = %v, but parseDuration(%q) = %v, %v", s, d, format.Duration(d), again, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
 )
 
 // Limits that keep a scenario from hanging the engine or exhausting memory.
@@ -58,7 +59,7 @@ func (sc *Scenario) crossChecks() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	if sc.Warmup >= sc.Duration {
-		add("warmup: %s is not less than duration %s; want a warm-up shorter than the run", formatDuration(sc.Warmup), formatDuration(sc.Duration))
+		add("warmup: %s is not less than duration %s; want a warm-up shorter than the run", format.Duration(sc.Warmup), format.Duration(sc.Duration))
 	}
 	if len(sc.Srcs) > 0 && sc.Srcs[0].Is6() != sc.IPv6 {
 		fam, want := "IPv4", "IPv6"
@@ -77,7 +78,7 @@ func (sc *Scenario) crossChecks() []error {
 	}
 	if n := rate * dur * onShare; n > MaxArrivals {
 		add("rate: %s per second for duration %s is about %.3g arrivals, over the limit of %.0e; want a lower rate or a shorter duration",
-			formatFloat(rate), formatDuration(sc.Duration), n, float64(MaxArrivals))
+			formatFloat(rate), format.Duration(sc.Duration), n, float64(MaxArrivals))
 	}
 	if a := sc.Arrivals; a.Process == OnOff {
 		// The last gap, stretched by the off periods, must stay on the clock.
@@ -90,12 +91,12 @@ func (sc *Scenario) crossChecks() []error {
 	}
 	if held := sc.heldSockets(); held > MaxOpenSockets {
 		add("rate: %s per second with lifetime %s and time-wait %s holds about %.3g sockets at once, over the limit of %.0e; want a lower rate or shorter lifetimes or time-wait",
-			formatFloat(rate), sc.Lifetime.String(), formatDuration(sc.TimeWait), held, float64(MaxOpenSockets))
+			formatFloat(rate), sc.Lifetime.String(), format.Duration(sc.TimeWait), held, float64(MaxOpenSockets))
 	}
 	if sc.SampleStep > 0 {
 		if n := sc.Duration / sc.SampleStep; n > MaxSamples {
 			add("sample-step: %s over duration %s is %d samples, over the limit of %d; want a step of at least %s",
-				formatDuration(sc.SampleStep), formatDuration(sc.Duration), n, MaxSamples, formatDuration((sc.Duration+MaxSamples-1)/MaxSamples))
+				format.Duration(sc.SampleStep), format.Duration(sc.Duration), n, MaxSamples, format.Duration((sc.Duration+MaxSamples-1)/MaxSamples))
 		}
 	}
 	return errs
