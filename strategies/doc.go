@@ -20,6 +20,12 @@
 // by name is here, with the texts that describe them (Info, Profile), so
 // the CLI, the README and the report show one copy.
 //
+// Each strategy also says what its ports look like to an observer who
+// knows the algorithm but not its secrets: a method Shape(allocator.Range)
+// Shape, found by type assertion, from which package fit builds its
+// likelihood models. LinuxSpecs gives a Linux host's specs as its sysctls
+// set them.
+//
 // When a request carries a Trace, a strategy records its hash inputs, table
 // indexes, counters and state updates there; without one it allocates
 // nothing.

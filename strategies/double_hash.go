@@ -85,6 +85,12 @@ func (s *DoubleHash) Pick(r *allocator.Request, usable func(uint16) bool) (uint1
 	return port, probes, err
 }
 
+// Shape is the strategy's likelihood shape: a per-destination offset plus one
+// of the table's counters, +1 per connection.
+func (s *DoubleHash) Shape(r allocator.Range) Shape {
+	return Shape{Family: Counter, Range: r, Ports: r.Size(), Step: 1, MaxAdvance: 1, Counters: len(s.table)}
+}
+
 // flowHashPair returns flowHash(ka, src, dst, 0) and flowHash(kb, src, dst,
 // 0). For IPv4 it runs the two SipHash-2-4 computations side by side over
 // flowHash's 16-byte message: they share no data, so the CPU overlaps them

@@ -55,6 +55,12 @@ func (s *Hashed) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, i
 	return port, probes, err
 }
 
+// Shape is the strategy's likelihood shape: a per-destination offset plus one
+// counter for the host, +1 per connection.
+func (s *Hashed) Shape(r allocator.Range) Shape {
+	return Shape{Family: Counter, Range: r, Ports: r.Size(), Step: 1, MaxAdvance: 1, Counters: 1}
+}
+
 // traceHash records one keyed hash of the request's flow: key, inputs and
 // value, in hex.
 func traceHash(tr *allocator.Trace, name string, k sipKey, r *allocator.Request, h uint64) {

@@ -194,6 +194,25 @@ func (s *Linux) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, in
 	return port, probes, nil
 }
 
+// Shape is the strategy's likelihood shape: a per-destination offset plus
+// a counter from the table (or the one hint), in steps of 2 over the
+// low bound's parity (of 1 over the whole range with socket-range), moved
+// on by 1 to 8 steps per connection with increments (random_below(8), then
+// one step) and by one step without; re-salted every resalt.
+func (s *Linux) Shape(r allocator.Range) Shape {
+	sh := Shape{Family: Counter, Range: r, Ports: oneParity(r), First: LowParity, Step: 2, MaxAdvance: 1, Counters: len(s.perturb), Resalt: s.resalt}
+	if s.socketRange {
+		sh.Ports, sh.First, sh.Step = r.Size(), AnyParity, 1
+	}
+	if s.useHint {
+		sh.Counters = 1
+	}
+	if s.increments {
+		sh.MaxAdvance = 8
+	}
+	return sh
+}
+
 // mod is sum % d (d ≥ 1), computed as Lemire, Kaser and Kurz's "faster
 // remainder by direct computation" with the inverse of d kept.
 func (s *Linux) mod(sum, d uint32) uint32 {

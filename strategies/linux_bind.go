@@ -64,3 +64,9 @@ func (s *LinuxBind) Pick(r *allocator.Request, usable func(uint16) bool) (uint16
 	}
 	return port, probes, nil
 }
+
+// Shape is the strategy's likelihood shape: a fresh draw each call, odd
+// offsets first, over the range cut to an even size.
+func (s *LinuxBind) Shape(r allocator.Range) Shape {
+	return Shape{Family: Uniform, Range: r, Ports: oneParity(r), First: OtherParity}
+}

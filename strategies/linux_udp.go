@@ -1,8 +1,10 @@
 package strategies
 
 import (
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/portsim/portsim/allocator"
 )
@@ -13,7 +15,7 @@ func init() {
 		Description: "Linux UDP (udp_lib_get_port): random start, walk by an odd multiple of the UDP hash table size so every port is covered; no hash, no parity",
 		How:         "Linux UDP: a random start, then a stride that reaches every port; the first free one wins, with no hash and no parity.",
 		Params: []Param{
-			{Name: "hash-size", Default: "4096", Help: "UDP hash table slots, a power of two from 1 to 65536; the kernel sizes it from RAM at boot (256 on small VMs, 4096 on about 8 GiB, 16384 on large servers; dmesg: UDP hash table entries)"},
+			{Name: "hash-size", Default: strconv.Itoa(defaultUDPHashSize), Help: "UDP hash table slots, a power of two from 1 to 65536; the kernel sizes it from RAM at boot (256 on small VMs, 4096 on about 8 GiB, 16384 on large servers; dmesg: UDP hash table entries)"},
 		},
 		Exhaustive: true,
 		Kind:       allocator.UDP,
@@ -26,6 +28,29 @@ func init() {
 			return &LinuxUDP{rng: newRand(seed, 0), size: uint32(size)}, nil
 		},
 	})
+}
+
+// defaultUDPHashSize is linux-udp's hash-size when none is given: the
+// kernel's choice on about 8 GiB of RAM.
+const defaultUDPHashSize = 4096
+
+// LinuxSpecs is the strategy spec serving each request kind on a Linux
+// host whose UDP hash table has udpHashEntries slots
+// (net.ipv4.udp_hash_entries; 0 when unknown): the linux profile's specs,
+// linux-udp given the table's size when it is a size linux-udp takes and
+// not its default.
+func LinuxSpecs(udpHashEntries int) [3]string {
+	p, err := LookupProfile("linux")
+	if err != nil {
+		panic("strategies: " + err.Error())
+	}
+	specs := p.Strategies
+	if udpHashEntries != defaultUDPHashSize {
+		if spec := fmt.Sprintf("%s:hash-size=%d", specs[allocator.UDP], udpHashEntries); Validate(spec) == nil {
+			specs[allocator.UDP] = spec
+		}
+	}
+	return specs
 }
 
 // LinuxUDP is a UDP socket's automatic port as Linux chooses it
@@ -83,4 +108,10 @@ func (s *LinuxUDP) Pick(r *allocator.Request, usable func(uint16) bool) (uint16,
 		r.Trace.Addf("fail", 0, "no usable port among %d candidates: EADDRNOTAVAIL", probes)
 	}
 	return 0, probes, allocator.ErrAddrNotAvail
+}
+
+// Shape is the strategy's likelihood shape: at low occupancy the random start
+// is the port, uniform over the range; the stride shows only in collisions.
+func (s *LinuxUDP) Shape(r allocator.Range) Shape {
+	return Shape{Family: Uniform, Range: r, Ports: r.Size()}
 }

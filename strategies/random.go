@@ -55,3 +55,9 @@ func (s *Random) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, i
 	}
 	return port, probes, err
 }
+
+// Shape is the strategy's likelihood shape: at low occupancy the random start
+// is the port, uniform over the range.
+func (s *Random) Shape(r allocator.Range) Shape {
+	return Shape{Family: Uniform, Range: r, Ports: r.Size()}
+}

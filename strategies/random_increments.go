@@ -77,3 +77,9 @@ func (s *RandomIncrements) Pick(r *allocator.Request, usable func(uint16) bool) 
 	}
 	return 0, int(num), allocator.ErrAddrNotAvail
 }
+
+// Shape is the strategy's likelihood shape: one cursor moved on by 1 to N per
+// connection.
+func (s *RandomIncrements) Shape(r allocator.Range) Shape {
+	return Shape{Family: Cursor, Range: r, Ports: r.Size(), MaxAdvance: s.N}
+}

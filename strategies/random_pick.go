@@ -66,3 +66,8 @@ func (s *RandomPick) Pick(r *allocator.Request, usable func(uint16) bool) (uint1
 	}
 	return 0, tries, allocator.ErrAddrNotAvail
 }
+
+// Shape is the strategy's likelihood shape: uniform over the range.
+func (s *RandomPick) Shape(r allocator.Range) Shape {
+	return Shape{Family: Uniform, Range: r, Ports: r.Size()}
+}

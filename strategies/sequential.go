@@ -66,6 +66,11 @@ func (s *Sequential) Pick(r *allocator.Request, usable func(uint16) bool) (uint1
 	return port, probes, nil
 }
 
+// Shape is the strategy's likelihood shape: one cursor, ±1 per connection.
+func (s *Sequential) Shape(r allocator.Range) Shape {
+	return Shape{Family: Cursor, Range: r, Ports: r.Size(), Down: s.Down, MaxAdvance: 1}
+}
+
 // next is the cursor after port was given: one further in the counting
 // direction, wrapping at the range's ends.
 func (s *Sequential) next(port int, r *allocator.Request) int {
