@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -362,7 +363,7 @@ func percent(x float64) string {
 	if !finite(x) {
 		return "—"
 	}
-	return strconv.FormatFloat(100*x, 'f', 2, 64) + "%"
+	return format.Percent(x, 2)
 }
 
 // seconds prints a reuse interval; the results use -1 for "no reuse".
