@@ -5,10 +5,8 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/strategies"
@@ -138,61 +136,33 @@ func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 	return out, nil
 }
 
+// shaper is a strategy that can say what its ports look like, the model
+// family and its parameters (strategies.Shape).
+type shaper interface {
+	Shape(r allocator.Range) strategies.Shape
+}
+
 // modelFor is the likelihood model of a strategy spec over range r.
 func modelFor(spec string, r allocator.Range) (portModel, error) {
-	if err := strategies.Validate(spec); err != nil {
+	s, err := strategies.New(spec, 0)
+	if err != nil {
 		return nil, err
 	}
-	name, args, _ := strings.Cut(spec, ":")
-	info, _ := strategies.Lookup(name)
-	p := map[string]string{}
-	for _, d := range info.Params {
-		p[d.Name] = d.Default
+	m, err := modelOf(s, r)
+	if err != nil {
+		return nil, fmt.Errorf("strategy %s: %w", spec, err)
 	}
-	for _, kv := range strings.Split(args, ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			p[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+	return m, nil
+}
+
+// modelOf is the likelihood model of strategy s over range r, built from
+// its shape.
+func modelOf(s allocator.Strategy, r allocator.Range) (portModel, error) {
+	sh, ok := s.(shaper)
+	if !ok {
+		return nil, fmt.Errorf("no likelihood model: %T does not say its shape (a Shape(allocator.Range) strategies.Shape method)", s)
 	}
-	// Validate accepted the spec, so these parse.
-	num := func(k string) int { n, _ := strconv.Atoi(p[k]); return n }
-	on := func(k string) bool {
-		switch p[k] {
-		case "on", "true", "1", "yes":
-			return true
-		}
-		return false
-	}
-	switch name {
-	case "random", "random-pick", "linux-udp":
-		return &uniformModel{sp: newPortSpace(r.Lo, r.Hi, -1)}, nil
-	case "linux-bind":
-		return &uniformModel{sp: newPortSpace(r.Lo, r.Hi, 1)}, nil
-	case "sequential":
-		return newCursorModel(newPortSpace(r.Lo, r.Hi, -1), p["direction"] == "down", 1), nil
-	case "random-increments":
-		return newCursorModel(newPortSpace(r.Lo, r.Hi, -1), false, max(num("N"), 1)), nil
-	case "hashed":
-		return newCounterModel(newPortSpace(r.Lo, r.Hi, -1), 1, 1, 1, 0), nil
-	case "double-hash":
-		return newCounterModel(newPortSpace(r.Lo, r.Hi, -1), 1, max(num("table-length"), 1), 1, 0), nil
-	case "linux":
-		sp, step := newPortSpace(r.Lo, r.Hi, 0), 2
-		if on("socket-range") {
-			sp, step = newPortSpace(r.Lo, r.Hi, -1), 1
-		}
-		table := 1 << num("table-order")
-		if on("hint") {
-			table = 1
-		}
-		inc := 1
-		if on("increments") {
-			inc = 8 // random_below(8) more steps, +1: +2..16 with step 2
-		}
-		d, _ := time.ParseDuration(p["resalt"])
-		return newCounterModel(sp, step, table, inc, d.Seconds()), nil
-	}
-	return nil, fmt.Errorf("no likelihood model for strategy %q", name)
+	return newModel(sh.Shape(r))
 }
 
 // hostSeries is one host's attempts of one protocol in time order, reduced

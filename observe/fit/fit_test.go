@@ -205,3 +205,21 @@ func TestModelForUnknownStrategy(t *testing.T) {
 		t.Errorf("unknown strategy: %v", err)
 	}
 }
+
+// shapeless is a strategy that does not say its shape.
+type shapeless struct{}
+
+func (shapeless) Pick(*allocator.Request, func(uint16) bool) (uint16, int, error) {
+	return 0, 0, allocator.ErrAddrNotAvail
+}
+
+// A strategy without a shape, or with a shape of no known family, has no
+// model, and the error says why.
+func TestModelWithoutShape(t *testing.T) {
+	if _, err := modelOf(shapeless{}, allocator.LinuxRange); err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("shapeless strategy: %v; want an error about its shape", err)
+	}
+	if _, err := newModel(strategies.Shape{Range: allocator.LinuxRange, Ports: 1}); err == nil || !strings.Contains(err.Error(), "family") {
+		t.Errorf("shape of no family: %v; want an error naming the family", err)
+	}
+}

@@ -2,10 +2,10 @@ package fit
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/strategies"
 )
 
 // LinuxRules are a Linux host's port rules, as its sysctls report them:
@@ -26,23 +26,14 @@ type LinuxRules struct {
 // there is no Linux comparison to make.
 var ErrRulesUnknown = errors.New("the host's port rules are unknown (not Linux): no comparison with the Linux models")
 
-// Model names the Linux strategy that serves kind on a host with rules r:
-// linux for connect, linux-bind for bind, linux-udp for udp, the last
-// sized to the kernel's UDP hash table when it is known and not the
-// strategy's default.
+// Model is the spec of the Linux strategy that serves kind on a host with
+// rules r: the linux profile's, with UDP sized to the kernel's hash table
+// (strategies.LinuxSpecs).
 func (r LinuxRules) Model(kind allocator.Kind) (string, error) {
-	switch kind {
-	case allocator.Connect:
-		return "linux", nil
-	case allocator.Bind:
-		return "linux-bind", nil
-	case allocator.UDP:
-		if n := r.UDPHashEntries; n > 0 && n != 4096 && n <= 1<<16 && n&(n-1) == 0 {
-			return "linux-udp:hash-size=" + strconv.Itoa(n), nil
-		}
-		return "linux-udp", nil
+	if err := checkKind(kind); err != nil {
+		return "", err
 	}
-	return "", checkKind(kind)
+	return strategies.LinuxSpecs(r.UDPHashEntries)[kind], nil
 }
 
 // Judge compares obs, the attempts of one kind in the order they were

@@ -3,6 +3,8 @@ package fit
 import (
 	"fmt"
 	"math"
+
+	"github.com/portsim/portsim/strategies"
 )
 
 // Mixture weights of the likelihood models. They are chosen from what real
@@ -76,12 +78,24 @@ type portModel interface {
 	describe() string
 }
 
+// newModel is the likelihood model of a strategy's shape.
+func newModel(sh strategies.Shape) (portModel, error) {
+	sp := newPortSpace(sh)
+	switch sh.Family {
+	case strategies.Uniform:
+		return &uniformModel{sp: sp}, nil
+	case strategies.Cursor:
+		return newCursorModel(sp, sh.Down, sh.MaxAdvance), nil
+	case strategies.Counter:
+		return newCounterModel(sp, sh.Step, sh.Counters, sh.MaxAdvance, sh.Resalt.Seconds()), nil
+	}
+	return nil, fmt.Errorf("no likelihood model for a shape of family %v", sh.Family)
+}
+
 // portSpace is the set of ports a model draws fresh starts from.
 type portSpace struct {
 	lo, hi int
-	// n is how many ports from lo a walk cycles through: the range size,
-	// cut to an even number for step-2 walks (Linux never tries the top
-	// port of an odd-sized range).
+	// n is how many ports from lo a walk cycles through (Shape.Ports).
 	n int
 	// parity is the parity of the offset from lo that is tried first (0:
 	// the low bound's parity, Linux connect(); 1: the other one, Linux
@@ -89,12 +103,16 @@ type portSpace struct {
 	parity int
 }
 
-func newPortSpace(lo, hi uint16, parity int) portSpace {
-	n := int(hi) - int(lo) + 1
-	if parity >= 0 && n > 1 {
-		n &^= 1
+// newPortSpace is the port space of a shape.
+func newPortSpace(sh strategies.Shape) portSpace {
+	parity := -1
+	switch sh.First {
+	case strategies.LowParity:
+		parity = 0
+	case strategies.OtherParity:
+		parity = 1
 	}
-	return portSpace{lo: int(lo), hi: int(hi), n: n, parity: parity}
+	return portSpace{lo: int(sh.Range.Lo), hi: int(sh.Range.Hi), n: sh.Ports, parity: parity}
 }
 
 // start is the probability of port x as a fresh start: uniform over the
