@@ -18,4 +18,8 @@
 // reuse intervals, TIME_WAIT reuses, occupancy, port usage and
 // predictability. Time series are sampled at a fixed simulated step so
 // memory stays bounded however long the run.
+//
+// Picks is the other way to run a strategy, the one 'portsim explain'
+// shows: no workload, just one strategy picking ports in a row on a fresh
+// socket table, every step of each choice traced (NewPicks, Picks.All).
 package sim

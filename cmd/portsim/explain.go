@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
+	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 	"github.com/spf13/pflag"
 )
@@ -52,22 +52,13 @@ portsim explain --count 100 --format csv`,
 	})
 }
 
-// Defaults for explain. The addresses are from the documentation ranges
-// (RFC 5737, RFC 3849) and a private local network, so nothing real is named.
+// maxExplainCount bounds the output: every probe is traced, and once the
+// range is full each failing pick probes all of it, so a count far past the
+// range size gives count × range lines. Bulk runs are for 'portsim run',
+// which does not trace.
 const (
-	// maxExplainCount bounds the output: every probe is traced, and once
-	// the range is full each failing pick probes all of it, so a count far
-	// past the range size gives count × range lines. Bulk runs are for
-	// 'portsim run', which does not trace.
 	maxExplainCount = 10000
 	explainSchema   = "portsim.explain/v1"
-)
-
-var (
-	defaultDst4 = netip.MustParseAddrPort("192.0.2.10:443")
-	defaultDst6 = netip.MustParseAddrPort("[2001:db8::10]:443")
-	defaultSrc4 = netip.MustParseAddr("10.0.0.1")
-	defaultSrc6 = netip.MustParseAddr("fd00::1")
 )
 
 // defaultStrategy is what a learner sees first: the Linux connect() path when
@@ -96,23 +87,6 @@ type explainFlags struct {
 	format      string
 }
 
-// explainConfig is a validated explain run.
-type explainConfig struct {
-	spec     string
-	info     strategies.Info
-	kernel   string // the spec a kernel would serve kind with, when not spec's own
-	strategy allocator.Strategy
-	seed     uint64
-	table    allocator.Config
-	kind     allocator.Kind
-	src      netip.Addr
-	dsts     []netip.AddrPort
-	count    int
-	interval time.Duration
-	close    bool
-	format   string
-}
-
 func explainSetup(fs *pflag.FlagSet) action {
 	var f explainFlags
 	fs.StringVarP(&f.strategy, "strategy", "s", defaultStrategy(), "strategy to explain, a `SPEC`: NAME or NAME:PARAM=VALUE,... (see 'portsim strategies')")
@@ -132,21 +106,17 @@ func explainSetup(fs *pflag.FlagSet) action {
 			return usagef("unexpected argument %q; explain takes only flags", args[0])
 		}
 		f.strategySet = fs.Changed("strategy")
-		cfg, err := f.validate()
+		p, err := f.picks()
 		if err != nil {
 			return err
 		}
-		return explain(e.stdout, cfg)
+		return explain(e.stdout, p, f.format)
 	}
 }
 
-// validate checks every flag before anything is printed, so that bad input
-// leaves stdout empty.
-func (f *explainFlags) validate() (*explainConfig, error) {
-	c := &explainConfig{
-		spec: f.strategy, seed: f.seed, count: f.count, interval: f.interval,
-		close: f.close, format: f.format,
-	}
+// picks checks every flag before anything is printed, so that bad input
+// leaves stdout empty, and resolves the run.
+func (f *explainFlags) picks() (*sim.Picks, error) {
 	switch f.format {
 	case "text", "csv", "json":
 	default:
@@ -155,68 +125,31 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 	if f.count < 1 || f.count > maxExplainCount {
 		return nil, usagef("--count: %d is out of range; want 1 to %d", f.count, maxExplainCount)
 	}
-	if f.interval < 0 {
-		return nil, usagef("--interval: %v is negative; want a duration ≥ 0 such as 1s or 250ms", f.interval)
-	}
-	if f.interval > 0 && int64(f.count-1) > math.MaxInt64/int64(f.interval) {
-		return nil, usagef("--interval: %v × %d picks overflows the simulated clock; want a shorter --interval or a smaller --count", f.interval, f.count)
-	}
-
-	kind, kindSet := allocator.Connect, f.kind != ""
-	if kindSet {
-		var err error
-		if kind, err = allocator.ParseKind(f.kind); err != nil {
-			return nil, flagError("kind", err)
-		}
-	}
-	spec, flag := f.strategy, "strategy"
+	c := sim.PickConfig{Spec: f.strategy, Seed: f.seed, Count: f.count, Interval: f.interval, Close: f.close}
+	specFlag := "strategy"
 	if f.profile != "" {
 		if f.strategySet {
 			return nil, usagef("--profile and --strategy: give one; a profile names its own strategy per kind")
 		}
-		spec, flag = strategies.ProfilePrefix+f.profile, "profile"
+		c.Spec, specFlag = strategies.ProfilePrefix+f.profile, "profile"
 	}
-	// Every kind's strategy gets --seed; explain runs one of them. The
-	// table is Linux's, over the strategy's own range, unless a profile
-	// brings its own.
-	base := allocator.DefaultConfig()
-	base.Range = allocator.Range{}
-	h, err := strategies.Resolve(spec, func(allocator.Kind) uint64 { return f.seed }, base)
-	if err != nil {
-		return nil, flagError(flag, err)
-	}
-	if h.Profile != nil {
-		// The profile's strategy for --kind, with the profile's rules.
-		c.info, c.strategy = h.Info(kind), h.Strategies[kind]
-		c.spec = fmt.Sprintf("%s (%s)", spec, h.Specs[kind])
-		c.kind = h.Serve(kind)
-	} else {
-		// The strategy asked for, whatever the kind: --kind bind on linux
-		// runs linux, not the kernel's linux-bind (the text says so).
-		c.info, c.strategy = h.Info(h.Kind), h.Strategies[h.Kind]
-		c.kind = h.Kind
-		if kindSet {
-			c.kind = kind
+	var err error
+	if f.kind != "" {
+		if c.Kind, err = allocator.ParseKind(f.kind); err != nil {
+			return nil, flagError("kind", err)
 		}
-		c.kernel = h.Specs[c.kind]
+		c.KindSet = true
 	}
-	c.table = h.Config
 	if f.rng != "" {
-		if c.table.Range, err = allocator.ParseRange(f.rng); err != nil {
+		if c.Range, err = allocator.ParseRange(f.rng); err != nil {
 			return nil, flagError("range", err)
 		}
 	}
-	reserved, err := allocator.ParseRanges(f.reserved)
-	if err != nil {
+	if c.Reserved, err = allocator.ParseRanges(f.reserved); err != nil {
 		return nil, flagError("reserved", err)
 	}
-	c.table.Reserved = append(slices.Clone(c.table.Reserved), reserved...)
-	if err := c.table.Validate(); err != nil {
-		return nil, usagef("%v", err) // unreachable after the parsers above; kept as a guard
-	}
-
 	if f.src != "" {
-		if c.src, err = parseSrc(f.src); err != nil {
+		if c.Src, err = parseSrc(f.src); err != nil {
 			return nil, err
 		}
 	}
@@ -225,38 +158,17 @@ func (f *explainFlags) validate() (*explainConfig, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(c.dsts) > 0 && is4(ap.Addr()) != is4(c.dsts[0].Addr()) {
-			return nil, usagef("--dst: %v is %s but %v is %s; want every --dst of one IP family",
-				ap, family(ap.Addr()), c.dsts[0], family(c.dsts[0].Addr()))
-		}
-		c.dsts = append(c.dsts, ap)
+		c.Dsts = append(c.Dsts, ap)
 	}
+	p, err := sim.NewPicks(c)
+	var fe *sim.FieldError
 	switch {
-	case len(c.dsts) == 0 && c.src.IsValid() && !is4(c.src):
-		c.dsts = []netip.AddrPort{defaultDst6}
-	case len(c.dsts) == 0:
-		c.dsts = []netip.AddrPort{defaultDst4}
+	case errors.As(err, &fe) && fe.Field == "spec":
+		return nil, flagError(specFlag, fe.Err)
+	case errors.As(err, &fe):
+		return nil, flagError(fe.Field, fe.Err)
 	}
-	switch {
-	case !c.src.IsValid() && is4(c.dsts[0].Addr()):
-		c.src = defaultSrc4
-	case !c.src.IsValid():
-		c.src = defaultSrc6
-	case is4(c.src) != is4(c.dsts[0].Addr()):
-		return nil, usagef("--src: %v is %s but --dst %v is %s; want a source and destinations of one IP family",
-			c.src, family(c.src), c.dsts[0], family(c.dsts[0].Addr()))
-	}
-	return c, nil
-}
-
-// is4 reports the family the table will see: it unmaps ::ffff:a.b.c.d.
-func is4(a netip.Addr) bool { return a.Unmap().Is4() }
-
-func family(a netip.Addr) string {
-	if is4(a) {
-		return "IPv4"
-	}
-	return "IPv6"
+	return p, err
 }
 
 func parseSrc(s string) (netip.Addr, error) {
@@ -284,8 +196,8 @@ func parseDst(s string) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-// pick is one allocation as explain reports it. The JSON names are the
-// portsim.explain/v1 schema.
+// pick is one allocation as the JSON and CSV formats report it. The JSON
+// names are the portsim.explain/v1 schema.
 type pick struct {
 	N          int              `json:"n"`
 	TimeS      float64          `json:"time_s"`
@@ -296,77 +208,42 @@ type pick struct {
 	Collisions int              `json:"collisions"`
 	Error      string           `json:"error"` // "" on success
 	Steps      []allocator.Step `json:"steps"`
-
-	at time.Duration
 }
 
-// explain runs the picks and streams them to w, one at a time, so that a
-// long run's traces are never all held in memory.
-func explain(w io.Writer, c *explainConfig) error {
-	tbl, err := allocator.NewTable(c.table)
-	if err != nil {
-		return err
+func newPick(pk sim.Pick) pick {
+	p := pick{
+		N: pk.N, TimeS: pk.At.Seconds(), Src: pk.Src.String(), Dst: pk.Dst.String(),
+		Port: pk.Port, Probes: pk.Probes, Collisions: pk.Collisions, Steps: pk.Steps,
 	}
+	if pk.Err != nil {
+		p.Error = pk.Err.Error()
+	}
+	return p
+}
+
+// explain writes p's picks to w in the format named as (text, csv or
+// json), streaming them one at a time.
+func explain(w io.Writer, p *sim.Picks, as string) error {
 	bw := bufio.NewWriter(w)
 	var out pickWriter
-	switch c.format {
+	switch as {
 	case "csv":
-		out = &csvPicks{w: csv.NewWriter(bw), c: c}
+		out = &csvPicks{w: csv.NewWriter(bw), p: p}
 	case "json":
 		out = &jsonPicks{w: bw}
 	default:
 		out = &textPicks{w: bw}
 	}
-	if err := out.begin(c); err != nil {
+	if err := out.begin(p); err != nil {
 		return err
 	}
-	var sum summary
-	for i := range c.count {
-		now := time.Duration(i) * c.interval
-		dst := c.dsts[i%len(c.dsts)]
-		tr := &allocator.Trace{}
-		req := allocator.Request{Kind: c.kind, Src: c.src, Dst: dst, Now: now, Trace: tr}
-		a, err := tbl.Allocate(&req, c.strategy)
-		p := pick{N: i + 1, at: now, TimeS: now.Seconds(), Src: c.src.String(), Dst: dst.String(), Probes: a.Probes}
-		var ae *allocator.AllocError
-		switch {
-		case err == nil:
-			p.Port = a.Conn.Port
-			tr.Steps = withChose(tr.Steps, p.Port, p.Probes)
-			if c.close {
-				if err := tbl.Close(a.Conn, allocator.Reset, now); err != nil {
-					return err
-				}
-				what := "its 4-tuple leaves the table"
-				if c.kind != allocator.Connect {
-					what = "its port is free again"
-				}
-				tr.Addf("close", p.Port, "reset at t=%v: %s, nothing is kept in TIME_WAIT", now, what)
-			}
-		case errors.Is(err, allocator.ErrAddrNotAvail):
-			// A full range is a result worth seeing, not a crash.
-			p.Error = err.Error()
-			if errors.As(err, &ae) {
-				p.Error = ae.Err.Error()
-				p.Probes = ae.Probes
-			}
-			sum.failures++
-		default:
-			return fmt.Errorf("pick #%d: %w", i+1, err)
+	var sum sim.PickTotals
+	for pk, err := range p.All() {
+		if err != nil {
+			return err
 		}
-		p.Steps = tr.Steps
-		if p.Steps == nil {
-			p.Steps = []allocator.Step{}
-		}
-		for _, s := range p.Steps {
-			if s.What == "probe" && s.Usable != nil && !*s.Usable {
-				p.Collisions++
-			}
-		}
-		sum.picks++
-		sum.probes += p.Probes
-		sum.collisions += p.Collisions
-		if err := out.pick(&p); err != nil {
+		sum.Add(pk)
+		if err := out.pick(pk); err != nil {
 			return err
 		}
 	}
@@ -376,39 +253,11 @@ func explain(w io.Writer, c *explainConfig) error {
 	return bw.Flush()
 }
 
-// withChose adds a "chose" step after the probe that found port, unless the
-// strategy recorded one itself: the table's trace has the probes and the
-// bookkeeping but no line that says "this is the answer".
-func withChose(steps []allocator.Step, port uint16, probes int) []allocator.Step {
-	at := len(steps)
-	for i, s := range steps {
-		if s.What == "chose" {
-			return steps
-		}
-		if s.What == "probe" && s.Port == port && s.Usable != nil && *s.Usable {
-			at = i + 1
-		}
-	}
-	chose := allocator.Step{What: "chose", Port: port, Detail: "after " + plural(probes, "probe")}
-	return append(steps[:at], append([]allocator.Step{chose}, steps[at:]...)...)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-type summary struct {
-	picks, failures, probes, collisions int
-}
-
 // pickWriter is one output format.
 type pickWriter interface {
-	begin(c *explainConfig) error
-	pick(p *pick) error
-	end(s summary) error
+	begin(p *sim.Picks) error
+	pick(pk sim.Pick) error
+	end(t sim.PickTotals) error
 }
 
 // textPicks is for a person reading: a header, then each pick with its
@@ -417,23 +266,23 @@ type textPicks struct {
 	w *bufio.Writer
 }
 
-func (t *textPicks) begin(c *explainConfig) error {
-	r := c.table.Range
-	fmt.Fprintf(t.w, "strategy %s, range %v (%d ports), kind %v, seed %d\n", c.spec, r, r.Size(), c.kind, c.seed)
-	fmt.Fprintf(t.w, "  %s: %s\n", c.info.Name, c.info.Summary())
+func (t *textPicks) begin(p *sim.Picks) error {
+	r := p.Table.Range
+	fmt.Fprintf(t.w, "strategy %s, range %v (%d ports), kind %v, seed %d\n", p.Spec, r, r.Size(), p.Kind, p.Seed)
+	fmt.Fprintf(t.w, "  %s: %s\n", p.Info.Name, p.Info.Summary())
 	// Asked for one kernel path with another path's kind (linux with --kind
 	// bind), explain runs what was asked but says what the kernel would run.
-	if c.kernel != "" && c.kernel != c.spec {
-		fmt.Fprintf(t.w, "  note: the kernel serves %v requests with %s; this run uses %s as asked\n", c.kind, c.kernel, c.info.Name)
+	if p.Kernel != "" {
+		fmt.Fprintf(t.w, "  note: the kernel serves %v requests with %s; this run uses %s as asked\n", p.Kind, p.Kernel, p.Info.Name)
 	}
-	if len(c.table.Reserved) > 0 {
-		fmt.Fprintf(t.w, "  reserved ports %s are never picked\n", allocator.FormatRanges(c.table.Reserved))
+	if len(p.Table.Reserved) > 0 {
+		fmt.Fprintf(t.w, "  reserved ports %s are never picked\n", allocator.FormatRanges(p.Table.Reserved))
 	}
 	what := "connection"
-	if c.kind == allocator.UDP {
+	if p.Kind == allocator.UDP {
 		what = "socket"
 	}
-	if c.close {
+	if p.Close {
 		fmt.Fprintf(t.w, "  each %s is reset right after its pick, leaving no TIME_WAIT\n", what)
 	} else {
 		fmt.Fprintf(t.w, "  %ss stay open\n", what)
@@ -441,12 +290,12 @@ func (t *textPicks) begin(c *explainConfig) error {
 	return nil
 }
 
-func (t *textPicks) pick(p *pick) error {
-	fmt.Fprintf(t.w, "\n#%d  t=%v  %s -> %s  ", p.N, p.at, p.Src, p.Dst)
-	if p.Error != "" {
-		fmt.Fprintf(t.w, "FAILED after %s: %s\n", plural(p.Probes, "probe"), p.Error)
+func (t *textPicks) pick(p sim.Pick) error {
+	fmt.Fprintf(t.w, "\n#%d  t=%v  %v -> %v  ", p.N, p.At, p.Src, p.Dst)
+	if p.Err != nil {
+		fmt.Fprintf(t.w, "FAILED after %s: %v\n", format.Plural(p.Probes, "probe"), p.Err)
 	} else {
-		fmt.Fprintf(t.w, "port %d after %s\n", p.Port, plural(p.Probes, "probe"))
+		fmt.Fprintf(t.w, "port %d after %s\n", p.Port, format.Plural(p.Probes, "probe"))
 	}
 	width := len("update")
 	for _, s := range p.Steps {
@@ -495,10 +344,10 @@ func rejectedRun(steps []allocator.Step) int {
 	return n
 }
 
-func (t *textPicks) end(s summary) error {
+func (t *textPicks) end(s sim.PickTotals) error {
 	_, err := fmt.Fprintf(t.w, "\n%s: %s, %s; %s, %s\n",
-		plural(s.picks, "pick"), plural(s.picks-s.failures, "port"), plural(s.failures, "failure"),
-		plural(s.probes, "probe"), plural(s.collisions, "collision"))
+		format.Plural(s.Picks, "pick"), format.Plural(s.Picks-s.Failures, "port"), format.Plural(s.Failures, "failure"),
+		format.Plural(s.Probes, "probe"), format.Plural(s.Collisions, "collision"))
 	return err
 }
 
@@ -506,14 +355,15 @@ func (t *textPicks) end(s summary) error {
 // carries its kind and source so rows from several runs can be pooled.
 type csvPicks struct {
 	w *csv.Writer
-	c *explainConfig
+	p *sim.Picks
 }
 
 var csvHeader = []string{"n", "time", "kind", "src", "dst", "port", "probes", "collisions", "error"}
 
-func (t *csvPicks) begin(*explainConfig) error { return t.w.Write(csvHeader) }
+func (t *csvPicks) begin(*sim.Picks) error { return t.w.Write(csvHeader) }
 
-func (t *csvPicks) pick(p *pick) error {
+func (t *csvPicks) pick(pk sim.Pick) error {
+	p := newPick(pk)
 	port := "" // no port on a failure; 0 would read as a port
 	if p.Error == "" {
 		port = strconv.Itoa(int(p.Port))
@@ -521,7 +371,7 @@ func (t *csvPicks) pick(p *pick) error {
 	return t.w.Write([]string{
 		strconv.Itoa(p.N),
 		strconv.FormatFloat(p.TimeS, 'f', 3, 64),
-		t.c.kind.String(),
+		t.p.Kind.String(),
 		p.Src,
 		p.Dst,
 		port,
@@ -531,7 +381,7 @@ func (t *csvPicks) pick(p *pick) error {
 	})
 }
 
-func (t *csvPicks) end(summary) error {
+func (t *csvPicks) end(sim.PickTotals) error {
 	t.w.Flush()
 	return t.w.Error()
 }
@@ -558,16 +408,16 @@ type explainHeader struct {
 	Close     bool              `json:"close"`
 }
 
-func (j *jsonPicks) begin(c *explainConfig) error {
+func (j *jsonPicks) begin(p *sim.Picks) error {
 	h := explainHeader{
-		Schema: explainSchema, Strategy: c.spec, Range: c.table.Range,
-		Reserved: c.table.Reserved, Kind: c.kind, Seed: c.seed, Src: c.src.String(),
-		Count: c.count, IntervalS: c.interval.Seconds(), Close: c.close,
+		Schema: explainSchema, Strategy: p.Spec, Range: p.Table.Range,
+		Reserved: p.Table.Reserved, Kind: p.Kind, Seed: p.Seed, Src: p.Src.String(),
+		Count: p.Count, IntervalS: p.Interval.Seconds(), Close: p.Close,
 	}
 	if h.Reserved == nil {
 		h.Reserved = []allocator.Range{}
 	}
-	for _, d := range c.dsts {
+	for _, d := range p.Dsts {
 		h.Dst = append(h.Dst, d.String())
 	}
 	b, err := marshalIndent(h, "")
@@ -581,8 +431,8 @@ func (j *jsonPicks) begin(c *explainConfig) error {
 	return nil
 }
 
-func (j *jsonPicks) pick(p *pick) error {
-	b, err := marshalIndent(p, "    ")
+func (j *jsonPicks) pick(pk sim.Pick) error {
+	b, err := marshalIndent(newPick(pk), "    ")
 	if err != nil {
 		return err
 	}
@@ -595,7 +445,7 @@ func (j *jsonPicks) pick(p *pick) error {
 	return err
 }
 
-func (j *jsonPicks) end(summary) error {
+func (j *jsonPicks) end(sim.PickTotals) error {
 	_, err := j.w.WriteString("\n  ]\n}\n")
 	return err
 }
