@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/strategies"
@@ -653,8 +654,6 @@ func share(c [2]float64) float64 {
 	return c[0] / (c[0] + c[1])
 }
 
-func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
-
 func parityName(lo uint16, same bool) string {
 	if (lo%2 == 0) == same {
 		return "even"
@@ -666,7 +665,7 @@ func parityCheck(o *measure, m *measures, rng allocator.Range) Check {
 	c := Check{Name: "parity", P: compare(o.parity[:], m.parity[:])}
 	same, other := parityName(rng.Lo, true), parityName(rng.Lo, false)
 	oShare, mShare := share(o.parity), share(m.parity)
-	c.Detail = fmt.Sprintf("%s %s of %d ports (model %s)", pct(oShare), same, int(o.parity[0]+o.parity[1]), pct(mShare))
+	c.Detail = fmt.Sprintf("%s %s of %d ports (model %s)", format.Percent(oShare, 1), same, int(o.parity[0]+o.parity[1]), format.Percent(mShare, 1))
 	switch {
 	case mShare > 0.99 && oShare < mShare:
 		c.reason = fmt.Sprintf("%s ports seen where %s were expected (%d of %d)", other, same, int(o.parity[1]), int(o.parity[0]+o.parity[1]))
@@ -677,9 +676,9 @@ func parityCheck(o *measure, m *measures, rng allocator.Range) Check {
 		if oShare < 0.01 {
 			only = other
 		}
-		c.reason = fmt.Sprintf("only %s ports seen where both parities were expected (model %s %s)", only, pct(mShare), same)
+		c.reason = fmt.Sprintf("only %s ports seen where both parities were expected (model %s %s)", only, format.Percent(mShare, 1), same)
 	default:
-		c.reason = fmt.Sprintf("%s of ports are %s where the model has %s", pct(oShare), same, pct(mShare))
+		c.reason = fmt.Sprintf("%s of ports are %s where the model has %s", format.Percent(oShare, 1), same, format.Percent(mShare, 1))
 	}
 	return c
 }
@@ -702,7 +701,7 @@ func topSteps(small map[int]float64, total float64, n int) string {
 	})
 	var parts []string
 	for _, e := range all[:min(n, len(all))] {
-		parts = append(parts, fmt.Sprintf("%+d %s", e.d, pct(e.c/total)))
+		parts = append(parts, fmt.Sprintf("%+d %s", e.d, format.Percent(e.c/total, 1)))
 	}
 	if len(parts) == 0 {
 		return "none within ±" + strconv.Itoa(near)
@@ -756,10 +755,10 @@ func stepsCheck(o *measure, m *measures, ndst int) Check {
 	})
 	oNear, mNear := o.nearShare(), m.nearShare()
 	c.Detail = fmt.Sprintf("%d steps to the same destination, %s within ±%d (model %s); most common %s (model %s)",
-		int(o.nsteps), pct(oNear), near, pct(mNear), topSteps(o.small, o.nsteps, 3), topSteps(m.small, m.nsteps, 3))
+		int(o.nsteps), format.Percent(oNear, 1), near, format.Percent(mNear, 1), topSteps(o.small, o.nsteps, 3), topSteps(m.small, m.nsteps, 3))
 	switch {
 	case mNear >= 0.5 && oNear < 0.1:
-		c.reason = fmt.Sprintf("successive ports to one destination jump across the range (%s within ±%d) where the model steps %s", pct(oNear), near, stepSet(m.small, m.nsteps))
+		c.reason = fmt.Sprintf("successive ports to one destination jump across the range (%s within ±%d) where the model steps %s", format.Percent(oNear, 1), near, stepSet(m.small, m.nsteps))
 	case mNear < 0.1 && oNear >= 0.5:
 		c.reason = fmt.Sprintf("successive ports to one destination take small steps (most often %s) where the model's are spread over the range", topSteps(o.small, o.nsteps, 3))
 	default:
@@ -809,7 +808,7 @@ func spreadCheck(seq *sequence, o *measure, sims [][]uint16, m *measures, walk b
 		lo, hi = min(lo, x), max(hi, x)
 	}
 	c.Detail = fmt.Sprintf("%d %s in %d buckets of %v: %s to %s per bucket, %d outside the range (model %s each)",
-		n, what, buckets, seq.rng, pct(lo/float64(n)), pct(hi/float64(n)), int(oh[buckets]), pct(1/float64(buckets)))
+		n, what, buckets, seq.rng, format.Percent(lo/float64(n), 1), format.Percent(hi/float64(n), 1), int(oh[buckets]), format.Percent(1/float64(buckets), 1))
 	c.reason = what + " are not spread over the range as the model spreads them"
 	if oh[buckets] > 0 {
 		c.reason = fmt.Sprintf("%d %s fall outside the range %v", int(oh[buckets]), what, seq.rng)
@@ -826,7 +825,7 @@ func startsCheck(o *measure, m *measures) Check {
 		return c
 	}
 	c.P = compare(o.close[:], m.close[:])
-	c.Detail = fmt.Sprintf("%d of %d destination pairs have first ports within %d of each other (model %s)", int(o.close[0]), pairs, near, pct(share(m.close)))
+	c.Detail = fmt.Sprintf("%d of %d destination pairs have first ports within %d of each other (model %s)", int(o.close[0]), pairs, near, format.Percent(share(m.close), 1))
 	if share(o.close) > share(m.close) {
 		c.reason = fmt.Sprintf("first ports to different destinations lie close together (%d of %d pairs within %d)", int(o.close[0]), pairs, near)
 	} else {
@@ -844,7 +843,7 @@ func countersCheck(o *measure, m *measures) Check {
 		return c
 	}
 	c.P = compare(o.lock[:], m.lock[:])
-	c.Detail = fmt.Sprintf("%d of %d destination pairs move in lockstep (model %s)", int(o.lock[0]), pairs, pct(share(m.lock)))
+	c.Detail = fmt.Sprintf("%d of %d destination pairs move in lockstep (model %s)", int(o.lock[0]), pairs, format.Percent(share(m.lock), 1))
 	if share(o.lock) > share(m.lock) {
 		c.reason = fmt.Sprintf("ports to different destinations move in lockstep (%d of %d pairs), as if one counter served them all", int(o.lock[0]), pairs)
 	} else {
