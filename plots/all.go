@@ -8,7 +8,7 @@ import "github.com/portsim/portsim/sim"
 // never returns a nil chart: a chart with nothing to show draws a note.
 func All(res *sim.Result) []*Chart {
 	return []*Chart{
-		PortSignature(res),
+		PortSignature(Samples(res)),
 		Collisions(res),
 		Probes(res),
 		Reuse(res),

@@ -26,7 +26,7 @@ func BenchmarkAll(b *testing.B) {
 func BenchmarkPortSignature(b *testing.B) {
 	res := synthetic(1_000_000, 4)
 	for b.Loop() {
-		if err := PortSignature(res).Render(io.Discard, "png", DefaultWidth, DefaultHeight); err != nil {
+		if err := PortSignature(Samples(res)).Render(io.Discard, "png", DefaultWidth, DefaultHeight); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ func TestAllOrder(t *testing.T) {
 // panel within MaxScatterPoints.
 func TestSignatureDownsampling(t *testing.T) {
 	res := synthetic(3*MaxScatterPoints+5, 1)
-	c := PortSignature(res)
+	c := PortSignature(Samples(res))
 	if !strings.Contains(c.Caption, "every 4th") {
 		t.Errorf("caption does not say how it thinned: %q", c.Caption)
 	}
@@ -51,13 +51,13 @@ func TestSignatureDownsampling(t *testing.T) {
 	if err := c.Render(&a, "svg", DefaultWidth, DefaultHeight); err != nil {
 		t.Fatal(err)
 	}
-	if err := PortSignature(res).Render(&b, "svg", DefaultWidth, DefaultHeight); err != nil {
+	if err := PortSignature(Samples(res)).Render(&b, "svg", DefaultWidth, DefaultHeight); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("the same result drew two different SVGs")
 	}
-	if small := PortSignature(fixture()); strings.Contains(small.Caption, "every") {
+	if small := PortSignature(Samples(fixture())); strings.Contains(small.Caption, "every") {
 		t.Errorf("a small run's caption mentions thinning: %q", small.Caption)
 	}
 }

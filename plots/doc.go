@@ -1,6 +1,9 @@
 // Package plots draws charts from simulation results with gonum/plot. It
 // simulates nothing: every chart reads a sim.Result (or, for the capacity
-// curve, a sim.SweepResult) and nothing else.
+// curve, a sim.SweepResult) and nothing else, except the port signature,
+// which reads PortSeries, a small interface in the manner of gonum's
+// XYer: Samples gives a result's, and ports seen on a live kernel adapt
+// to it as easily.
 //
 // All returns a run's charts in report order, Capacity the sweep's:
 //

@@ -20,64 +20,113 @@ const MaxScatterPoints = 20000
 // port signature; the rest share grey.
 const topDestinations = 6
 
+// A PortSeries is what the port-signature chart draws in one panel: a
+// run's allocations in order, each with the port it got, when, and to
+// which destination. Samples gives a simulation result's; a probe or a
+// capture adapts its own attempts.
+//
+// A PortSeries that also implements Truncater and reports true holds only
+// the first allocations of a longer run, and the caption says so.
+type PortSeries interface {
+	// Name labels the panel: the strategy, or whose ports these are.
+	Name() string
+	// Len is the number of allocations.
+	Len() int
+	// Port is allocation i: its time in seconds from the start of the
+	// run, the port it got (0 for a failure, which the chart skips) and
+	// its destination's index, which picks its colour.
+	Port(i int) (t float64, port uint16, dst int)
+}
+
+// Truncater is the optional capability of a PortSeries cut short.
+type Truncater interface {
+	Truncated() bool
+}
+
+// Samples returns each strategy's kept allocations in res
+// (StrategyResult.Samples) as a PortSeries, in the order of res.Results;
+// none for a nil result.
+func Samples(res *sim.Result) []PortSeries {
+	rs := results(res)
+	out := make([]PortSeries, len(rs))
+	for i := range rs {
+		out[i] = samples{&rs[i]}
+	}
+	return out
+}
+
+// samples is a strategy's Samples as a PortSeries.
+type samples struct{ r *sim.StrategyResult }
+
+func (s samples) Name() string    { return s.r.Strategy }
+func (s samples) Len() int        { return len(s.r.Samples) }
+func (s samples) Truncated() bool { return s.r.SamplesTruncated }
+
+func (s samples) Port(i int) (float64, uint16, int) {
+	a := &s.r.Samples[i]
+	return a.TimeSeconds, a.Port, a.Dst
+}
+
 // PortSignature is chart 1, "port-signature": source port against time,
-// one panel per strategy on shared axes, points coloured by destination.
+// one panel per series on shared axes, points coloured by destination.
 // Each strategy leaves its own pattern — sequential a sawtooth, random a
-// cloud, hashed and linux one rising line per destination. It reads
-// StrategyResult.Samples and skips failures (port 0).
-func PortSignature(res *sim.Result) *Chart {
-	return build("port-signature", "Port signature: source port against time", DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
-		rs := results(res)
-		top := busiest(rs)
+// cloud, hashed and linux one rising line per destination. Failures
+// (port 0) are skipped.
+func PortSignature(series []PortSeries) *Chart {
+	return build("port-signature", "Port signature: source port against time", DefaultWidth, gridHeight(len(series)), func(c *Chart) *figure {
+		top := busiest(series)
 		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
 
 		var panels []*panel
 		var thinned []string
 		truncated := false
-		for _, r := range rs {
-			pn := newPanel(r.Strategy, "time (s)", "source port", false, false)
+		for _, s := range series {
+			pn := newPanel(s.Name(), "time (s)", "source port", false, false)
 			ok := 0
-			for _, a := range r.Samples {
-				if a.Port != 0 {
+			for i := range s.Len() {
+				if _, port, _ := s.Port(i); port != 0 {
 					ok++
 				}
 			}
 			k := stride(ok, MaxScatterPoints)
 			if k > 1 {
-				thinned = append(thinned, fmt.Sprintf("%s every %s", r.Strategy, ordinal(k)))
+				thinned = append(thinned, fmt.Sprintf("%s every %s", s.Name(), ordinal(k)))
 			}
-			truncated = truncated || r.SamplesTruncated
+			if tr, ok := s.(Truncater); ok && tr.Truncated() {
+				truncated = true
+			}
 
 			groups := make([]plotter.XYs, topDestinations+1) // the last is "other"
-			i := 0
-			for _, a := range r.Samples {
-				if a.Port == 0 {
+			n := 0
+			for i := range s.Len() {
+				t, port, dst := s.Port(i)
+				if port == 0 {
 					continue
 				}
-				i++
-				if (i-1)%k != 0 {
+				n++
+				if (n-1)%k != 0 {
 					continue
 				}
-				if !pn.keep(a.TimeSeconds, float64(a.Port)) {
+				if !pn.keep(t, float64(port)) {
 					continue
 				}
 				g := topDestinations
-				if j, ok := top[a.Dst]; ok {
+				if j, ok := top[dst]; ok {
 					g = j
 				}
-				groups[g] = append(groups[g], plotter.XY{X: a.TimeSeconds, Y: float64(a.Port)})
+				groups[g] = append(groups[g], plotter.XY{X: t, Y: float64(port)})
 			}
 			// Grey first, so the coloured destinations sit on top.
 			for _, g := range append([]int{topDestinations}, seq(topDestinations)...) {
 				if len(groups[g]) == 0 {
 					continue
 				}
-				s, err := plotter.NewScatter(groups[g])
+				sc, err := plotter.NewScatter(groups[g])
 				if err != nil {
 					continue
 				}
-				s.GlyphStyle = dstGlyph(g, vg.Points(1.4))
-				pn.Add(s)
+				sc.GlyphStyle = dstGlyph(g, vg.Points(1.4))
+				pn.Add(sc)
 				pn.n += len(groups[g])
 			}
 			pn.note = "no successful allocation kept"
@@ -94,7 +143,7 @@ func PortSignature(res *sim.Result) *Chart {
 		for _, d := range dsts {
 			fig.legend.Add(fmt.Sprintf("destination %d", d), glyphThumb{dstGlyph(top[d], vg.Points(3.5))})
 		}
-		if others(rs, top) {
+		if others(series, top) {
 			fig.legend.Add("other destinations", glyphThumb{dstGlyph(topDestinations, vg.Points(3.5))})
 		}
 		fig.grid = gridOf(panels, columns(len(panels)))
@@ -113,15 +162,15 @@ func PortSignature(res *sim.Result) *Chart {
 	})
 }
 
-// busiest picks the destinations with the most successful samples over
-// all strategies (ties to the lower index) and numbers them in index
+// busiest picks the destinations with the most successful allocations
+// over all series (ties to the lower index) and numbers them in index
 // order: that number is their colour, the same in every panel.
-func busiest(rs []sim.StrategyResult) map[int]int {
+func busiest(series []PortSeries) map[int]int {
 	count := map[int]int{}
-	for _, r := range rs {
-		for _, a := range r.Samples {
-			if a.Port != 0 {
-				count[a.Dst]++
+	for _, s := range series {
+		for i := range s.Len() {
+			if _, port, dst := s.Port(i); port != 0 {
+				count[dst]++
 			}
 		}
 	}
@@ -144,11 +193,13 @@ func busiest(rs []sim.StrategyResult) map[int]int {
 	return top
 }
 
-func others(rs []sim.StrategyResult, top map[int]int) bool {
-	for _, r := range rs {
-		for _, a := range r.Samples {
-			if _, ok := top[a.Dst]; !ok && a.Port != 0 {
-				return true
+func others(series []PortSeries, top map[int]int) bool {
+	for _, s := range series {
+		for i := range s.Len() {
+			if _, port, dst := s.Port(i); port != 0 {
+				if _, ok := top[dst]; !ok {
+					return true
+				}
 			}
 		}
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/portsim/portsim/observe/fit"
 	"github.com/portsim/portsim/observe/probe"
 	"github.com/portsim/portsim/plots"
-	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
 )
 
@@ -371,42 +370,31 @@ func writeProbeOut(dir string, res *probe.Result, rep *probeReport, seed uint64)
 	if err := od.put("probe.json", func(w io.Writer) error { return writeProbeJSON(w, rep) }); err != nil {
 		return od.paths, err
 	}
-	sr, err := signatureResult(res, seed)
+	series, err := signatureSeries(res, seed)
 	if err != nil {
 		return od.paths, err
 	}
 	path := filepath.Join(dir, "port-signature.png")
-	if err := plots.PortSignature(sr).Save(path); err != nil {
+	if err := plots.PortSignature(series).Save(path); err != nil {
 		return od.paths, err
 	}
 	return append(od.paths, path), nil
 }
 
-// signatureResult puts the kernel's ports and the model's for the same
-// requests side by side, as a simulation result the port-signature chart
-// draws: panels "kernel (connect)", "model linux", and so on. The chart
-// is built here rather than in probe or fit so that they need not import
-// plots (which may one day draw probe samples itself).
-func signatureResult(res *probe.Result, seed uint64) (*sim.Result, error) {
-	out := &sim.Result{Schema: sim.Schema}
+// signatureSeries puts the kernel's ports and the model's for the same
+// requests side by side, as the port-signature chart's panels: "kernel
+// (connect)", "model linux", and so on. The chart is built here rather
+// than in probe or fit so that they need not import plots.
+func signatureSeries(res *probe.Result, seed uint64) ([]plots.PortSeries, error) {
 	dstIndex := map[netip.Addr]int{}
 	for i, d := range res.Config.Dsts {
 		dstIndex[d.Addr()] = i
 	}
-	allocs := func(kind allocator.Kind, obs []capture.Attempt) []sim.Alloc {
-		var as []sim.Alloc
-		for i, a := range obs {
-			as = append(as, sim.Alloc{
-				N: i + 1, TimeSeconds: a.Time.Sub(obs[0].Time).Seconds(),
-				Dst: dstIndex[a.Dst], Kind: kind.String(), Port: a.SrcPort, Probes: 1,
-			})
-		}
-		return as
-	}
+	var out []plots.PortSeries
 	rules := linuxRules(res.Kernel)
 	for _, kind := range res.Kinds() {
 		obs := res.Attempts(kind)
-		out.Results = append(out.Results, sim.StrategyResult{Strategy: "kernel (" + kind.String() + ")", Allocations: len(obs), Samples: allocs(kind, obs)})
+		out = append(out, attemptSeries{"kernel (" + kind.String() + ")", obs, dstIndex})
 		if !res.Kernel.Known {
 			continue
 		}
@@ -418,7 +406,24 @@ func signatureResult(res *probe.Result, seed uint64) (*sim.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.Results = append(out.Results, sim.StrategyResult{Strategy: "model " + model, Allocations: len(ms), Samples: allocs(kind, ms)})
+		out = append(out, attemptSeries{"model " + model, ms, dstIndex})
 	}
 	return out, nil
+}
+
+// attemptSeries is one kind's attempts as the port-signature chart reads
+// them: time from the first attempt, each destination by its place in the
+// --dst list.
+type attemptSeries struct {
+	name string
+	obs  []capture.Attempt
+	dst  map[netip.Addr]int
+}
+
+func (s attemptSeries) Name() string { return s.name }
+func (s attemptSeries) Len() int     { return len(s.obs) }
+
+func (s attemptSeries) Port(i int) (float64, uint16, int) {
+	a := &s.obs[i]
+	return a.Time.Sub(s.obs[0].Time).Seconds(), a.SrcPort, s.dst[a.Dst]
 }
