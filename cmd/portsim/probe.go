@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
 	"github.com/portsim/portsim/observe/probe"
@@ -298,18 +299,18 @@ func writeProbeText(w io.Writer, rep *probeReport) error {
 	}
 	for _, kr := range rep.Kinds {
 		fmt.Fprintf(w, "\n%s: %d ports to %d destinations in %s\n", kr.Kind, kr.Count, kr.Dsts, seconds(kr.ElapsedSeconds))
-		fmt.Fprintf(w, "  parity  %s even, %s odd\n", pct1(kr.Even), pct1(kr.Odd))
+		fmt.Fprintf(w, "  parity  %s even, %s odd\n", format.Percent(kr.Even, 1), format.Percent(kr.Odd, 1))
 		if kr.Steps > 0 {
 			var top []string
 			for _, s := range kr.TopSteps {
-				top = append(top, fmt.Sprintf("%+d (%s)", s.Step, pct1(s.Share)))
+				top = append(top, fmt.Sprintf("%+d (%s)", s.Step, format.Percent(s.Share, 1)))
 			}
 			most := "none within ±32"
 			if len(top) > 0 {
 				most = strings.Join(top, ", ")
 			}
 			fmt.Fprintf(w, "  steps   %d to the same destination: %s within ±32, median |step| %d; most common %s\n",
-				kr.Steps, pct1(kr.NearShare), kr.UpperMedianAbs, most)
+				kr.Steps, format.Percent(kr.NearShare, 1), kr.UpperMedianAbs, most)
 		}
 		v := kr.Verdict
 		if v == nil {
@@ -350,8 +351,6 @@ func twReuseWords(n int) string {
 	}
 	return strconv.Itoa(n)
 }
-
-func pct1(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
 
 func seconds(s float64) string {
 	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
