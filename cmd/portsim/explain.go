@@ -37,7 +37,19 @@ leaving nothing in TIME_WAIT. A pick that finds no usable port is shown as
 a failure (EADDRNOTAVAIL) and explain goes on.
 
 The socket table uses Linux's defaults: TIME_WAIT 60s, tw_reuse for loopback
-only, after 1s. Run 'portsim strategies' for the strategies and parameters.`,
+only, after 1s. Run 'portsim strategies' for the strategies and parameters.
+
+The text format is for reading: a header naming the strategy, range, kind
+and seed, then a line per pick such as
+
+  #1  t=0s  10.0.0.1 -> 192.0.2.10:443  port 49152 after 1 probe
+
+with its steps indented beneath, and a summary. The csv format has one row
+per pick with the columns n, time (seconds), kind, src, dst, port (empty on
+a failure), probes, collisions and error. The json format is a document
+with "schema": "portsim.explain/v1", the run's settings, and "allocations",
+each with n, time_s, src, dst, port, probes, collisions, error and its
+steps (what, port, usable, detail).`,
 		examples: `# Linux's connect() choosing 8 ports to one server
 portsim explain
 # the simplest strategy, 3 picks

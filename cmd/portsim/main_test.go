@@ -134,26 +134,6 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// The package documentation is the manual: it must name every command and
-// every flag a command has.
-func TestDocMentionsEveryFlag(t *testing.T) {
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range commandList() {
-		if !strings.Contains(string(doc), "portsim "+c.name) {
-			t.Errorf("doc.go does not mention 'portsim %s'", c.name)
-		}
-		fs, _, _ := c.flags()
-		fs.VisitAll(func(f *pflag.Flag) {
-			if f.Name != "help" && !strings.Contains(string(doc), "--"+f.Name) {
-				t.Errorf("doc.go does not mention %s's flag --%s", c.name, f.Name)
-			}
-		})
-	}
-}
-
 // Flag values must not leak from one run to the next: run is called many
 // times in one process by the tests (and may be by an embedding program).
 func TestFlagsDoNotLeak(t *testing.T) {

@@ -16,7 +16,10 @@ results.json and allocations.csv) or 'portsim sweep --out DIR' (sweep.json),
 or such JSON files directly, and writes the charts into --out: port
 signature, collisions against occupancy, probes per allocation, reuse
 interval, occupancy over time, port usage and predictability for a run, and
-the capacity curve for a sweep.`,
+the capacity curve for a sweep.
+
+'portsim run --charts DIR' draws a run's charts directly; 'portsim demo'
+writes its charts and report.html into its --out.`,
 		examples: `portsim run --preset browser --strategy linux --strategy sequential --out res/
 portsim plot res/ --out charts/ --format svg`,
 		setup: func(fs *pflag.FlagSet) action {

@@ -196,25 +196,36 @@ func (c *command) printHelp(w io.Writer, fs *pflag.FlagSet) {
 	}
 }
 
+// overview says what portsim is: the start of 'portsim help' and of the
+// package documentation.
+const overview = `Portsim simulates how client ephemeral source ports are chosen: the
+algorithms of RFC 6056, Linux's connect(), bind() and UDP paths, and simple
+baselines, run against a model of a host's socket tables.`
+
+// conventions hold for every command: the end of 'portsim help' and of the
+// package documentation's overview.
+const conventions = `'portsim help COMMAND' or 'portsim COMMAND --help' shows a command's flags
+and examples. Data goes to stdout and messages to stderr. Bad input (an
+unknown command or flag, a malformed value) is reported with the flag's name
+and what it allows, and exits with status 2; a failure at run time exits
+with status 1.`
+
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `portsim simulates how client ephemeral source ports are chosen.
+	fmt.Fprintf(w, "%s\n\nUsage:\n  portsim COMMAND [flags]\n\nCommands:\n", overview)
+	writeCommandList(w, "  ")
+	fmt.Fprintf(w, "\n%s\n\nStart with 'portsim explain'.\n", conventions)
+}
 
-Usage:
-  portsim COMMAND [flags]
-
-Commands:
-`)
+// writeCommandList writes one line per command, its name and summary in
+// aligned columns, each line after indent.
+func writeCommandList(w io.Writer, indent string) {
 	width := 0
 	for _, c := range commandList() {
 		width = max(width, len(c.name))
 	}
 	for _, c := range commandList() {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+		fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, c.name, c.summary)
 	}
-	fmt.Fprint(w, `
-Run 'portsim help COMMAND' or 'portsim COMMAND --help' for a command's flags.
-Start with 'portsim explain'.
-`)
 }
 
 // flagUsages lists fs's flags in definition order, one per line with its

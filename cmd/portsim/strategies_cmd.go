@@ -17,10 +17,18 @@ func init() {
 		about: `Strategies lists every registered strategy: its name, the request kind and
 port range it uses by default, whether it always finds a free port when one
 exists (exhaustive), what it does and whom it models, and its parameters
-with their defaults.
+with their defaults. Then it lists the OS profiles: each system's strategy
+per request kind, its port range and TIME_WAIT, and its parameters.
 
 A strategy is named on other commands by a spec: its name, or
-name:param=value,... to change parameters.`,
+name:param=value,... to change parameters; a profile by its name, with
+--profile NAME, or as profile:NAME where a strategy spec goes.
+
+The json format is one array of strategies and profiles, told apart by
+"type". Each has name, description and params (name, default, help); a
+strategy also exhaustive, kind and range (lo, hi); a profile also
+approximate, strategies (one spec per request kind), range, reserved,
+time_wait, tw_reuse, tw_reuse_delay, exclusive_connect and sources.`,
 		examples: `portsim strategies
 portsim strategies --format json
 # then try one

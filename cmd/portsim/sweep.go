@@ -28,7 +28,9 @@ the range / TIME_WAIT limit (the connection rate one destination can sustain
 when every closed 4-tuple waits out TIME_WAIT). --kinds repeats the sweep for
 each request kind, to compare connect() with bind() before connect().
 
-The rows are what the capacity chart draws. The strategies default to linux.`,
+The strategies default to linux. --out DIR writes the rows to sweep.json
+("schema": "portsim.sweep/v1"), from which 'portsim plot' and 'portsim
+report' draw the capacity chart.`,
 		examples: `# when does one destination run out of ports?
 portsim sweep --preset load-tester --warmup 0s --duration 120s --vary rate=100:1000:100
 # bind() before connect() shares one pool across destinations
