@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,6 +104,31 @@ func ParseFile(name string, data []byte, sc *Scenario) error {
 	}
 	*sc = tmp
 	return nil
+}
+
+// FormatFile writes sc as a scenario file that ParseFile reads back as
+// the same scenario: every field in Fields order, one "name: value" line
+// each, a value quoted only where YAML would misread it plain. A comment,
+// when not empty, comes first as a "# " line.
+func FormatFile(sc *Scenario, comment string) []byte {
+	var b strings.Builder
+	if comment != "" {
+		fmt.Fprintf(&b, "# %s\n", comment)
+	}
+	for _, f := range sc.Resolved() {
+		fmt.Fprintf(&b, "%s: %s\n", f.Name, yamlScalar(f.Value))
+	}
+	return []byte(b.String())
+}
+
+// yamlScalar quotes a value only where YAML would misread it plain.
+func yamlScalar(s string) string {
+	if s == "" || strings.ContainsAny(s, "#{}[]&*!|>'\"%@`") || strings.Contains(s, ": ") ||
+		strings.HasPrefix(s, "-") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	return s
 }
 
 // applyNode sets field f from a YAML value: a scalar; a list where the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -259,4 +260,39 @@ func FuzzParseFile(f *testing.F) {
 			t.Fatal("Resolved replay differs")
 		}
 	})
+}
+
+// FormatFile writes what ParseFile reads back as the same scenario: every
+// preset, and values YAML would misread plain (a "#", ": ", a leading
+// "-", an empty list).
+func TestFormatFileRoundTrip(t *testing.T) {
+	tricky := DefaultScenario()
+	for _, kv := range [][2]string{
+		{"name", "a: b #c"}, {"reserved", ""}, {"kind", "connect=0.9,udp=0.1"},
+		{"strategy", "linux:table-order=8,increments=off"},
+	} {
+		if err := tricky.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tricky.Name = "-x [y] 'z' {w}"
+	cases := map[string]Scenario{"tricky": tricky}
+	for _, p := range Presets() {
+		sc, err := PresetScenario(p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[p.Name] = sc
+	}
+	for name, want := range cases {
+		file := FormatFile(&want, "scenario "+name)
+		got := DefaultScenario()
+		got.Strategies = nil
+		if err := ParseFile(name+".yaml", file, &got); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, file)
+		}
+		if !slices.Equal(got.Resolved(), want.Resolved()) {
+			t.Errorf("%s: read back as\n%v\nwant\n%v\nfile:\n%s", name, got.Resolved(), want.Resolved(), file)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/portsim/portsim/sim"
@@ -37,11 +36,8 @@ portsim scenarios load-tester > lt.yaml && portsim run --scenario lt.yaml --stra
 					if *format == "json" {
 						return writeJSON(e.stdout, sc.Resolved())
 					}
-					fmt.Fprintf(e.stdout, "# portsim scenario: preset %s\n", args[0])
-					for _, f := range sc.Resolved() {
-						fmt.Fprintf(e.stdout, "%s: %s\n", f.Name, yamlScalar(f.Value))
-					}
-					return nil
+					_, err = e.stdout.Write(sim.FormatFile(&sc, "portsim scenario: preset "+args[0]))
+					return err
 				}
 				return usagef("want at most one scenario name, got %d", len(args))
 			}
@@ -82,14 +78,4 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
-}
-
-// yamlScalar quotes a value only where YAML would misread it plain.
-func yamlScalar(s string) string {
-	if s == "" || strings.ContainsAny(s, "#{}[]&*!|>'\"%@`") || strings.Contains(s, ": ") ||
-		strings.HasPrefix(s, "-") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
-		b, _ := json.Marshal(s)
-		return string(b)
-	}
-	return s
 }
