@@ -160,14 +160,8 @@ func analyze(w io.Writer, c *analyzeConfig) error {
 	if err != nil {
 		return err
 	}
-	var picked []capture.Attempt
-	for _, a := range capt.Attempts {
-		if (c.host.IsValid() && a.Src != c.host) || (c.proto != 0 && a.Proto != c.proto) {
-			continue
-		}
-		picked = append(picked, a)
-	}
-	if len(picked) == 0 && len(capt.Attempts) > 0 && (c.host.IsValid() || c.proto != 0) {
+	reps := fit.Analyze(capt.Attempts, fit.AnalyzeOptions{Top: c.top, Host: c.host, Proto: c.proto})
+	if len(reps) == 0 && capt.Attempts.Len() > 0 && (c.host.IsValid() || c.proto != 0) {
 		flag := "--host"
 		switch {
 		case c.host.IsValid() && c.proto != 0:
@@ -177,12 +171,11 @@ func analyze(w io.Writer, c *analyzeConfig) error {
 		}
 		return usagef("%s: no attempts from %s in %s; the capture has %s", flag, filterWords(c), c.path, hostList(capt.Attempts))
 	}
-	reps := fit.Analyze(picked, fit.AnalyzeOptions{Top: c.top})
 	if c.format == "json" {
 		return writeAnalyzeJSON(w, c, capt, reps)
 	}
 	writeCaptureCounts(w, c.path, capt)
-	if len(capt.Attempts) == 0 {
+	if capt.Attempts.Len() == 0 {
 		fmt.Fprintln(w, "no connection attempts (TCP SYN without ACK, or a UDP flow's first datagram) in the capture")
 		return nil
 	}
@@ -208,14 +201,22 @@ func filterWords(c *analyzeConfig) string {
 
 // hostList names the capture's source hosts with their attempt counts, the
 // busiest first, at most 5.
-func hostList(atts []capture.Attempt) string {
+func hostList(atts *capture.Attempts) string {
 	type hp struct {
 		host  netip.Addr
 		proto capture.Proto
 	}
-	n := map[hp]int{}
-	for _, a := range atts {
-		n[hp{a.Src, a.Proto}]++
+	type idp struct {
+		src   uint32
+		proto capture.Proto
+	}
+	byID := map[idp]int{}
+	for _, r := range atts.Records() {
+		byID[idp{r.Src, r.Proto()}]++
+	}
+	n := make(map[hp]int, len(byID))
+	for k, c := range byID {
+		n[hp{atts.Addr(k.src), k.proto}] = c
 	}
 	keys := make([]hp, 0, len(n))
 	for k := range n {
@@ -244,7 +245,7 @@ func hostList(atts []capture.Attempt) string {
 // writeCaptureCounts prints what the reader found, packet by packet.
 func writeCaptureCounts(w io.Writer, path string, c *capture.Capture) {
 	fmt.Fprintf(w, "capture %s (%s): %d packets read: %d attempts, %d not attempts%s, %d malformed%s\n",
-		path, c.Format, c.Packets, len(c.Attempts), c.NotAttempts, reasons(c.NotAttemptsBy), c.Malformed, reasons(c.MalformedBy))
+		path, c.Format, c.Packets, c.Attempts.Len(), c.NotAttempts, reasons(c.NotAttemptsBy), c.Malformed, reasons(c.MalformedBy))
 	if c.FlowOverflow > 0 {
 		fmt.Fprintf(w, "  %d packets met after the flow table was full (new SYNs still count as attempts; new UDP flows do not)\n", c.FlowOverflow)
 	}
@@ -308,7 +309,7 @@ func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps
 		Schema: analyzeSchema,
 		Capture: analyzeCaptureJSON{
 			Path: c.path, Format: capt.Format, LinkTypes: []string{}, Packets: capt.Packets,
-			Attempts: len(capt.Attempts), NotAttempts: capt.NotAttempts, NotAttemptsBy: capt.NotAttemptsBy,
+			Attempts: capt.Attempts.Len(), NotAttempts: capt.NotAttempts, NotAttemptsBy: capt.NotAttemptsBy,
 			Malformed: capt.Malformed, MalformedBy: capt.MalformedBy, FlowOverflow: capt.FlowOverflow,
 			Truncated: capt.Truncated,
 		},

@@ -31,7 +31,12 @@ func writeAnalyzeCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	atts := attempts(&sc, &res.Results[0])
+	var atts []capture.Attempt
+	for _, s := range res.Results[0].Samples {
+		if a, ok := attemptOf(&sc, s); ok {
+			atts = append(atts, a)
+		}
+	}
 	f, err := os.Create(analyzeCSV)
 	if err != nil {
 		t.Fatal(err)

@@ -15,29 +15,37 @@ import (
 var captureEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // attempts turns one strategy's kept allocation samples into the connection
-// attempts a capture on the host would show: a SYN per TCP connection, the
-// first datagram per UDP flow. Failed allocations sent nothing.
+// attempts a capture on the host would show.
 func attempts(sc *sim.Scenario, r *sim.StrategyResult) []capture.Attempt {
 	out := make([]capture.Attempt, 0, len(r.Samples))
 	for _, a := range r.Samples {
-		if a.Port == 0 {
-			continue
+		if at, ok := attemptOf(sc, a); ok {
+			out = append(out, at)
 		}
-		proto := capture.TCP
-		if a.Kind == "udp" {
-			proto = capture.UDP
-		}
-		dst := sc.DstAddr(a.Dst)
-		out = append(out, capture.Attempt{
-			Time:    captureEpoch.Add(time.Duration(a.TimeSeconds * float64(time.Second))),
-			Proto:   proto,
-			Src:     sc.Srcs[a.Src%len(sc.Srcs)],
-			SrcPort: a.Port,
-			Dst:     dst.Addr(),
-			DstPort: dst.Port(),
-		})
 	}
 	return out
+}
+
+// attemptOf is the connection attempt a capture on the host would show
+// for an allocation attempt: a SYN per TCP connection, the first datagram
+// per UDP flow. A failed allocation sent nothing.
+func attemptOf(sc *sim.Scenario, a sim.Alloc) (capture.Attempt, bool) {
+	if a.Port == 0 {
+		return capture.Attempt{}, false
+	}
+	proto := capture.TCP
+	if a.Kind == "udp" {
+		proto = capture.UDP
+	}
+	dst := sc.DstAddr(a.Dst)
+	return capture.Attempt{
+		Time:    captureEpoch.Add(time.Duration(a.TimeSeconds * float64(time.Second))),
+		Proto:   proto,
+		Src:     sc.Srcs[a.Src%len(sc.Srcs)],
+		SrcPort: a.Port,
+		Dst:     dst.Addr(),
+		DstPort: dst.Port(),
+	}, true
 }
 
 // pcapPaths names one capture per strategy: path itself for a single

@@ -49,11 +49,12 @@ func TestRunWritesCapture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Attempts) != len(want[strat]) || len(c.Attempts) < 500 {
-			t.Fatalf("%s: %d attempts; allocations.csv has %d", name, len(c.Attempts), len(want[strat]))
+		if c.Attempts.Len() != len(want[strat]) || c.Attempts.Len() < 500 {
+			t.Fatalf("%s: %d attempts; allocations.csv has %d", name, c.Attempts.Len(), len(want[strat]))
 		}
 		protos := map[capture.Proto]int{}
-		for i, a := range c.Attempts {
+		for i := range c.Attempts.Len() {
+			a := c.Attempts.Attempt(i)
 			protos[a.Proto]++
 			if strconv.Itoa(int(a.SrcPort)) != want[strat][i] {
 				t.Fatalf("%s attempt %d: port %d; allocations.csv says %s", name, i, a.SrcPort, want[strat][i])

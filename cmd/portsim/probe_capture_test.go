@@ -94,7 +94,7 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 		probed[s.SrcPort] = true
 	}
 	seen := 0
-	for _, a := range c.Attempts {
+	for a := range c.Attempts.All() {
 		if probed[a.SrcPort] {
 			seen++
 		}
@@ -104,14 +104,14 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	}
 	// Keep the SYNs to the probe's own listeners: other tests may be
 	// connecting over loopback at the same time.
-	ours := c.Attempts[:0:0]
-	for _, a := range c.Attempts {
+	var ours []capture.Attempt
+	for a := range c.Attempts.All() {
 		if slices.Contains(res.Config.Dsts, netip.AddrPortFrom(a.Dst, a.DstPort)) {
 			ours = append(ours, a)
 		}
 	}
 	var host *fit.HostReport
-	reports := fit.Analyze(ours, fit.AnalyzeOptions{})
+	reports := fit.Analyze(capture.NewAttempts(ours), fit.AnalyzeOptions{})
 	for i := range reports {
 		r := &reports[i]
 		if r.Host == netip.MustParseAddr("127.0.0.1") && r.Proto == capture.TCP {
@@ -125,7 +125,7 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	if best == nil || !slices.Contains(best.Profiles, "linux (connect)") || best.Posterior < 0.9 {
 		t.Fatalf("loopback capture analyzed as %s; want linux (connect) with posterior ≥ 0.9\n%s", host.Verdict(), host)
 	}
-	t.Logf("%d SYNs captured, %d of the probe's %d (truncated %v); %s", len(c.Attempts), seen, len(res.Samples), c.Truncated, host.Verdict())
+	t.Logf("%d SYNs captured, %d of the probe's %d (truncated %v); %s", c.Attempts.Len(), seen, len(res.Samples), c.Truncated, host.Verdict())
 }
 
 // readPortRange reads the port range the probe would read.

@@ -356,7 +356,7 @@ func capSummary(c *Capture) string {
 	}
 	fmt.Fprintf(&b, "format %s\nlink types %s\n", c.Format, strings.Join(links, ", "))
 	fmt.Fprintf(&b, "packets %d, attempts %d, not attempts %d, malformed %d, flow overflow %d, truncated %v\n",
-		c.Packets, len(c.Attempts), c.NotAttempts, c.Malformed, c.FlowOverflow, c.Truncated)
+		c.Packets, c.Attempts.Len(), c.NotAttempts, c.Malformed, c.FlowOverflow, c.Truncated)
 	for _, m := range []struct {
 		name string
 		by   map[string]int
@@ -370,17 +370,20 @@ func capSummary(c *Capture) string {
 			fmt.Fprintf(&b, "%s: %s %d\n", m.name, k, m.by[k])
 		}
 	}
-	for _, a := range c.Attempts {
+	for a := range c.Attempts.All() {
 		fmt.Fprintf(&b, "%s %s > %s %s\n", a.Proto, netip.AddrPortFrom(a.Src, a.SrcPort), netip.AddrPortFrom(a.Dst, a.DstPort), a.Time.Format(time.RFC3339Nano))
 	}
 	return b.String()
 }
 
+// all is c's attempts as a slice.
+func all(c *Capture) []Attempt { return slices.Collect(c.Attempts.All()) }
+
 func checkCounts(t *testing.T, c *Capture) {
 	t.Helper()
-	if got := len(c.Attempts) + c.NotAttempts + c.Malformed; got != c.Packets {
+	if got := c.Attempts.Len() + c.NotAttempts + c.Malformed; got != c.Packets {
 		t.Errorf("attempts %d + not attempts %d + malformed %d = %d, want packets %d",
-			len(c.Attempts), c.NotAttempts, c.Malformed, got, c.Packets)
+			c.Attempts.Len(), c.NotAttempts, c.Malformed, got, c.Packets)
 	}
 	n := 0
 	for _, v := range c.NotAttemptsBy {
@@ -438,7 +441,7 @@ func TestGoldenCaptures(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkCounts(t, c)
-			if len(c.Attempts) == 0 {
+			if c.Attempts.Len() == 0 {
 				t.Error("no attempts")
 			}
 			capGolden(t, strings.TrimSuffix(path, ".gz")+".golden", capSummary(c))
@@ -502,11 +505,11 @@ func TestRealCaptures(t *testing.T) {
 			if c.NotAttemptsBy["tcp syn-ack"] != 2 || c.NotAttemptsBy["udp flow seen"] != 2 {
 				t.Errorf("not attempts by reason %v; want 2 syn-acks and 2 repeated udp flows", c.NotAttemptsBy)
 			}
-			if len(c.Attempts) != len(want) {
-				t.Fatalf("%d attempts, want %d:\n%s", len(c.Attempts), len(want), capSummary(c))
+			if c.Attempts.Len() != len(want) {
+				t.Fatalf("%d attempts, want %d:\n%s", c.Attempts.Len(), len(want), capSummary(c))
 			}
 			for i, w := range want {
-				a := c.Attempts[i]
+				a := c.Attempts.Attempt(i)
 				src, dst := netip.AddrPortFrom(a.Src, a.SrcPort).String(), netip.AddrPortFrom(a.Dst, a.DstPort).String()
 				if a.Proto != w.proto || src != w.src || dst != w.dst {
 					t.Errorf("attempt %d: %v %s > %s, want %v %s > %s", i, a.Proto, src, dst, w.proto, w.src, w.dst)
@@ -584,8 +587,8 @@ func TestDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkCounts(t, c)
-			if len(c.Attempts) != tc.want {
-				t.Errorf("%d attempts, want %d\n%s", len(c.Attempts), tc.want, capSummary(c))
+			if c.Attempts.Len() != tc.want {
+				t.Errorf("%d attempts, want %d\n%s", c.Attempts.Len(), tc.want, capSummary(c))
 			}
 			if tc.reason != "" && c.NotAttemptsBy[tc.reason]+c.MalformedBy[tc.reason] == 0 {
 				t.Errorf("no packet counted as %q\n%s", tc.reason, capSummary(c))
@@ -629,7 +632,7 @@ func TestWritePcapngRoundTrip(t *testing.T) {
 			if len(tc.in) > 0 && !slices.Equal(c.LinkTypes, []LinkType{LinkRaw}) {
 				t.Errorf("link types %v, want [101]", c.LinkTypes)
 			}
-			sameAttempts(t, c.Attempts, tc.in)
+			sameAttempts(t, all(c), tc.in)
 			var again bytes.Buffer
 			if err := WritePcapng(&again, tc.in); err != nil {
 				t.Fatal(err)
@@ -740,10 +743,10 @@ func TestTruncatedFile(t *testing.T) {
 			if c.Truncated {
 				cuts++
 			}
-			if len(c.Attempts) > len(whole.Attempts) {
-				t.Fatalf("%s cut to %d bytes: %d attempts, more than the whole file's %d", name, n, len(c.Attempts), len(whole.Attempts))
+			if c.Attempts.Len() > whole.Attempts.Len() {
+				t.Fatalf("%s cut to %d bytes: %d attempts, more than the whole file's %d", name, n, c.Attempts.Len(), whole.Attempts.Len())
 			}
-			sameAttempts(t, c.Attempts, whole.Attempts[:len(c.Attempts)])
+			sameAttempts(t, all(c), all(whole)[:c.Attempts.Len()])
 		}
 		if cuts == 0 {
 			t.Errorf("%s: no cut was reported as truncated", name)
@@ -755,8 +758,8 @@ func TestTruncatedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Truncated || len(c.Attempts) != 1 || c.Packets != 1 {
-		t.Errorf("cut after a record header: truncated %v, %d attempts, %d packets; want true, 1, 1", c.Truncated, len(c.Attempts), c.Packets)
+	if !c.Truncated || c.Attempts.Len() != 1 || c.Packets != 1 {
+		t.Errorf("cut after a record header: truncated %v, %d attempts, %d packets; want true, 1, 1", c.Truncated, c.Attempts.Len(), c.Packets)
 	}
 }
 
@@ -864,8 +867,8 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkCounts(t, c)
-	if len(c.Attempts) != 2+10 || c.FlowOverflow != 16 || c.NotAttemptsBy["udp flow not tracked (MaxFlows reached)"] != 8 {
-		t.Errorf("MaxFlows 4: %d attempts, flow overflow %d; want 12, 16\n%s", len(c.Attempts), c.FlowOverflow, capSummary(c))
+	if c.Attempts.Len() != 2+10 || c.FlowOverflow != 16 || c.NotAttemptsBy["udp flow not tracked (MaxFlows reached)"] != 8 {
+		t.Errorf("MaxFlows 4: %d attempts, flow overflow %d; want 12, 16\n%s", c.Attempts.Len(), c.FlowOverflow, capSummary(c))
 	}
 
 	for _, o := range []ReadOptions{{MaxAttempts: -1}, {MaxFlows: -1}} {
@@ -896,7 +899,7 @@ func TestGzip(t *testing.T) {
 		if c.Format != plain.Format+"+gzip" {
 			t.Errorf("format %q, want %q", c.Format, plain.Format+"+gzip")
 		}
-		sameAttempts(t, c.Attempts, plain.Attempts)
+		sameAttempts(t, all(c), all(plain))
 		// A cut gzip stream is a cut capture.
 		c, err = Read(bytes.NewReader(z.Bytes()[:z.Len()*2/3]), ReadOptions{})
 		if err != nil {
@@ -942,7 +945,7 @@ func TestReadCSV(t *testing.T) {
 				t.Errorf("format %q, %d rows; want csv, %d", c.Format, c.Packets, len(tc.want))
 			}
 			checkCounts(t, c)
-			sameAttempts(t, c.Attempts, tc.want)
+			sameAttempts(t, all(c), tc.want)
 		})
 	}
 }
@@ -1001,7 +1004,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameAttempts(t, c.Attempts, in)
+	sameAttempts(t, all(c), in)
 
 	for _, bad := range []Attempt{
 		{Time: capT0, Proto: 1, Src: capAddr("::1"), Dst: capAddr("::1")},
@@ -1037,7 +1040,7 @@ func ExampleRead() {
 		fmt.Println(err)
 		return
 	}
-	a := c.Attempts[0]
+	a := c.Attempts.Attempt(0)
 	fmt.Println(c.Format, c.LinkTypes, c.Packets, "packet")
 	fmt.Println(a.Proto, a.Src, a.SrcPort, "->", a.Dst, a.DstPort)
 	// Output:
@@ -1088,8 +1091,8 @@ func benchPcapng(b *testing.B, n, perFlow int) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if c.Packets != n || len(c.Attempts) != (n+perFlow-1)/perFlow {
-		b.Fatalf("%d packets, %d attempts; want %d, %d", c.Packets, len(c.Attempts), n, (n+perFlow-1)/perFlow)
+	if c.Packets != n || c.Attempts.Len() != (n+perFlow-1)/perFlow {
+		b.Fatalf("%d packets, %d attempts; want %d, %d", c.Packets, c.Attempts.Len(), n, (n+perFlow-1)/perFlow)
 	}
 	return buf.Bytes()
 }

@@ -123,7 +123,7 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 		if d.full() {
 			return d.tooMany(where)
 		}
-		d.keep(a)
+		d.c.Attempts.Append(a)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,40 +52,44 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		checkCounts(t, c)
-		if len(c.Attempts) > maxAttempts {
-			t.Fatalf("%d attempts, more than MaxAttempts %d", len(c.Attempts), maxAttempts)
+		if c.Attempts.Len() > maxAttempts {
+			t.Fatalf("%d attempts, more than MaxAttempts %d", c.Attempts.Len(), maxAttempts)
 		}
 
 		var buf bytes.Buffer
-		if err := WriteCSV(&buf, c.Attempts); err == nil {
+		if err := WriteCSV(&buf, all(c)); err == nil {
 			back, err := Read(&buf, ReadOptions{})
 			if err != nil {
 				t.Fatalf("reading back WriteCSV's output: %v", err)
 			}
-			sameAttempts(t, back.Attempts, c.Attempts)
+			sameAttempts(t, all(back), all(c))
 		}
 
 		buf.Reset()
-		if err := WritePcapng(&buf, c.Attempts); err != nil {
+		if err := WritePcapng(&buf, all(c)); err != nil {
 			return // times before 1970 or mixed families, from CSV
 		}
 		back, err := Read(&buf, ReadOptions{})
 		if err != nil {
 			t.Fatalf("reading back WritePcapng's output: %v", err)
 		}
-		sameAttempts(t, back.Attempts, pcapngView(c.Attempts))
+		sameAttempts(t, all(back), pcapngView(all(c)))
 	})
 }
 
 // pcapngView is what a pcapng written from as reads back as: zones are
 // gone and a repeated UDP 5-tuple is one flow.
 func pcapngView(as []Attempt) []Attempt {
-	seen := map[flowKey]bool{}
+	type flow struct {
+		src, dst     netip.Addr
+		sport, dport uint16
+	}
+	seen := map[flow]bool{}
 	var out []Attempt
 	for _, a := range as {
 		a.Src, a.Dst = a.Src.WithZone(""), a.Dst.WithZone("")
 		if a.Proto == UDP {
-			k := flowKey{src: a.Src.As16(), dst: a.Dst.As16(), sport: a.SrcPort, dport: a.DstPort, proto: UDP, v6: a.Src.Is6()}
+			k := flow{a.Src, a.Dst, a.SrcPort, a.DstPort}
 			if seen[k] {
 				continue
 			}

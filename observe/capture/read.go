@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
+	"math"
 	"os"
-	"slices"
-	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -21,6 +19,10 @@ const (
 	DefaultMaxAttempts = 10_000_000
 	DefaultMaxFlows    = 1 << 20
 )
+
+// MaxMaxAttempts is the largest ReadOptions.MaxAttempts: every address
+// kept belongs to an attempt, so the address indices stay below maxAddrs.
+const MaxMaxAttempts = maxAddrs / 2
 
 // ReadOptions bound the memory Read uses; the zero value takes the defaults.
 type ReadOptions struct {
@@ -119,10 +121,10 @@ func unsupportedLink(where string, l LinkType) error {
 	return inputErr(where, "link type %v is not supported; %s", l, supportedLinks)
 }
 
-// Capture is what Read found. Packets = len(Attempts) + NotAttempts + Malformed.
+// Capture is what Read found. Packets = Attempts.Len() + NotAttempts + Malformed.
 type Capture struct {
 	// Attempts are the connection attempts, in capture order.
-	Attempts []Attempt
+	Attempts *Attempts
 	// Format is "pcap", "pcap-ns" (nanosecond pcap), "pcapng" or "csv",
 	// with "+gzip" appended when the input was gzip-compressed.
 	Format string
@@ -233,6 +235,9 @@ func Read(r io.Reader, opts ReadOptions) (*Capture, error) {
 	if opts.MaxAttempts < 0 {
 		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want 1 or more, or 0 for the default %d (--max-attempts)", opts.MaxAttempts, DefaultMaxAttempts)}
 	}
+	if opts.MaxAttempts > MaxMaxAttempts {
+		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want at most %d (--max-attempts)", opts.MaxAttempts, MaxMaxAttempts)}
+	}
 	if opts.MaxFlows < 0 {
 		return nil, &InputError{Err: fmt.Errorf("max flows %d: want 1 or more, or 0 for the default %d", opts.MaxFlows, DefaultMaxFlows)}
 	}
@@ -288,13 +293,13 @@ func (d *decoder) read(r io.Reader) error {
 		switch binary.BigEndian.Uint32(magic) {
 		case 0xa1b2c3d4, 0xd4c3b2a1:
 			d.c.Format = "pcap" + d.c.Format
-			return d.readPcap(br)
+			return d.drain(d.readPcap(br))
 		case 0xa1b23c4d, 0x4d3cb2a1:
 			d.c.Format = "pcap-ns" + d.c.Format
-			return d.readPcap(br)
+			return d.drain(d.readPcap(br))
 		case 0x0a0d0d0a:
 			d.c.Format = "pcapng" + d.c.Format
-			return d.readPcapng(br)
+			return d.drain(d.readPcapng(br))
 		}
 	}
 	d.c.Format = "csv" + d.c.Format
@@ -353,7 +358,7 @@ func (d *decoder) readPcap(br *bufio.Reader) error {
 			}
 			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
 		}
-		if err := d.packet(lt, data, ci.Timestamp); err != nil {
+		if err := d.packet(lt, data, ci.Timestamp.Unix(), uint32(ci.Timestamp.Nanosecond())); err != nil {
 			return err
 		}
 	}
@@ -388,7 +393,7 @@ func (d *decoder) readPcapng(br *bufio.Reader) error {
 			d.addLinkType(lt)
 			last = lt
 		}
-		if err := d.packet(lt, data, ci.Timestamp); err != nil {
+		if err := d.packet(lt, data, ci.Timestamp.Unix(), uint32(ci.Timestamp.Nanosecond())); err != nil {
 			return err
 		}
 	}
@@ -403,25 +408,34 @@ func (d *decoder) addLinkType(lt LinkType) {
 	d.c.LinkTypes = append(d.c.LinkTypes, lt)
 }
 
-// flowKey names a flow: a 5-tuple (UDP) or 4-tuple (TCP, with proto).
-type flowKey struct {
-	src, dst     [16]byte
-	sport, dport uint16
-	proto        Proto
-	v6           bool
-}
-
 type decoder struct {
 	opts   ReadOptions
 	c      Capture
 	counts [clCount]int
-	// flows holds, per flow, the sequence number of its last SYN (TCP)
-	// or nothing (UDP).
-	flows map[flowKey]uint32
+	flows  *flowTable
+	// Packets that may be attempts wait in batches for track (see
+	// batchLen).
+	batch [batchLen]pendingPacket
+	n     int
+	sink  uint64 // what reading ahead read, so that it is not left out
+}
+
+// batchLen is how many packets that may be attempts are decoded before
+// track sees them. A table of a million flows is mostly out of the
+// cache, and a miss costs more than decoding a packet: reading a batch's
+// flow slots in a row lets the misses overlap instead of stalling each
+// packet in turn.
+const batchLen = 16
+
+type pendingPacket struct {
+	f    frame
+	num  int // the packet's number, from 1
+	sec  int64
+	nsec uint32
 }
 
 func newDecoder(opts ReadOptions) *decoder {
-	return &decoder{opts: opts, flows: make(map[flowKey]uint32)}
+	return &decoder{opts: opts, c: Capture{Attempts: &Attempts{}}, flows: newFlowTable(opts.MaxFlows)}
 }
 
 func (d *decoder) capture() *Capture {
@@ -444,36 +458,80 @@ func (d *decoder) capture() *Capture {
 	return c
 }
 
-// packet decodes one frame of link type lt captured at ts.
-func (d *decoder) packet(lt LinkType, b []byte, ts time.Time) error {
+// frame is what decoding a packet found of an attempt.
+type frame struct {
+	src, dst     rawAddr
+	srcID, dstID uint32 // the addresses' indices, once track knows them
+	sport, dport uint16
+	proto        Proto
+	isn          uint32 // a SYN's sequence number
+}
+
+// packet decodes one frame of link type lt captured at sec, nsec (Unix
+// time). A packet that may be an attempt joins the batch.
+func (d *decoder) packet(lt LinkType, b []byte, sec int64, nsec uint32) error {
 	d.c.Packets++
-	a, isn, cl := decodeFrame(lt, b)
-	if cl == clAttempt {
-		cl = d.track(&a, isn)
-	}
-	if cl != clAttempt {
+	p := &d.batch[d.n]
+	p.f = frame{}
+	if cl := decodeFrame(lt, b, &p.f); cl != clAttempt {
 		d.counts[cl]++
 		return nil
 	}
-	if d.full() {
-		return d.tooMany(fmt.Sprintf("packet %d", d.c.Packets))
+	p.num, p.sec, p.nsec = d.c.Packets, sec, nsec
+	if d.n++; d.n == batchLen {
+		return d.flush()
 	}
-	a.Time = ts
-	d.keep(a)
 	return nil
 }
 
-func (d *decoder) full() bool { return len(d.c.Attempts) >= d.opts.MaxAttempts }
-
-// keep appends a, doubling the slice when full: append's 1.25x growth
-// for large slices would copy each attempt about four times over and
-// allocate five times the final size.
-func (d *decoder) keep(a Attempt) {
-	if n := len(d.c.Attempts); n == cap(d.c.Attempts) {
-		d.c.Attempts = slices.Grow(d.c.Attempts, min(max(n, 1024), d.opts.MaxAttempts-n))
+// flush tracks the batch, in order, and keeps its attempts. First it reads
+// the flow slots the packets will look at (those whose addresses are
+// known: the others' flows cannot be remembered yet), in a loop short
+// enough that the processor has all the reads in flight at once.
+func (d *decoder) flush() error {
+	var at [batchLen]uint64
+	atts := d.c.Attempts
+	for i := range d.n {
+		at[i] = math.MaxUint64
+		f := &d.batch[i].f
+		if src, ok := atts.rawID(f.src, false); ok {
+			if dst, ok := atts.rawID(f.dst, false); ok {
+				at[i] = d.flows.index(newFlowKey(f.proto, src, dst, f.sport, f.dport))
+			}
+		}
 	}
-	d.c.Attempts = append(d.c.Attempts, a)
+	for _, i := range at[:d.n] {
+		if i != math.MaxUint64 {
+			d.sink += d.flows.slots[i].addrs
+		}
+	}
+	n := d.n
+	d.n = 0
+	for i := range n {
+		p := &d.batch[i]
+		if cl := d.track(&p.f); cl != clAttempt {
+			d.counts[cl]++
+			continue
+		}
+		if d.full() {
+			return d.tooMany(fmt.Sprintf("packet %d", p.num))
+		}
+		f := &p.f
+		d.c.Attempts.add(newRecord(p.sec, p.nsec, f.proto, f.srcID, f.dstID, f.sport, f.dport))
+	}
+	return nil
 }
+
+// drain flushes the packets left in the batch at the end of the input.
+// err is how reading ended; an error from an earlier packet comes first.
+func (d *decoder) drain(err error) error {
+	if e := d.flush(); e != nil {
+		return e
+	}
+	return err
+}
+
+func (d *decoder) full() bool { return d.c.Attempts.Len() >= d.opts.MaxAttempts }
 
 func (d *decoder) tooMany(where string) error {
 	return &InputError{
@@ -483,29 +541,54 @@ func (d *decoder) tooMany(where string) error {
 }
 
 // track decides, from the flows seen, whether a SYN or datagram starts a
-// new attempt.
-func (d *decoder) track(a *Attempt, isn uint32) class {
-	k := flowKey{src: a.Src.As16(), dst: a.Dst.As16(), sport: a.SrcPort, dport: a.DstPort, proto: a.Proto, v6: a.Src.Is6()}
-	last, seen := d.flows[k]
-	if a.Proto == TCP {
-		if seen && last == isn {
-			return clSYNRetransmit
+// new attempt, and learns the indices of its addresses if it does or its
+// flow is to be remembered. An address not yet met cannot be in a flow
+// remembered, so a datagram of a flow not remembered adds nothing.
+func (d *decoder) track(f *frame) class {
+	atts := d.c.Attempts
+	var (
+		src, dst    uint32
+		slot        *flowSlot
+		seen, known bool
+		k           flowKey
+	)
+	if src, known = atts.rawID(f.src, false); known {
+		if dst, known = atts.rawID(f.dst, false); known {
+			k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
+			slot, seen = d.flows.find(k)
 		}
-		if seen || len(d.flows) < d.opts.MaxFlows {
-			d.flows[k] = isn
-		} else {
+	}
+	room := d.flows.n < d.opts.MaxFlows
+	if f.proto == TCP {
+		if seen {
+			if slot.isn == f.isn {
+				return clSYNRetransmit
+			}
+			slot.isn = f.isn
+		} else if !room {
 			d.c.FlowOverflow++
 		}
-		return clAttempt
+	} else {
+		if seen {
+			return clUDPSeen
+		}
+		if !room {
+			d.c.FlowOverflow++
+			return clUDPUntracked
+		}
 	}
-	if seen {
-		return clUDPSeen
+	if !known {
+		src, _ = atts.rawID(f.src, true)
+		dst, _ = atts.rawID(f.dst, true)
+		if room {
+			k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
+			slot, _ = d.flows.find(k)
+		}
 	}
-	if len(d.flows) >= d.opts.MaxFlows {
-		d.c.FlowOverflow++
-		return clUDPUntracked
+	if !seen && room {
+		d.flows.insert(slot, k, f.isn)
 	}
-	d.flows[k] = 0
+	f.srcID, f.dstID = src, dst
 	return clAttempt
 }
 
@@ -519,32 +602,32 @@ const (
 )
 
 // decodeFrame finds the IP packet in a frame of link type lt and decodes it.
-func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, class) {
+func decodeFrame(lt LinkType, b []byte, f *frame) class {
 	switch lt {
 	case LinkEthernet:
 		if len(b) < 14 {
-			return Attempt{}, 0, clTruncLink
+			return clTruncLink
 		}
-		return decodeEther(be16(b[12:]), b[14:])
+		return decodeEther(be16(b[12:]), b[14:], f)
 	case LinkLinuxSLL:
 		if len(b) < 16 {
-			return Attempt{}, 0, clTruncLink
+			return clTruncLink
 		}
-		return decodeEther(be16(b[14:]), b[16:])
+		return decodeEther(be16(b[14:]), b[16:], f)
 	case LinkLinuxSLL2:
 		if len(b) < 20 {
-			return Attempt{}, 0, clTruncLink
+			return clTruncLink
 		}
-		return decodeEther(be16(b[0:]), b[20:])
+		return decodeEther(be16(b[0:]), b[20:], f)
 	case LinkRaw, LinkRawDLT12, LinkRawDLT14:
-		return decodeIP(0, b)
+		return decodeIP(0, b, f)
 	case LinkIPv4:
-		return decodeIP(4, b)
+		return decodeIP(4, b, f)
 	case LinkIPv6:
-		return decodeIP(6, b)
+		return decodeIP(6, b, f)
 	case LinkNull, LinkLoop:
 		if len(b) < 4 {
-			return Attempt{}, 0, clTruncLink
+			return clTruncLink
 		}
 		af := binary.BigEndian.Uint32(b)
 		if lt == LinkNull && af > 0xffff {
@@ -554,110 +637,109 @@ func decodeFrame(lt LinkType, b []byte) (Attempt, uint32, class) {
 		}
 		switch af {
 		case 2: // AF_INET everywhere
-			return decodeIP(4, b[4:])
+			return decodeIP(4, b[4:], f)
 		case 10, 23, 24, 28, 30: // AF_INET6: Linux, Windows, NetBSD/OpenBSD, FreeBSD, macOS
-			return decodeIP(6, b[4:])
+			return decodeIP(6, b[4:], f)
 		}
-		return Attempt{}, 0, clNotIP
+		return clNotIP
 	}
 	panic("capture: decodeFrame: unsupported link type " + lt.String())
 }
 
-func decodeEther(etype uint16, b []byte) (Attempt, uint32, class) {
+func decodeEther(etype uint16, b []byte, f *frame) class {
 	for etype == etherVLAN || etype == etherQinQ || etype == etherQinQ1 {
 		if len(b) < 4 {
-			return Attempt{}, 0, clTruncLink
+			return clTruncLink
 		}
 		etype, b = be16(b[2:]), b[4:]
 	}
 	switch etype {
 	case etherIPv4:
-		return decodeIP(4, b)
+		return decodeIP(4, b, f)
 	case etherIPv6:
-		return decodeIP(6, b)
+		return decodeIP(6, b, f)
 	}
-	return Attempt{}, 0, clNotIP
+	return clNotIP
 }
 
 // decodeIP decodes an IPv4 or IPv6 packet; want is the version the link
 // header announced, or 0 to take it from the packet.
-func decodeIP(want byte, b []byte) (Attempt, uint32, class) {
+func decodeIP(want byte, b []byte, f *frame) class {
 	if len(b) < 1 {
-		return Attempt{}, 0, clTruncIP
+		return clTruncIP
 	}
 	ver := b[0] >> 4
 	if want != 0 && ver != want {
-		return Attempt{}, 0, clBadIP
+		return clBadIP
 	}
-	var a Attempt
 	var proto byte
 	switch ver {
 	case 4:
 		if len(b) < 20 {
-			return a, 0, clTruncIP
+			return clTruncIP
 		}
 		ihl := int(b[0]&0x0f) * 4
 		if ihl < 20 {
-			return a, 0, clBadIP
+			return clBadIP
 		}
 		if len(b) < ihl {
-			return a, 0, clTruncIP
+			return clTruncIP
 		}
 		// Total length 0 is what TSO-offloaded captures show; trust the caplen.
 		if total := int(be16(b[2:])); total != 0 {
 			if total < ihl {
-				return a, 0, clBadIP
+				return clBadIP
 			}
 			if total < len(b) {
 				b = b[:total] // drop link-layer padding
 			}
 		}
 		if be16(b[6:])&0x1fff != 0 {
-			return a, 0, clFragment
+			return clFragment
 		}
 		proto = b[9]
-		a.Src = netip.AddrFrom4([4]byte(b[12:16]))
-		a.Dst = netip.AddrFrom4([4]byte(b[16:20]))
+		f.src = rawAddr{lo: uint64(be32(b[12:]))}
+		f.dst = rawAddr{lo: uint64(be32(b[16:]))}
 		b = b[ihl:]
 	case 6:
 		if len(b) < 40 {
-			return a, 0, clTruncIP
+			return clTruncIP
 		}
 		// Payload length 0 is a jumbogram (or TSO); trust the caplen.
 		if plen := int(be16(b[4:])); plen != 0 && 40+plen < len(b) {
 			b = b[:40+plen]
 		}
 		proto = b[6]
-		a.Src = netip.AddrFrom16([16]byte(b[8:24]))
-		a.Dst = netip.AddrFrom16([16]byte(b[24:40]))
+		f.src = rawAddr{hi: be64(b[8:]), lo: be64(b[16:]), v6: true}
+		f.dst = rawAddr{hi: be64(b[24:]), lo: be64(b[32:]), v6: true}
 		b = b[40:]
 	ext:
 		for {
 			switch proto {
 			case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination options, mobility, HIP, shim6
 				if len(b) < 8 {
-					return a, 0, clTruncExt
+					return clTruncExt
 				}
 				n := (int(b[1]) + 1) * 8
 				if len(b) < n {
-					return a, 0, clTruncExt
+					return clTruncExt
 				}
 				proto, b = b[0], b[n:]
 			case 44: // fragment
 				if len(b) < 8 {
-					return a, 0, clTruncExt
+					return clTruncExt
 				}
 				if be16(b[2:])>>3 != 0 {
-					return a, 0, clFragment
+					return clFragment
 				}
 				proto, b = b[0], b[8:]
 			case 51: // authentication header
 				if len(b) < 8 {
-					return a, 0, clTruncExt
+					return clTruncExt
 				}
 				n := (int(b[1]) + 2) * 4
 				if len(b) < n {
-					return a, 0, clTruncExt
+					return clTruncExt
 				}
 				proto, b = b[0], b[n:]
 			default:
@@ -665,36 +747,39 @@ func decodeIP(want byte, b []byte) (Attempt, uint32, class) {
 			}
 		}
 	default:
-		return a, 0, clBadIP
+		return clBadIP
 	}
 	switch Proto(proto) {
 	case TCP:
 		// The ports, sequence number and flags are all that is needed.
 		if len(b) < 14 {
-			return a, 0, clTruncTCP
+			return clTruncTCP
 		}
 		if b[12]>>4 < 5 {
-			return a, 0, clBadTCP
+			return clBadTCP
 		}
-		a.Proto = TCP
-		a.SrcPort, a.DstPort = be16(b[0:]), be16(b[2:])
+		f.proto = TCP
+		f.sport, f.dport = be16(b[0:]), be16(b[2:])
 		const syn, ack = 0x02, 0x10
 		switch flags := b[13]; {
 		case flags&syn == 0:
-			return a, 0, clTCPNoSYN
+			return clTCPNoSYN
 		case flags&ack != 0:
-			return a, 0, clTCPSynAck
+			return clTCPSynAck
 		}
-		return a, binary.BigEndian.Uint32(b[4:]), clAttempt
+		f.isn = be32(b[4:])
+		return clAttempt
 	case UDP:
 		if len(b) < 8 {
-			return a, 0, clTruncUDP
+			return clTruncUDP
 		}
-		a.Proto = UDP
-		a.SrcPort, a.DstPort = be16(b[0:]), be16(b[2:])
-		return a, 0, clAttempt
+		f.proto = UDP
+		f.sport, f.dport = be16(b[0:]), be16(b[2:])
+		return clAttempt
 	}
-	return a, 0, clNotTCPUDP
+	return clNotTCPUDP
 }
 
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
+func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
+func be64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }

@@ -27,16 +27,33 @@ import (
 func WritePcapng(w io.Writer, attempts []Attempt) error {
 	// Check everything first so a bad attempt leaves no partial file.
 	for i, a := range attempts {
-		if err := checkAttempt(a); err != nil {
+		if err := checkPcapng(a); err != nil {
 			return fmt.Errorf("attempt %d: %w", i, err)
 		}
-		if a.Src.Is4() != a.Dst.Is4() {
-			return fmt.Errorf("attempt %d: src %v and dst %v: want both IPv4 or both IPv6", i, a.Src, a.Dst)
-		}
-		if a.Time.Before(time.Unix(0, 0)) || a.Time.After(time.Unix(0, math.MaxInt64)) {
-			return fmt.Errorf("attempt %d: time %v: want 1970-01-01 to 2262-04-11 (pcapng nanosecond stamps)", i, a.Time)
+	}
+	pw, err := NewPcapngWriter(w)
+	if err != nil {
+		return err
+	}
+	for _, a := range attempts {
+		if err := pw.Write(a); err != nil {
+			return err
 		}
 	}
+	return pw.Flush()
+}
+
+// PcapngWriter writes attempts one at a time, as WritePcapng writes them
+// all: the same attempts give the same bytes. It buffers; call Flush at
+// the end.
+type PcapngWriter struct {
+	nw  *pcapgo.NgWriter
+	n   int // attempts written
+	buf [maxSynth]byte
+}
+
+// NewPcapngWriter writes the file's section and interface blocks to w.
+func NewPcapngWriter(w io.Writer) (*PcapngWriter, error) {
 	nw, err := pcapgo.NewNgWriterInterface(w,
 		pcapgo.NgInterface{
 			Name:                "portsim",
@@ -48,17 +65,37 @@ func WritePcapng(w io.Writer, attempts []Attempt) error {
 		pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{Application: "portsim"}},
 	)
 	if err != nil {
+		return nil, err
+	}
+	return &PcapngWriter{nw: nw}, nil
+}
+
+// Write writes a as the next packet, or says why it cannot be written
+// (see WritePcapng) and writes nothing.
+func (w *PcapngWriter) Write(a Attempt) error {
+	if err := checkPcapng(a); err != nil {
+		return fmt.Errorf("attempt %d: %w", w.n, err)
+	}
+	pkt := synthPacket(w.buf[:0], a, w.n)
+	w.n++
+	return w.nw.WritePacket(gopacket.CaptureInfo{Timestamp: a.Time, CaptureLength: len(pkt), Length: len(pkt)}, pkt)
+}
+
+// Flush writes out what is buffered.
+func (w *PcapngWriter) Flush() error { return w.nw.Flush() }
+
+// checkPcapng reports what makes a unfit for a pcapng file.
+func checkPcapng(a Attempt) error {
+	if err := checkAttempt(a); err != nil {
 		return err
 	}
-	var buf [maxSynth]byte
-	for i, a := range attempts {
-		pkt := synthPacket(buf[:0], a, i)
-		ci := gopacket.CaptureInfo{Timestamp: a.Time, CaptureLength: len(pkt), Length: len(pkt)}
-		if err := nw.WritePacket(ci, pkt); err != nil {
-			return err
-		}
+	if a.Src.Is4() != a.Dst.Is4() {
+		return fmt.Errorf("src %v and dst %v: want both IPv4 or both IPv6", a.Src, a.Dst)
 	}
-	return nw.Flush()
+	if a.Time.Before(time.Unix(0, 0)) || a.Time.After(time.Unix(0, math.MaxInt64)) {
+		return fmt.Errorf("time %v: want 1970-01-01 to 2262-04-11 (pcapng nanosecond stamps)", a.Time)
+	}
+	return nil
 }
 
 // Sizes of the synthetic packets.

@@ -29,6 +29,10 @@ type AnalyzeOptions struct {
 	// Top is how many fits each report keeps, best first; 0 keeps every
 	// candidate. Posteriors are computed over all candidates either way.
 	Top int
+	// Host, when valid, picks the attempts from that address alone; Proto,
+	// when not 0, those of that protocol alone.
+	Host  netip.Addr
+	Proto capture.Proto
 }
 
 // Rating is the DNS-OARC porttest rating of a host's port spread.
@@ -220,66 +224,122 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 // each era). Every model leaves offModel (1%) of the probability to ports
 // it cannot explain, and stateful ones restart with restartBase (1%) or,
 // for Linux 6.x, with the chance that the 10 s re-salt fell in the gap.
-func Analyze(attempts []capture.Attempt, opts AnalyzeOptions) []HostReport {
+func Analyze(atts *capture.Attempts, opts AnalyzeOptions) []HostReport {
 	minN := opts.MinAttempts
 	if minN <= 0 {
 		minN = DefaultMinAttempts
 	}
-	type key struct {
-		host  netip.Addr
-		proto capture.Proto
-	}
-	index := map[key]int{}
-	var keys []key
-	var groups [][]int32
-	for i := range attempts {
-		a := &attempts[i]
-		k := key{a.Src, a.Proto}
-		g, ok := index[k]
-		if !ok {
-			g = len(groups)
-			index[k] = g
-			keys = append(keys, k)
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], int32(i))
-	}
-	order := make([]int, len(groups))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		if c := keys[a].host.Compare(keys[b].host); c != 0 {
-			return c
-		}
-		return cmp.Compare(keys[a].proto, keys[b].proto)
-	})
-	reports := make([]HostReport, 0, len(groups))
+	groups := groupAttempts(atts, opts.Host, opts.Proto)
+	reports := make([]HostReport, 0, len(groups.keys))
 	st := &fitScratch{}
-	for _, g := range order {
-		reports = append(reports, analyzeHost(attempts, groups[g], minN, opts.Top, st))
+	s := &hostSeries{}
+	for _, g := range groups.order {
+		reports = append(reports, analyzeHost(atts, groups.members(g), minN, opts.Top, s, st))
 	}
 	return reports
 }
 
-// analyzeHost reports on the attempts at idx, all from one host and protocol.
-func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fitScratch) HostReport {
-	// Time order, capture order among equal times.
-	slices.SortStableFunc(idx, func(a, b int32) int { return attempts[a].Time.Compare(attempts[b].Time) })
-	first := &attempts[idx[0]]
-	r := HostReport{Host: first.Src, Proto: first.Proto, MinAttempts: minN,
-		First: first.Time, Last: attempts[idx[len(idx)-1]].Time, PortMin: math.MaxUint16}
+// hostGroups are the attempts of each source address and protocol: group
+// g's are idx[start[g]:start[g+1]], in capture order.
+type hostGroups struct {
+	keys  []groupKey
+	start []int
+	idx   []int32
+	order []int // the groups by address, then protocol
+}
 
-	s := &hostSeries{
-		ports:  make([]uint16, len(idx)),
-		secs:   make([]float64, len(idx)),
-		stream: make([]int32, len(idx)),
+type groupKey struct {
+	src   uint32 // address index
+	proto capture.Proto
+}
+
+func (h *hostGroups) members(g int) []int32 { return h.idx[h.start[g]:h.start[g+1]] }
+
+// groupAttempts groups the attempts that pass the filters (host, when
+// valid; proto, when not 0) by source address and protocol, in two passes
+// over the records: count, then place. Memory is one index per attempt.
+func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto) *hostGroups {
+	hostID := -1
+	if host.IsValid() {
+		for id := range atts.Addrs() {
+			if atts.Addr(uint32(id)) == host {
+				hostID = id
+			}
+		}
+		if hostID < 0 {
+			return &hostGroups{}
+		}
 	}
-	streams := map[netip.AddrPort]int32{}
+	pass := func(r capture.Record) bool {
+		return (hostID < 0 || r.Src == uint32(hostID)) && (proto == 0 || r.Proto() == proto)
+	}
+	// slot numbers a group by address and protocol: 0 is none yet.
+	slot := make([]int32, 2*atts.Addrs())
+	slotOf := func(r capture.Record) int {
+		if r.Proto() == capture.UDP {
+			return 2*int(r.Src) + 1
+		}
+		return 2 * int(r.Src)
+	}
+	h := &hostGroups{}
+	var counts []int
+	for _, r := range atts.Records() {
+		if !pass(r) {
+			continue
+		}
+		sl := slotOf(r)
+		if slot[sl] == 0 {
+			h.keys = append(h.keys, groupKey{r.Src, r.Proto()})
+			counts = append(counts, 0)
+			slot[sl] = int32(len(h.keys))
+		}
+		counts[slot[sl]-1]++
+	}
+	h.start = make([]int, len(counts)+1)
+	for g, c := range counts {
+		h.start[g+1] = h.start[g] + c
+	}
+	h.idx = make([]int32, h.start[len(counts)])
+	next := slices.Clone(h.start[:len(counts)])
+	for i, r := range atts.Records() {
+		if !pass(r) {
+			continue
+		}
+		g := slot[slotOf(r)] - 1
+		h.idx[next[g]] = int32(i)
+		next[g]++
+	}
+	h.order = make([]int, len(h.keys))
+	for i := range h.order {
+		h.order[i] = i
+	}
+	slices.SortFunc(h.order, func(a, b int) int {
+		if c := atts.Addr(h.keys[a].src).Compare(atts.Addr(h.keys[b].src)); c != 0 {
+			return c
+		}
+		return cmp.Compare(h.keys[a].proto, h.keys[b].proto)
+	})
+	return h
+}
+
+// analyzeHost reports on the attempts at idx, all from one host and
+// protocol; s holds their series, its memory reused from host to host.
+func analyzeHost(atts *capture.Attempts, idx []int32, minN, top int, s *hostSeries, st *fitScratch) HostReport {
+	// Time order, capture order among equal times. Captures are mostly in
+	// time order already; sorting millions of indices is not free.
+	if !slices.IsSortedFunc(idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) }) {
+		slices.SortStableFunc(idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) })
+	}
+	first := atts.Record(int(idx[0]))
+	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN,
+		First: first.Time(), Last: atts.Record(int(idx[len(idx)-1])).Time(), PortMin: math.MaxUint16}
+
+	s.reset(len(idx))
+	streams := map[uint64]int32{} // destination address index << 16 | port
 	var sum, sumSq float64
 	for i, ai := range idx {
-		a := &attempts[ai]
-		dst := netip.AddrPortFrom(a.Dst, a.DstPort)
+		a := atts.Record(int(ai))
+		dst := uint64(a.Dst)<<16 | uint64(a.DstPort)
 		k, ok := streams[dst]
 		if !ok {
 			k = int32(len(streams))
@@ -287,7 +347,7 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 		}
 		x := a.SrcPort
 		s.ports[i], s.stream[i] = x, k
-		s.secs[i] = a.Time.Sub(first.Time).Seconds()
+		s.secs[i] = a.Sub(first).Seconds()
 		r.PortMin, r.PortMax = min(r.PortMin, x), max(r.PortMax, x)
 		f := float64(x)
 		sum += f
@@ -318,6 +378,14 @@ func analyzeHost(attempts []capture.Attempt, idx []int32, minN, top int, st *fit
 		r.Fits = r.Fits[:top]
 	}
 	return r
+}
+
+// reset makes s n attempts long, reusing its memory.
+func (s *hostSeries) reset(n int) {
+	if cap(s.ports) < n {
+		s.ports, s.secs, s.stream = make([]uint16, n), make([]float64, n), make([]int32, n)
+	}
+	s.ports, s.secs, s.stream = s.ports[:n], s.secs[:n], s.stream[:n]
 }
 
 // String is the report in a few lines of text, as 'portsim analyze' prints

@@ -67,7 +67,7 @@ func simRun(t testing.TB, settings ...string) []capture.Attempt {
 // onlyReport analyzes attempts from one host and protocol.
 func onlyReport(t testing.TB, attempts []capture.Attempt) fit.HostReport {
 	t.Helper()
-	reps := fit.Analyze(attempts, fit.AnalyzeOptions{})
+	reps := fit.Analyze(capture.NewAttempts(attempts), fit.AnalyzeOptions{})
 	if len(reps) != 1 {
 		t.Fatalf("%d reports; want 1", len(reps))
 	}
@@ -270,7 +270,7 @@ func TestCaptureStartsMidStream(t *testing.T) {
 }
 
 func TestFewAttempts(t *testing.T) {
-	if reps := fit.Analyze(nil, fit.AnalyzeOptions{}); len(reps) != 0 {
+	if reps := fit.Analyze(&capture.Attempts{}, fit.AnalyzeOptions{}); len(reps) != 0 {
 		t.Errorf("no attempts: %d reports", len(reps))
 	}
 	one := []capture.Attempt{{Time: epoch, Proto: capture.TCP, Src: netip.MustParseAddr("10.1.1.1"), SrcPort: 40000,
@@ -289,7 +289,7 @@ func TestFewAttempts(t *testing.T) {
 	if r := onlyReport(t, atts); !r.TooFew || r.Steps == 0 || r.Rating == "" {
 		t.Errorf("19 attempts: too few %v, %d steps, rating %q", r.TooFew, r.Steps, r.Rating)
 	}
-	if reps := fit.Analyze(atts, fit.AnalyzeOptions{MinAttempts: 10, Top: 3}); reps[0].TooFew || len(reps[0].Fits) != 3 {
+	if reps := fit.Analyze(capture.NewAttempts(atts), fit.AnalyzeOptions{MinAttempts: 10, Top: 3}); reps[0].TooFew || len(reps[0].Fits) != 3 {
 		t.Errorf("MinAttempts 10, Top 3: too few %v, %d fits", reps[0].TooFew, len(reps[0].Fits))
 	}
 }
@@ -316,7 +316,7 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 	all := slices.Concat(macos, udp, linux)
 	rng := rand.New(rand.NewPCG(1, 1))
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	reps := fit.Analyze(all, fit.AnalyzeOptions{Top: 2})
+	reps := fit.Analyze(capture.NewAttempts(all), fit.AnalyzeOptions{Top: 2})
 	want := []struct {
 		host  string
 		proto capture.Proto
@@ -332,7 +332,7 @@ func TestHostsSortedAndSeparate(t *testing.T) {
 		}
 	}
 	// Same attempts, other order: same reports.
-	again := fit.Analyze(slices.Concat(linux, udp, macos), fit.AnalyzeOptions{Top: 2})
+	again := fit.Analyze(capture.NewAttempts(slices.Concat(linux, udp, macos)), fit.AnalyzeOptions{Top: 2})
 	a, _ := json.Marshal(reps)
 	b, _ := json.Marshal(again)
 	if string(a) != string(b) {
@@ -403,8 +403,9 @@ func TestLinuxSummary(t *testing.T) {
 func BenchmarkAnalyze(b *testing.B) {
 	atts := simRun(b, "rate", "1000", "duration", "100s", "destinations", "20", "strategy", "profile:linux")
 	b.Logf("%d attempts", len(atts))
+	set := capture.NewAttempts(atts)
 	b.ReportAllocs()
 	for b.Loop() {
-		fit.Analyze(atts, fit.AnalyzeOptions{})
+		fit.Analyze(set, fit.AnalyzeOptions{})
 	}
 }

@@ -30,7 +30,7 @@ func ExampleAnalyze() {
 			Dst: d.Addr(), DstPort: d.Port(),
 		})
 	}
-	for _, r := range fit.Analyze(attempts, fit.AnalyzeOptions{}) {
+	for _, r := range fit.Analyze(capture.NewAttempts(attempts), fit.AnalyzeOptions{}) {
 		fmt.Printf("%v %v: %d attempts, ports %d-%d, %.1f bits: %s\n", r.Host, r.Proto, r.Count, r.PortMin, r.PortMax, r.Bits, r.Rating)
 		fmt.Println(r.Verdict())
 	}

@@ -287,7 +287,7 @@ func scriptAnalyze(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	case "udp":
 		proto = capture.UDP
 	}
-	opts := fit.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0)}
+	opts := fit.AnalyzeOptions{Top: a.int("top", 3), MinAttempts: a.int("min", 0), Host: host, Proto: proto}
 	noInput(t, d)
 
 	c, err := capture.ReadFile(path, capture.ReadOptions{})
@@ -304,18 +304,11 @@ func scriptAnalyze(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "format %s; link types %s\n", c.Format, strings.Join(links, ", "))
 	fmt.Fprintf(b, "packets %d: %d attempts, %d not attempts, %d malformed; flow overflow %d; truncated %v\n",
-		c.Packets, len(c.Attempts), c.NotAttempts, c.Malformed, c.FlowOverflow, c.Truncated)
+		c.Packets, c.Attempts.Len(), c.NotAttempts, c.Malformed, c.FlowOverflow, c.Truncated)
 	writeCounts(b, "not attempt", c.NotAttemptsBy)
 	writeCounts(b, "malformed", c.MalformedBy)
 
-	var picked []capture.Attempt
-	for _, at := range c.Attempts {
-		if (host.IsValid() && at.Src != host) || (proto != 0 && at.Proto != proto) {
-			continue
-		}
-		picked = append(picked, at)
-	}
-	writeReports(t, d, b, picked, opts)
+	writeReports(t, d, b, c.Attempts, opts)
 }
 
 // writeCounts prints a breakdown by reason, one line each, by name.
@@ -331,7 +324,7 @@ func writeCounts(b *strings.Builder, what string, by map[string]int) {
 }
 
 // writeReports analyzes attempts and prints each report's text and JSON.
-func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts []capture.Attempt, opts fit.AnalyzeOptions) {
+func writeReports(t *testing.T, d *datadriven.TestData, b *strings.Builder, atts *capture.Attempts, opts fit.AnalyzeOptions) {
 	reps := fit.Analyze(atts, opts)
 	if len(reps) == 0 {
 		b.WriteString("no attempts\n")
@@ -438,7 +431,7 @@ func scriptSimulate(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
 			ra.str("profile", ""), ra.str("kind", "connect"), len(atts), strings.Join(srcList, ", "), len(dsts), attemptDigest(atts))
 		all = append(all, atts...)
 	}
-	writeReports(t, d, b, all, opts)
+	writeReports(t, d, b, capture.NewAttempts(all), opts)
 }
 
 // scriptRun simulates one run and returns its first n attempts.

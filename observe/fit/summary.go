@@ -69,7 +69,7 @@ func summarize(ports []uint16, dst []int32, ndst, size int) Summary {
 	for i := range last {
 		last[i] = -1
 	}
-	var abs []int
+	abs := make([]uint16, 0, len(ports)) // |steps|: at most 65535
 	var nearCounts [2*near + 1]int
 	even, smallEven, plusOne := 0, 0, 0
 	for i, p := range ports {
@@ -82,7 +82,7 @@ func summarize(ports []uint16, dst []int32, ndst, size int) Summary {
 			if size > 0 {
 				d = circleStep(d, size)
 			}
-			abs = append(abs, max(d, -d))
+			abs = append(abs, uint16(max(d, -d)))
 			if d >= -near && d <= near {
 				nearCounts[d+near]++
 			}
@@ -102,9 +102,9 @@ func summarize(ports []uint16, dst []int32, ndst, size int) Summary {
 	if n == 0 {
 		return sum
 	}
-	slices.Sort(abs)
-	sum.MedianAbs = float64(abs[(n-1)/2]+abs[n/2]) / 2
-	sum.UpperMedianAbs = abs[n/2]
+	lo, hi := middle(abs)
+	sum.MedianAbs = float64(lo+hi) / 2
+	sum.UpperMedianAbs = hi
 	sum.SmallEven = float64(smallEven) / float64(n)
 	sum.PlusOne = float64(plusOne) / float64(n)
 	nearN := 0
@@ -118,6 +118,33 @@ func summarize(ports []uint16, dst []int32, ndst, size int) Summary {
 	sort.SliceStable(sum.TopSteps, func(i, j int) bool { return sum.TopSteps[i].Share > sum.TopSteps[j].Share })
 	sum.TopSteps = sum.TopSteps[:min(3, len(sum.TopSteps))]
 	return sum
+}
+
+// middle is the (n-1)/2'th and the n/2'th smallest of v, n = len(v) > 0:
+// the two middle values, or the middle one twice. Long inputs are counted
+// rather than sorted: a host can have millions of steps.
+func middle(v []uint16) (lo, hi int) {
+	n := len(v)
+	if n < 1<<12 {
+		slices.Sort(v)
+		return int(v[(n-1)/2]), int(v[n/2])
+	}
+	counts := make([]int32, 1<<16)
+	for _, x := range v {
+		counts[x]++
+	}
+	lo = -1
+	seen := 0 // values below x
+	for x, c := range counts {
+		seen += int(c)
+		if lo < 0 && seen > (n-1)/2 {
+			lo = x
+		}
+		if seen > n/2 {
+			return lo, x
+		}
+	}
+	panic("fit: middle: unreachable")
 }
 
 // circleStep is a step of d ports taken around a circle of size ports,

@@ -1,7 +1,9 @@
 package fit
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -40,5 +42,28 @@ func TestSummarize(t *testing.T) {
 				t.Errorf("summarize:\n got %+v\nwant %+v", got, c.want)
 			}
 		})
+	}
+}
+
+// middle counts long inputs and sorts short ones; both give what sorting
+// gives, at lengths around the switch and with values at the extremes.
+func TestMiddle(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 3, 4095, 4096, 4097, 10000, 10001} {
+		for _, spread := range []int{1, 3, 1 << 16} {
+			v := make([]uint16, n)
+			for i := range v {
+				v[i] = uint16(r.IntN(spread))
+				if spread == 1<<16 && i%7 == 0 {
+					v[i] = 65535
+				}
+			}
+			s := slices.Clone(v)
+			slices.Sort(s)
+			lo, hi := middle(v)
+			if lo != int(s[(n-1)/2]) || hi != int(s[n/2]) {
+				t.Errorf("n %d, values below %d: middle %d, %d; sorted %d, %d", n, spread, lo, hi, s[(n-1)/2], s[n/2])
+			}
+		}
 	}
 }
