@@ -75,10 +75,11 @@ func steps(start, stop, step string) ([]string, error) {
 
 // Sweep runs base once for each value of field (and once per kind in
 // kinds, when given), with every strategy of base. Rows come in value,
-// then kind, then strategy order.
+// then kind, then strategy order. Every point is checked, as CheckSweep
+// does, before the first runs.
 func Sweep(ctx context.Context, base Scenario, field string, values, kinds []string, opts Options) (*SweepResult, error) {
-	if len(values) > maxSweepValues {
-		return nil, fmt.Errorf("vary: %d values; want at most %d", len(values), maxSweepValues)
+	if err := CheckSweep(base, field, values, kinds); err != nil {
+		return nil, err
 	}
 	if len(kinds) == 0 {
 		kinds = []string{base.Get("kind")}
@@ -86,15 +87,9 @@ func Sweep(ctx context.Context, base Scenario, field string, values, kinds []str
 	out := &SweepResult{Schema: SweepSchema, Param: field, Scenario: base.Resolved()}
 	for _, v := range values {
 		for _, k := range kinds {
-			sc := base
-			if err := sc.Set("kind", k); err != nil {
+			sc, err := sweepPoint(base, field, v, k)
+			if err != nil {
 				return nil, err
-			}
-			if err := sc.Set(field, v); err != nil {
-				return nil, err
-			}
-			if err := sc.Validate(); err != nil {
-				return nil, fmt.Errorf("vary %s=%s: %w", field, v, err)
 			}
 			res, err := Run(ctx, sc, opts)
 			if err != nil {
@@ -115,6 +110,42 @@ func Sweep(ctx context.Context, base Scenario, field string, values, kinds []str
 		}
 	}
 	return out, nil
+}
+
+// CheckSweep checks every point of a sweep — base with each kind and each
+// value of field, as Sweep would run it — so that a bad value fails at
+// once rather than after minutes of simulation. An error names the field
+// and the value.
+func CheckSweep(base Scenario, field string, values, kinds []string) error {
+	if len(values) > maxSweepValues {
+		return fmt.Errorf("%d values; want at most %d", len(values), maxSweepValues)
+	}
+	if len(kinds) == 0 {
+		kinds = []string{base.Get("kind")}
+	}
+	for _, v := range values {
+		for _, k := range kinds {
+			if _, err := sweepPoint(base, field, v, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sweepPoint is base with kind and field set, validated.
+func sweepPoint(base Scenario, field, value, kind string) (Scenario, error) {
+	sc := base
+	if err := sc.Set("kind", kind); err != nil {
+		return sc, err
+	}
+	if err := sc.Set(field, value); err != nil {
+		return sc, err // it names the field and the value
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, fmt.Errorf("%s=%s: %w", field, value, err)
+	}
+	return sc, nil
 }
 
 // sweepX is a value's position on a chart's x axis: the number, or a

@@ -65,3 +65,36 @@ func TestSweepCapacity(t *testing.T) {
 		}
 	}
 }
+
+// CheckSweep finds a bad point before anything runs, and names it; Sweep
+// refuses the same points without running the good ones first.
+func TestCheckSweep(t *testing.T) {
+	base := scenario(t, "duration", "5s", "warmup", "1s", "strategy", "linux")
+	for _, c := range []struct {
+		field  string
+		values []string
+		kinds  []string
+		want   string // "" for no error
+	}{
+		{"rate", []string{"50", "100"}, nil, ""},
+		{"rate", []string{"50", "100"}, []string{"connect", "bind", "udp"}, ""},
+		{"rate", []string{"50", "-1"}, nil, "rate: -1 is negative"},
+		{"warmup", []string{"0s", "10s"}, nil, "warmup=10s: warmup: 10s is not less than duration 5s"},
+		{"rate", []string{"50"}, []string{"connect", "tcp"}, `"tcp"`},
+		{"rate", make([]string, maxSweepValues+1), nil, "want at most 1000"},
+	} {
+		err := CheckSweep(base, c.field, c.values, c.kinds)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s=%v kinds %v: %v; want no error", c.field, c.values, c.kinds, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s=%v kinds %v: %v; want an error saying %q", c.field, c.values, c.kinds, err, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		if _, err := Sweep(t.Context(), base, c.field, c.values, c.kinds, Options{}); err == nil {
+			t.Errorf("Sweep %s=%v kinds %v ran; want CheckSweep's error", c.field, c.values, c.kinds)
+		}
+	}
+}

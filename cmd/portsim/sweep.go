@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
 )
@@ -58,8 +59,8 @@ portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 -
 					return flagError("vary", err)
 				}
 				for _, k := range *kinds {
-					if k != "connect" && k != "bind" && k != "udp" {
-						return usagef("--kinds: %q is not a request kind; want connect, bind or udp", k)
+					if _, err := allocator.ParseKind(k); err != nil {
+						return flagError("kinds", err)
 					}
 				}
 				sc, err := sf.resolve()
@@ -69,16 +70,8 @@ portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 -
 				if len(sc.Strategies) == 0 {
 					sc.Strategies = []string{"linux"}
 				}
-				// Check every point before running any, so a bad value
-				// fails at once rather than after minutes of simulation.
-				for _, v := range values {
-					probe := sc
-					if err := probe.Set(field, v); err != nil {
-						return flagError("vary", err)
-					}
-					if err := probe.Validate(); err != nil {
-						return flagError("vary", fmt.Errorf("%s=%s: %w", field, v, err))
-					}
+				if err := sim.CheckSweep(sc, field, values, *kinds); err != nil {
+					return flagError("vary", err)
 				}
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 				defer stop()
