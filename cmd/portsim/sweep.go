@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 
@@ -83,18 +81,14 @@ portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 -
 					fmt.Fprintln(e.stderr, "stopped: printing the rows so far (partial)")
 				}
 				if *out != "" {
-					if err := os.MkdirAll(*out, 0o755); err != nil {
+					od, err := newOutDir(*out)
+					if err == nil {
+						err = od.put("sweep.json", func(w io.Writer) error { return writeJSON(w, sw) })
+					}
+					if err != nil {
 						return fmt.Errorf("--out: %w", err)
 					}
-					var buf bytes.Buffer
-					if err := writeJSON(&buf, sw); err != nil {
-						return err
-					}
-					path := filepath.Join(*out, "sweep.json")
-					if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-						return fmt.Errorf("--out: %w", err)
-					}
-					fmt.Fprintf(e.stderr, "wrote %s\n", path)
+					fmt.Fprintf(e.stderr, "wrote %s\n", od.paths[0])
 				}
 				return writeSweep(e.stdout, sw, *format)
 			}
