@@ -26,6 +26,12 @@ type Options struct {
 	// KeepSamples is how many allocation attempts per strategy are kept in
 	// StrategyResult.Samples (0 keeps none).
 	KeepSamples int
+	// Attempts, when set, is called once per strategy, with its index in
+	// Scenario.Strategies, from the goroutine that runs it; the function
+	// it returns, if not nil, is called there with every allocation
+	// attempt as it is made, kept in Samples or not. An error from that
+	// function ends the run, and Run returns it.
+	Attempts func(strategy int) func(Alloc) error
 }
 
 // Run simulates sc once per strategy in sc.Strategies, on the same
@@ -50,7 +56,11 @@ func Run(ctx context.Context, sc Scenario, opts Options) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, stopped, err := runStrategy(ctx, &sc, spec, opts)
+			var attempt func(Alloc) error
+			if opts.Attempts != nil {
+				attempt = opts.Attempts(i)
+			}
+			r, stopped, err := runStrategy(ctx, &sc, spec, opts, attempt)
 			res.Results[i], partial[i], errs[i] = r, stopped, err
 		}()
 	}
@@ -100,8 +110,8 @@ type closeEvent struct {
 // runStrategy is the discrete-event loop for one strategy. At equal times
 // closes come first (in scheduling order), then the arrival, then the
 // occupancy sample, so a sample sees everything that happened at its
-// instant.
-func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (StrategyResult, bool, error) {
+// instant. attempt, if not nil, hears of every allocation attempt.
+func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, attempt func(Alloc) error) (StrategyResult, bool, error) {
 	h, err := newHost(sc, spec)
 	if err != nil {
 		return StrategyResult{}, false, err
@@ -123,6 +133,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 		stopped bool
 		req     allocator.Request // reused: Allocate completes it in place
 		arr     arrival
+		made    int // attempts, for attempt
 	)
 	more := wl.next(&arr)
 	for iter := 0; ; iter++ {
@@ -175,6 +186,16 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options) (
 				}
 				seq++
 				closes.push(closeEvent{at: closeAt, seq: seq, conn: a.Conn, how: arr.close})
+			}
+			if attempt != nil {
+				made++
+				port := a.Conn.Port
+				if err != nil {
+					port = 0
+				}
+				if err := attempt(Alloc{N: made, TimeSeconds: arr.at.Seconds(), Dst: arr.dst, Src: arr.src, Kind: arr.kind.String(), Port: port, Probes: a.Probes}); err != nil {
+					return StrategyResult{}, false, err
+				}
 			}
 			more = wl.next(&arr)
 		case nextSmp < sc.Duration:

@@ -69,7 +69,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 					return &usageError{err: err}
 				}
 				fmt.Fprintf(e.stdout, "Scenario: %s\n\n", describeScenario(&sc))
-				res, err := simulate(e, sc, 100000)
+				res, err := simulate(e, sc, sim.Options{KeepSamples: 100000})
 				if err != nil {
 					return err
 				}

@@ -180,22 +180,45 @@ func (o *outDir) put(name string, fill func(w io.Writer) error) error {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := createAtomic(path)
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	if _, err := f.Write(data); err != nil {
+		f.abort()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+	return f.commit()
+}
+
+// atomicFile is a file written under a temporary name in its directory;
+// commit renames it into place, abort removes it.
+type atomicFile struct {
+	*os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{tmp, path}, nil
+}
+
+func (f *atomicFile) commit() error {
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(f.Name(), f.path)
+}
+
+func (f *atomicFile) abort() {
+	f.Close()
+	os.Remove(f.Name())
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,18 +13,6 @@ import (
 // captureEpoch is the wall-clock time simulated time 0 is written as, fixed
 // so the same run gives a byte-identical capture.
 var captureEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// attempts turns one strategy's kept allocation samples into the connection
-// attempts a capture on the host would show.
-func attempts(sc *sim.Scenario, r *sim.StrategyResult) []capture.Attempt {
-	out := make([]capture.Attempt, 0, len(r.Samples))
-	for _, a := range r.Samples {
-		if at, ok := attemptOf(sc, a); ok {
-			out = append(out, at)
-		}
-	}
-	return out
-}
 
 // attemptOf is the connection attempt a capture on the host would show
 // for an allocation attempt: a SYN per TCP connection, the first datagram
@@ -39,6 +27,8 @@ func attemptOf(sc *sim.Scenario, a sim.Alloc) (capture.Attempt, bool) {
 	}
 	dst := sc.DstAddr(a.Dst)
 	return capture.Attempt{
+		// Through the float seconds the samples carry, so that a capture
+		// and allocations.csv agree to the nanosecond.
 		Time:    captureEpoch.Add(time.Duration(a.TimeSeconds * float64(time.Second))),
 		Proto:   proto,
 		Src:     sc.Srcs[a.Src%len(sc.Srcs)],
@@ -50,15 +40,15 @@ func attemptOf(sc *sim.Scenario, a sim.Alloc) (capture.Attempt, bool) {
 
 // pcapPaths names one capture per strategy: path itself for a single
 // strategy, else path with the strategy's name before the extension.
-func pcapPaths(path string, res *sim.Result) []string {
-	if len(res.Results) == 1 {
+func pcapPaths(path string, strategies []string) []string {
+	if len(strategies) == 1 {
 		return []string{path}
 	}
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
-	paths := make([]string, len(res.Results))
-	for i, r := range res.Results {
-		paths[i] = base + "-" + fileSlug(r.Strategy) + ext
+	paths := make([]string, len(strategies))
+	for i, s := range strategies {
+		paths[i] = base + "-" + fileSlug(s) + ext
 	}
 	return paths
 }
@@ -77,20 +67,83 @@ func fileSlug(s string) string {
 	return b.String()
 }
 
-// writeCaptures writes each strategy's attempts as pcapng and returns the
-// paths. Only kept samples are written (--keep-allocations).
-func writeCaptures(path string, sc *sim.Scenario, res *sim.Result) ([]string, error) {
-	paths := pcapPaths(path, res)
-	for i := range res.Results {
-		var buf bytes.Buffer
-		if err := capture.WritePcapng(&buf, attempts(sc, &res.Results[i])); err != nil {
+// captureFiles stream each strategy's attempts into a pcapng file of its
+// own as the run makes them, so memory does not grow with the run: one
+// file per strategy, each written from that strategy's goroutine under a
+// temporary name and renamed into place by commit.
+type captureFiles struct {
+	sc    *sim.Scenario
+	files []*captureFile
+}
+
+type captureFile struct {
+	f  *atomicFile
+	bw *bufio.Writer
+	pw *capture.PcapngWriter
+}
+
+// createCaptures opens the temporary files for sc's strategies' captures
+// named after path (pcapPaths).
+func createCaptures(path string, sc *sim.Scenario) (*captureFiles, error) {
+	c := &captureFiles{sc: sc}
+	for _, p := range pcapPaths(path, sc.Strategies) {
+		f, err := createAtomic(p)
+		if err != nil {
+			c.abort()
 			return nil, err
 		}
-		if err := writeFileAtomic(paths[i], buf.Bytes()); err != nil {
+		cf := &captureFile{f: f, bw: bufio.NewWriterSize(f, 256<<10)}
+		c.files = append(c.files, cf)
+		if cf.pw, err = capture.NewPcapngWriter(cf.bw); err != nil {
+			c.abort()
 			return nil, err
 		}
 	}
+	return c, nil
+}
+
+// attempts is the sim.Options hook that writes strategy i's attempts.
+func (c *captureFiles) attempts(i int) func(sim.Alloc) error {
+	w := c.files[i].pw
+	return func(a sim.Alloc) error {
+		at, ok := attemptOf(c.sc, a)
+		if !ok {
+			return nil
+		}
+		return w.Write(at)
+	}
+}
+
+// commit finishes the files and renames them into place; it returns their
+// paths.
+func (c *captureFiles) commit() ([]string, error) {
+	var paths []string
+	for i, cf := range c.files {
+		err := cf.pw.Flush()
+		if err == nil {
+			err = cf.bw.Flush()
+		}
+		if err == nil {
+			err = cf.f.commit()
+			c.files[i] = nil
+		}
+		if err != nil {
+			c.abort()
+			return nil, err
+		}
+		paths = append(paths, cf.f.path)
+	}
 	return paths, nil
+}
+
+// abort removes the files not committed.
+func (c *captureFiles) abort() {
+	for i, cf := range c.files {
+		if cf != nil {
+			cf.f.abort()
+			c.files[i] = nil
+		}
+	}
 }
 
 // checkPcapPath refuses, before a run, a capture name that is not .pcapng

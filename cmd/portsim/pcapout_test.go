@@ -9,20 +9,22 @@ import (
 	"testing"
 
 	"github.com/portsim/portsim/observe/capture"
+	"github.com/portsim/portsim/sim"
 )
 
 // run --pcap writes every allocation as an attempt that reads back with
 // the port, destination and time allocations.csv has, byte-identical
-// across runs; with two strategies, one file each.
+// across runs and whatever --keep-allocations; with two strategies, one
+// file each.
 func TestRunWritesCapture(t *testing.T) {
 	dir := t.TempDir()
-	args := func(out string) []string {
+	args := func(out, keep string) []string {
 		return []string{"run", "--preset", "dns-resolver", "--duration", "20s", "--warmup", "0s", "--rate", "50",
 			"--kind", "connect=0.5,udp=0.5", "--strategy", "linux", "--profile", "macos",
-			"--pcap", filepath.Join(dir, out+".pcapng"), "--out", filepath.Join(dir, out)}
+			"--pcap", filepath.Join(dir, out+".pcapng"), "--out", filepath.Join(dir, out), "--keep-allocations", keep}
 	}
-	for _, out := range []string{"a", "b"} {
-		r := portsim(args(out)...)
+	for out, keep := range map[string]string{"a": "100000", "b": "0"} {
+		r := portsim(args(out, keep)...)
 		if r.code != 0 || !strings.Contains(r.stderr, out+"-linux.pcapng") || !strings.Contains(r.stderr, out+"-profile_macos.pcapng") {
 			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 		}
@@ -69,9 +71,40 @@ func TestRunWritesCapture(t *testing.T) {
 		a, _ := os.ReadFile(filepath.Join(dir, name))
 		b, _ := os.ReadFile(filepath.Join(dir, "b-"+fileSlug(strat)+".pcapng"))
 		if string(a) != string(b) {
-			t.Errorf("%s: two runs with one seed wrote different captures", name)
+			t.Errorf("%s: two runs with one seed, keeping all allocations and none, wrote different captures", name)
 		}
 	}
 	cliCase{args: []string{"run", "--strategy", "linux", "--pcap", filepath.Join(dir, "x.pcap")},
 		wantCode: 2, wantStderr: []string{"--pcap", ".pcapng"}}.check(t)
+}
+
+// BenchmarkCaptureFiles writes allocation attempts through the run --pcap
+// hook into a capture file: per attempt, what --pcap adds to a run.
+func BenchmarkCaptureFiles(b *testing.B) {
+	sc := sim.DefaultScenario()
+	sc.Strategies = []string{"linux"}
+	sc.Destinations = 50
+	const n = 100_000
+	allocs := make([]sim.Alloc, n)
+	for i := range allocs {
+		allocs[i] = sim.Alloc{N: i + 1, TimeSeconds: float64(i) / 24000, Dst: i % 50, Kind: "connect", Port: uint16(32768 + i%28000), Probes: 1}
+	}
+	path := filepath.Join(b.TempDir(), "bench.pcapng")
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := createCaptures(path, &sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		write := c.attempts(0)
+		for _, a := range allocs {
+			if err := write(a); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := c.commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/attempt")
 }

@@ -108,7 +108,16 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 		if err := validateScenario(&sc); err != nil {
 			return err
 		}
-		res, err := simulate(e, sc, of.keep)
+		opts := sim.Options{KeepSamples: of.keep}
+		var caps *captureFiles
+		if of.pcap != "" {
+			if caps, err = createCaptures(of.pcap, &sc); err != nil {
+				return fmt.Errorf("--pcap: %w", err)
+			}
+			defer caps.abort()
+			opts.Attempts = caps.attempts
+		}
+		res, err := simulate(e, sc, opts)
 		if err != nil {
 			return err
 		}
@@ -121,17 +130,13 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 				fmt.Fprintf(e.stderr, "wrote %s\n", f)
 			}
 		}
-		if of.pcap != "" {
-			paths, err := writeCaptures(of.pcap, &sc, res)
+		if caps != nil {
+			paths, err := caps.commit()
 			if err != nil {
 				return fmt.Errorf("--pcap: %w", err)
 			}
-			for i, p := range paths {
-				note := ""
-				if res.Results[i].SamplesTruncated {
-					note = fmt.Sprintf(" (the first %d attempts; raise --keep-allocations for more)", of.keep)
-				}
-				fmt.Fprintf(e.stderr, "wrote %s%s\n", p, note)
+			for _, p := range paths {
+				fmt.Fprintf(e.stderr, "wrote %s\n", p)
 			}
 		}
 		if of.charts != "" {
@@ -145,14 +150,15 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 	}
 }
 
-// simulate runs sc with a progress bar on a terminal and Ctrl-C stopping
-// the run early with partial results.
-func simulate(e *env, sc sim.Scenario, keep int) (*sim.Result, error) {
+// simulate runs sc with opts, a progress bar on a terminal and Ctrl-C
+// stopping the run early with partial results.
+func simulate(e *env, sc sim.Scenario, opts sim.Options) (*sim.Result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	bar := newProgress(e.stderr, sc)
 	defer bar.finish()
-	res, err := sim.Run(ctx, sc, sim.Options{Progress: bar.update, KeepSamples: keep})
+	opts.Progress = bar.update
+	res, err := sim.Run(ctx, sc, opts)
 	if err != nil {
 		return nil, err
 	}
