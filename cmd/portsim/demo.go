@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/portsim/portsim/report"
 	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
 )
@@ -77,7 +77,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 					return err
 				}
 				fmt.Fprintln(e.stdout, "\nFindings:")
-				for _, f := range findings(res, &sc) {
+				for _, f := range report.Findings(res) {
 					fmt.Fprintf(e.stdout, "  - %s\n", f)
 				}
 				if _, err := writeOutDir(*out, res); err != nil {
@@ -104,67 +104,4 @@ func describeScenario(sc *sim.Scenario) string {
 	return fmt.Sprintf("%s arrivals at %g/s for %s, lifetime %s, %d destination(s) (%s) on port %s, closed by %s, TIME_WAIT %s, range %s",
 		sc.Get("arrivals"), sc.Arrivals.Rate, sc.Get("duration"), sc.Get("lifetime"), sc.Destinations,
 		sc.Get("popularity"), sc.Get("dst-port"), sc.Get("close"), sc.Get("time-wait"), sc.Get("range"))
-}
-
-// findings turns a result into a few plain sentences, each comparing the
-// strategies on one question a reader would ask.
-func findings(res *sim.Result, sc *sim.Scenario) []string {
-	rs := res.Results
-	var out []string
-
-	// How soon is a 4-tuple used again?
-	byReuse := sortedBy(rs, func(r sim.StrategyResult) float64 {
-		if r.ReuseMinSeconds < 0 {
-			return 1e18
-		}
-		return r.ReuseMinSeconds
-	})
-	var parts []string
-	for _, r := range byReuse {
-		if r.ReuseMinSeconds < 0 {
-			parts = append(parts, fmt.Sprintf("%s never", r.Strategy))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s after %.1f s", r.Strategy, r.ReuseMinSeconds))
-		}
-	}
-	out = append(out, fmt.Sprintf("Soonest reuse of a 4-tuple: %s (TIME_WAIT is %s, so nothing can come sooner without tw_reuse).",
-		strings.Join(parts, "; "), sc.Get("time-wait")))
-
-	// Did anyone run out?
-	var failed []string
-	for _, r := range rs {
-		if r.Failures > 0 {
-			failed = append(failed, fmt.Sprintf("%s failed %d times (%.2f%%)", r.Strategy, r.Failures, 100*r.FailureRate))
-		}
-	}
-	if len(failed) > 0 {
-		out = append(out, "Port exhaustion (EADDRNOTAVAIL): "+strings.Join(failed, "; ")+".")
-	} else {
-		out = append(out, "No strategy ran out of ports: every connection got one (EADDRNOTAVAIL never happened).")
-	}
-
-	// Who works hardest to find a port?
-	byProbes := sortedBy(rs, func(r sim.StrategyResult) float64 { return -r.ProbesMean })
-	parts = parts[:0]
-	for _, r := range byProbes {
-		parts = append(parts, fmt.Sprintf("%s %.2f (%.1f%% of picks collided)", r.Strategy, r.ProbesMean, 100*r.CollisionRate))
-	}
-	out = append(out, "Ports probed per connection, most first: "+strings.Join(parts, "; ")+
-		". A collision is a candidate whose 4-tuple was still open or in TIME_WAIT.")
-
-	// How guessable is the next port?
-	byGuess := sortedBy(rs, func(r sim.StrategyResult) float64 { return -r.GuessSameDst })
-	parts = parts[:0]
-	for _, r := range byGuess {
-		parts = append(parts, fmt.Sprintf("%s %.1f%% (%.1f bits)", r.Strategy, 100*r.GuessSameDst, r.EntropySameDst))
-	}
-	out = append(out, "Knowing one port, an observer guesses the next port to the same server right: "+
-		strings.Join(parts, "; ")+". More bits, harder to guess.")
-	return out
-}
-
-func sortedBy(rs []sim.StrategyResult, key func(sim.StrategyResult) float64) []sim.StrategyResult {
-	out := append([]sim.StrategyResult(nil), rs...)
-	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
-	return out
 }
