@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 )
 
@@ -23,21 +24,20 @@ var resultColumns = []struct {
 	{"strategy", "STRATEGY", func(r *sim.StrategyResult) string { return r.Strategy }},
 	{"allocations", "ALLOCS", func(r *sim.StrategyResult) string { return strconv.Itoa(r.Allocations) }},
 	{"failures", "FAILS", func(r *sim.StrategyResult) string { return strconv.Itoa(r.Failures) }},
-	{"failure_rate", "FAIL%", func(r *sim.StrategyResult) string { return pct(r.FailureRate) }},
+	{"failure_rate", "FAIL%", func(r *sim.StrategyResult) string { return format.PercentNumber(r.FailureRate, 2) }},
 	{"probes_mean", "PROBES", func(r *sim.StrategyResult) string { return ffmt(r.ProbesMean, 2) }},
 	{"probes_p99", "P99", func(r *sim.StrategyResult) string { return strconv.Itoa(r.ProbesP99) }},
 	{"probes_max", "MAX", func(r *sim.StrategyResult) string { return strconv.Itoa(r.ProbesMax) }},
-	{"collision_rate", "COLL%", func(r *sim.StrategyResult) string { return pct(r.CollisionRate) }},
+	{"collision_rate", "COLL%", func(r *sim.StrategyResult) string { return format.PercentNumber(r.CollisionRate, 2) }},
 	{"reuse_min_seconds", "REUSE-MIN", func(r *sim.StrategyResult) string { return secs(r.ReuseMinSeconds) }},
 	{"reuse_p50_seconds", "REUSE-P50", func(r *sim.StrategyResult) string { return secs(r.ReuseP50Seconds) }},
 	{"tw_reuses", "TW-REUSE", func(r *sim.StrategyResult) string { return strconv.Itoa(r.TWReuses) }},
 	{"entropy_same_dst_bits", "BITS-SAME", func(r *sim.StrategyResult) string { return ffmt(r.EntropySameDst, 1) }},
 	{"entropy_cross_dst_bits", "BITS-CROSS", func(r *sim.StrategyResult) string { return ffmt(r.EntropyCrossDst, 1) }},
-	{"guess_same_dst", "GUESS-SAME", func(r *sim.StrategyResult) string { return pct(r.GuessSameDst) }},
+	{"guess_same_dst", "GUESS-SAME", func(r *sim.StrategyResult) string { return format.PercentNumber(r.GuessSameDst, 2) }},
 	{"uniformity_p", "UNIF-P", func(r *sim.StrategyResult) string { return ffmt(r.UniformityP, 3) }},
 }
 
-func pct(x float64) string            { return strconv.FormatFloat(100*x, 'f', 2, 64) }
 func ffmt(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
 
 func secs(s float64) string {
@@ -47,9 +47,9 @@ func secs(s float64) string {
 	return strconv.FormatFloat(s, 'f', 1, 64) + "s"
 }
 
-// writeResult prints res in the chosen format on w.
-func writeResult(w io.Writer, res *sim.Result, format string) error {
-	switch format {
+// writeResult prints res on w as the format named as: table, csv or json.
+func writeResult(w io.Writer, res *sim.Result, as string) error {
+	switch as {
 	case "json":
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
 )
@@ -38,16 +39,16 @@ portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 -
 			sf := addScenarioFlags(fs)
 			vary := fs.String("vary", "", "the field to vary and its values: `FIELD=START:STOP:STEP` or FIELD=V1,V2,...")
 			kinds := fs.StringSlice("kinds", nil, "repeat the sweep for each request `KIND` (connect, bind, udp)")
-			format := fs.String("format", "table", "output `FORMAT`: table, csv or json")
+			as := fs.String("format", "table", "output `FORMAT`: table, csv or json")
 			out := fs.String("out", "", "also write sweep.json into `DIR`")
 			return func(e *env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q; sweep takes only flags", args[0])
 				}
-				switch *format {
+				switch *as {
 				case "table", "csv", "json":
 				default:
-					return usagef("--format: %q is not a format; want table, csv or json", *format)
+					return usagef("--format: %q is not a format; want table, csv or json", *as)
 				}
 				if *vary == "" {
 					return usagef("--vary: none given; want FIELD=START:STOP:STEP, e.g. rate=100:1000:100")
@@ -90,14 +91,15 @@ portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 -
 					}
 					fmt.Fprintf(e.stderr, "wrote %s\n", od.paths[0])
 				}
-				return writeSweep(e.stdout, sw, *format)
+				return writeSweep(e.stdout, sw, *as)
 			}
 		},
 	})
 }
 
-func writeSweep(w io.Writer, sw *sim.SweepResult, format string) error {
-	if format == "json" {
+// writeSweep prints sw on w as the format named as: table, csv or json.
+func writeSweep(w io.Writer, sw *sim.SweepResult, as string) error {
+	if as == "json" {
 		return writeJSON(w, sw)
 	}
 	head := []string{sw.Param, "kind", "strategy", "allocations", "failures", "failure_rate", "probes_mean", "limit_rate"}
@@ -105,7 +107,7 @@ func writeSweep(w io.Writer, sw *sim.SweepResult, format string) error {
 		return []string{r.Value, r.Kind, r.Strategy, strconv.Itoa(r.Allocations), strconv.Itoa(r.Failures),
 			ffmt(r.FailureRate, 4), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 1)}
 	}
-	if format == "csv" {
+	if as == "csv" {
 		cw := csv.NewWriter(w)
 		cw.Write(head)
 		for _, r := range sw.Rows {
@@ -121,7 +123,7 @@ func writeSweep(w io.Writer, sw *sim.SweepResult, format string) error {
 	fmt.Fprintf(tw, "%s\tKIND\tSTRATEGY\tALLOCS\tFAILS\tFAIL%%\tPROBES\tLIMIT/s\t\n", sw.Param)
 	for _, r := range sw.Rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", r.Value, r.Kind, r.Strategy, r.Allocations, r.Failures,
-			pct(r.FailureRate), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 0))
+			format.PercentNumber(r.FailureRate, 2), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 0))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
