@@ -163,6 +163,20 @@ be reproduced); --out DIR also writes results.json, the occupancy time series
 and the first allocations as CSV. Ctrl-C stops the run and prints the results
 so far, marked partial.
 
+--profile NAME (repeatable, beside or instead of --strategy) simulates an OS
+profile: its own strategy per request kind, port range, reserved ports,
+TIME_WAIT and reuse rules, which replace the scenario's; in a scenario file
+write it as profile:NAME in the strategy list. 'portsim strategies' lists the
+profiles and their sources.
+
+The JSON has "schema": "portsim.results/v1", "scenario" (every resolved
+field) and "results", one object per strategy with allocations, failures,
+probes_mean, probes_p99, collision_rate, reuse_min_seconds, tw_reuses,
+entropy_same_dst_bits, entropy_cross_dst_bits and more. --pcap FILE.pcapng
+writes every connection attempt as a capture — a synthetic SYN per TCP
+connection, the first datagram per UDP flow, at the simulated times from
+2026-01-01 00:00 UTC — that Wireshark opens and 'portsim analyze' reads back.
+
 Flags:
 
 	    --scenario FILE           read the scenario from a YAML FILE (fields named like these flags)
@@ -211,20 +225,10 @@ Examples:
 
 	portsim compare [--preset NAME | --scenario FILE] [--strategy SPEC…] [flags]
 
-Run simulates a workload — connections arriving, living, closing, their
-4-tuples waiting out TIME_WAIT — on a host whose ports are chosen by each
---strategy in turn. Every strategy sees the same arrivals, destinations and
-lifetimes (drawn from --seed alone), so differences come from the strategies.
-
-The scenario starts from the defaults, or --preset NAME, then --scenario FILE,
-then the flags below; a flag always wins. Output goes to stdout as an aligned
-table, CSV or JSON (the JSON holds every resolved parameter, so the run can
-be reproduced); --out DIR also writes results.json, the occupancy time series
-and the first allocations as CSV. Ctrl-C stops the run and prints the results
-so far, marked partial.
-
-Compare is run with a default set of strategies: sequential, random, hashed
-and linux (the textbook three and the Linux model).
+Compare is 'portsim run' with a default set of strategies — sequential,
+random, hashed and linux, the textbook three and the Linux model — which
+--strategy or --profile replace. Every strategy sees the same workload, and
+the table shows them side by side; 'portsim run --help' says more.
 
 Flags:
 

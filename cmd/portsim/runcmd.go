@@ -14,7 +14,12 @@ import (
 // and the Linux model.
 var compareStrategies = []string{"sequential", "random", "hashed", "linux"}
 
-const runAbout = `Run simulates a workload — connections arriving, living, closing, their
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "simulate a scenario with one or more strategies",
+		args:    "[--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC…] [flags]",
+		about: `Run simulates a workload — connections arriving, living, closing, their
 4-tuples waiting out TIME_WAIT — on a host whose ports are chosen by each
 --strategy in turn. Every strategy sees the same arrivals, destinations and
 lifetimes (drawn from --seed alone), so differences come from the strategies.
@@ -24,14 +29,21 @@ then the flags below; a flag always wins. Output goes to stdout as an aligned
 table, CSV or JSON (the JSON holds every resolved parameter, so the run can
 be reproduced); --out DIR also writes results.json, the occupancy time series
 and the first allocations as CSV. Ctrl-C stops the run and prints the results
-so far, marked partial.`
+so far, marked partial.
 
-func init() {
-	register(&command{
-		name:    "run",
-		summary: "simulate a scenario with one or more strategies",
-		args:    "[--preset NAME | --scenario FILE] --strategy SPEC [--strategy SPEC…] [flags]",
-		about:   runAbout,
+--profile NAME (repeatable, beside or instead of --strategy) simulates an OS
+profile: its own strategy per request kind, port range, reserved ports,
+TIME_WAIT and reuse rules, which replace the scenario's; in a scenario file
+write it as profile:NAME in the strategy list. 'portsim strategies' lists the
+profiles and their sources.
+
+The JSON has "schema": "portsim.results/v1", "scenario" (every resolved
+field) and "results", one object per strategy with allocations, failures,
+probes_mean, probes_p99, collision_rate, reuse_min_seconds, tw_reuses,
+entropy_same_dst_bits, entropy_cross_dst_bits and more. --pcap FILE.pcapng
+writes every connection attempt as a capture — a synthetic SYN per TCP
+connection, the first datagram per UDP flow, at the simulated times from
+2026-01-01 00:00 UTC — that Wireshark opens and 'portsim analyze' reads back.`,
 		examples: `# a load tester to one server: when does linux run out of ports?
 portsim run --preset load-tester --strategy linux --rate 520
 # two strategies on your own workload
@@ -44,10 +56,10 @@ portsim run --preset browser --strategy linux --format json --out results/`,
 		name:    "compare",
 		summary: "run a scenario with several strategies side by side",
 		args:    "[--preset NAME | --scenario FILE] [--strategy SPEC…] [flags]",
-		about: runAbout + `
-
-Compare is run with a default set of strategies: sequential, random, hashed
-and linux (the textbook three and the Linux model).`,
+		about: `Compare is 'portsim run' with a default set of strategies — sequential,
+random, hashed and linux, the textbook three and the Linux model — which
+--strategy or --profile replace. Every strategy sees the same workload, and
+the table shows them side by side; 'portsim run --help' says more.`,
 		examples: `portsim compare --preset proxy-backend
 portsim compare --preset dns-resolver --strategy linux-udp --strategy random`,
 		setup: func(fs *pflag.FlagSet) action { return simSetup(fs, compareStrategies) },
