@@ -22,6 +22,10 @@
 // collisions, probes, reuse, capacity, occupancy, port-usage and
 // predictability. Other figures show their caption only.
 //
+// Findings says in a few plain sentences how the strategies of one run
+// compare (reuse, exhaustion, probes, guessability); 'portsim demo'
+// prints them under its table.
+//
 // The output depends on the Input alone (Input.Generated is a label the
 // caller chooses, not the clock), so the same input gives the same bytes;
 // the golden test in this package holds the page to that.
