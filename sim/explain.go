@@ -63,7 +63,7 @@ var (
 // "interval: -1s is negative; ...", and a command line puts "--" before
 // it to name its flag.
 type FieldError struct {
-	Field string // "spec", "range", "reserved", "src", "dst", "count" or "interval"
+	Field string // "spec", "kind", "range", "reserved", "src", "dst", "count" or "interval"
 	Err   error  // what is wrong and what is allowed
 }
 
@@ -103,7 +103,7 @@ type Picks struct {
 }
 
 // NewPicks checks and resolves c: its strategy or profile (with
-// strategies.Resolve), its table and addresses. Every problem is a
+// strategies.Resolve), its table and addresses. Every problem with c is a
 // *FieldError, found before any pick is made.
 func NewPicks(c PickConfig) (*Picks, error) {
 	p := &Picks{
@@ -111,6 +111,8 @@ func NewPicks(c PickConfig) (*Picks, error) {
 		Count: c.Count, Interval: c.Interval, Close: c.Close, spec: c.Spec,
 	}
 	switch {
+	case c.Kind > allocator.UDP:
+		return nil, fieldErrorf("kind", "%v; want connect, bind or udp", c.Kind)
 	case c.Count < 0:
 		return nil, fieldErrorf("count", "%d is negative; want 0 or more picks", c.Count)
 	case c.Interval < 0:

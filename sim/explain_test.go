@@ -241,6 +241,7 @@ func TestNewPicksErrors(t *testing.T) {
 		{PickConfig{Spec: "sequential:bogus=1", Count: 1}, "spec", "bogus"},
 		{PickConfig{Spec: "profile:beos", Count: 1}, "spec", "macos"},
 		{PickConfig{Spec: "sequential", Count: -1}, "count", "negative"},
+		{PickConfig{Spec: "profile:macos", Count: 1, Kind: 7, KindSet: true}, "kind", "connect, bind or udp"},
 		{PickConfig{Spec: "sequential", Count: 1, Interval: -time.Second}, "interval", "negative"},
 		{PickConfig{Spec: "sequential", Count: 10000, Interval: 1000 * time.Hour}, "interval", "overflows"},
 		{PickConfig{Spec: "sequential", Count: 1, Range: allocator.Range{Lo: 60000, Hi: 50000}}, "range", "LO ≤ HI"},
