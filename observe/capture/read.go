@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Defaults for the zero fields of ReadOptions.
@@ -320,84 +319,6 @@ func notCapture(head []byte) error {
 // maxRecord is the longest pcap record accepted: libpcap's MAXIMUM_SNAPLEN.
 // It keeps a damaged length from making one record take gigabytes.
 const maxRecord = 262144
-
-func (d *decoder) readPcap(br *bufio.Reader) error {
-	hdr, err := br.Peek(24)
-	if err != nil {
-		return inputErr("pcap header", "file ends after %d of 24 bytes", len(hdr))
-	}
-	order := binary.ByteOrder(binary.LittleEndian)
-	if hdr[0] == 0xa1 {
-		order = binary.BigEndian
-	}
-	raw := order.Uint32(hdr[20:24])
-	// Bits 26-31 carry FCS information; bits 16-25 are reserved.
-	lt := LinkType(raw & 0x03ffffff)
-	if !lt.supported() {
-		return unsupportedLink("pcap header", lt)
-	}
-	r, err := pcapgo.NewReader(br)
-	if err != nil {
-		return inputErr("pcap header", "%v", err)
-	}
-	if r.Snaplen() > maxRecord {
-		r.SetSnaplen(maxRecord)
-	}
-	d.c.LinkTypes = append(d.c.LinkTypes, lt)
-	for {
-		data, ci, err := r.ZeroCopyReadPacketData()
-		if err != nil {
-			// A clean end is io.EOF before a record header; io.EOF after
-			// one (CaptureLength > 0) or io.ErrUnexpectedEOF is a cut file.
-			if err == io.EOF && ci.CaptureLength == 0 {
-				return nil
-			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				d.c.Truncated = true
-				return nil
-			}
-			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
-		}
-		if err := d.packet(lt, data, ci.Timestamp.Unix(), uint32(ci.Timestamp.Nanosecond())); err != nil {
-			return err
-		}
-	}
-}
-
-func (d *decoder) readPcapng(br *bufio.Reader) error {
-	r, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-	if err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return inputErr("pcapng section header", "file ends inside it")
-		}
-		return inputErr("pcapng section header", "%v", err)
-	}
-	last := LinkType(1 << 31) // no link type yet
-	for {
-		data, ci, _, err := r.ZeroCopyReadPacketDataWithOptions()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			if err == io.ErrUnexpectedEOF {
-				d.c.Truncated = true
-				return nil
-			}
-			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
-		}
-		lt := LinkType(ci.AncillaryData[0].(layers.LinkType))
-		if lt != last {
-			if !lt.supported() {
-				return unsupportedLink(fmt.Sprintf("packet %d (interface %d)", d.c.Packets+1, ci.InterfaceIndex), lt)
-			}
-			d.addLinkType(lt)
-			last = lt
-		}
-		if err := d.packet(lt, data, ci.Timestamp.Unix(), uint32(ci.Timestamp.Nanosecond())); err != nil {
-			return err
-		}
-	}
-}
 
 func (d *decoder) addLinkType(lt LinkType) {
 	for _, l := range d.c.LinkTypes {
