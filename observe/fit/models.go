@@ -101,6 +101,9 @@ type portSpace struct {
 	// the low bound's parity, Linux connect(); 1: the other one, Linux
 	// bind()), or -1 for no preference.
 	parity int
+	// first and second are start's probabilities of a port of the parity
+	// tried first and of the other one (the same without a preference).
+	first, second float64
 }
 
 // newPortSpace is the port space of a shape.
@@ -112,7 +115,15 @@ func newPortSpace(sh strategies.Shape) portSpace {
 	case strategies.OtherParity:
 		parity = 1
 	}
-	return portSpace{lo: int(sh.Range.Lo), hi: int(sh.Range.Hi), n: sh.Ports, parity: parity}
+	sp := portSpace{lo: int(sh.Range.Lo), hi: int(sh.Range.Hi), n: sh.Ports, parity: parity}
+	if sp.parity < 0 || sp.n < 2 {
+		sp.first = 1 / float64(sp.n)
+		sp.second = sp.first
+	} else {
+		half := float64(sp.n / 2)
+		sp.first, sp.second = (1-otherParity)/half, otherParity/half
+	}
+	return sp
 }
 
 // start is the probability of port x as a fresh start: uniform over the
@@ -122,14 +133,10 @@ func (s portSpace) start(x int) float64 {
 	if off < 0 || off >= s.n {
 		return 0
 	}
-	if s.parity < 0 || s.n < 2 {
-		return 1 / float64(s.n)
+	if off&1 == s.parity || s.parity < 0 {
+		return s.first
 	}
-	half := float64(s.n / 2)
-	if off&1 == s.parity {
-		return (1 - otherParity) / half
-	}
-	return otherParity / half
+	return s.second
 }
 
 func (s portSpace) String() string {
@@ -142,22 +149,31 @@ func (s portSpace) String() string {
 	return fmt.Sprintf("%d-%d", s.lo, s.hi)
 }
 
-// walkTail is the probability of a walk of u steps when the model expected
-// at most umax: half spread over 1..umax (fewer advances than attempts
-// seen), half geometric past umax with ratio q = e^lnq (mean 1/(1-q)).
-func walkTail(u, umax int, lnq float64) float64 {
+// walkTail gives (prob) the probability of a walk of u steps when the
+// model expected at most umax: half spread over 1..umax (fewer advances
+// than attempts seen), half geometric past umax with ratio q = e^lnq (mean
+// 1/(1-q)).
+type walkTail struct {
+	lnq  float64
+	half float64 // 0.5·(1 - q), the geometric half's first term
+}
+
+// newWalkTail is the walkTail for a mean tail of mean steps.
+func newWalkTail(mean float64) walkTail {
+	lnq := math.Log1p(-1 / mean)
+	return walkTail{lnq: lnq, half: 0.5 * -math.Expm1(lnq)}
+}
+
+func (t walkTail) prob(u, umax int) float64 {
 	if u <= umax {
 		return 0.5 / float64(umax)
 	}
-	e := float64(u-umax-1) * lnq
+	e := float64(u-umax-1) * t.lnq
 	if e < -700 {
 		return 0 // e^e underflows; skip the exp
 	}
-	return 0.5 * -math.Expm1(lnq) * math.Exp(e)
+	return t.half * math.Exp(e)
 }
-
-// tailLnQ is the lnq of walkTail for a mean tail of mean steps.
-func tailLnQ(mean float64) float64 { return math.Log1p(-1 / mean) }
 
 // Moves of a stateful model's reference ports after a port.
 const (
@@ -218,11 +234,12 @@ type cursorModel struct {
 	sp     portSpace
 	down   bool
 	maxInc int
-	lnq    float64 // walkTail's ratio: mean max(tailSteps, maxInc/2) steps past maxInc
+	tail   walkTail // a mean of max(tailSteps, maxInc/2) steps past maxInc
+	adv    float64  // 1/maxInc: an advance's probability
 }
 
 func newCursorModel(sp portSpace, down bool, maxInc int) *cursorModel {
-	return &cursorModel{sp: sp, down: down, maxInc: maxInc, lnq: tailLnQ(max(tailSteps, float64(maxInc)/2))}
+	return &cursorModel{sp: sp, down: down, maxInc: maxInc, tail: newWalkTail(max(tailSteps, float64(maxInc)/2)), adv: 1 / float64(maxInc)}
 }
 
 func (m *cursorModel) key() string {
@@ -249,7 +266,10 @@ func (m *cursorModel) walk(x, ref int) float64 {
 	if m.down {
 		u = -u
 	}
-	if u %= m.sp.n; u < 0 {
+	if u >= m.sp.n || u <= -m.sp.n { // rare (x and ref lie in the space), and % is slow
+		u %= m.sp.n
+	}
+	if u < 0 {
 		u += m.sp.n
 	}
 	if u == 0 {
@@ -257,9 +277,9 @@ func (m *cursorModel) walk(x, ref int) float64 {
 	}
 	adv := 0.0
 	if u <= m.maxInc {
-		adv = 1 / float64(m.maxInc)
+		adv = m.adv
 	}
-	return (1-offWalk)*adv + offWalk*walkTail(u, m.maxInc, m.lnq)
+	return (1-offWalk)*adv + offWalk*m.tail.prob(u, m.maxInc)
 }
 
 func (m *cursorModel) logLik(s *hostSeries, _ *fitScratch) float64 {
@@ -308,14 +328,19 @@ type counterModel struct {
 	inc    int
 	resalt float64 // seconds; 0: never
 	lnStay float64 // ln(1 - 1/table): one other destination misses the counter
+	units  int     // steps around the space: sp.n/step
+	anyAdv float64 // 1/(units-1): a step's probability when any is possible
 }
 
 func newCounterModel(sp portSpace, step, table, inc int, resalt float64) *counterModel {
-	return &counterModel{sp: sp, step: step, table: table, inc: inc, resalt: resalt, lnStay: math.Log1p(-1 / float64(table))}
+	m := &counterModel{sp: sp, step: step, table: table, inc: inc, resalt: resalt, lnStay: math.Log1p(-1 / float64(table))}
+	m.units = sp.n / step
+	m.anyAdv = 1 / float64(m.units-1)
+	return m
 }
 
-// counterLnQ is the counter models' walkTail ratio.
-var counterLnQ = tailLnQ(tailSteps)
+// counterTail is the counter models' walkTail.
+var counterTail = newWalkTail(tailSteps)
 
 func (m *counterModel) key() string {
 	return fmt.Sprintf("counter step=%d table=%d inc=%d resalt=%g %v", m.step, m.table, m.inc, m.resalt, m.sp)
@@ -346,7 +371,7 @@ func (m *counterModel) describe() string {
 // walk is the probability of port x when the destination's reference port
 // was ref, between which the model counted others attempts from the host
 // to kd other destinations.
-func (m *counterModel) walk(x, ref, others, kd int) float64 {
+func (m *counterModel) walk(x, ref, others, kd int, st *fitScratch) float64 {
 	if ref < 0 {
 		return 0
 	}
@@ -354,14 +379,23 @@ func (m *counterModel) walk(x, ref, others, kd int) float64 {
 	if off < 0 || off >= m.sp.n {
 		return 0
 	}
-	d := (x - ref) % m.sp.n
+	d := x - ref
+	if d >= m.sp.n || d <= -m.sp.n { // rare (x and ref lie in the space), and % is slow
+		d %= m.sp.n
+	}
 	if d < 0 {
 		d += m.sp.n
 	}
-	if d == 0 || d%m.step != 0 {
+	if d == 0 {
 		return 0
 	}
-	u, units := d/m.step, m.sp.n/m.step
+	u, units := d, m.units
+	if m.step != 1 {
+		if d%m.step != 0 {
+			return 0
+		}
+		u = d / m.step
+	}
 	adv, umax := 0.0, m.inc
 	c := others + 1 // connections that may have advanced the counter, this one included
 	if m.table == 1 {
@@ -375,10 +409,7 @@ func (m *counterModel) walk(x, ref, others, kd int) float64 {
 	} else {
 		// No other destination shares the counter with probability z;
 		// otherwise an unknown share of the others' connections advanced it.
-		z := 1.0
-		if kd > 0 {
-			z = math.Exp(float64(kd) * m.lnStay)
-		}
+		z := st.stay(m.lnStay, kd)
 		if u <= m.inc {
 			adv = z / float64(m.inc)
 		}
@@ -392,9 +423,9 @@ func (m *counterModel) walk(x, ref, others, kd int) float64 {
 	}
 	if umax >= units {
 		// So many connections in between that any step is possible.
-		return 1 / float64(units-1)
+		return m.anyAdv
 	}
-	return (1-offWalk)*adv + offWalk*walkTail(u, umax, counterLnQ)
+	return (1-offWalk)*adv + offWalk*counterTail.prob(u, umax)
 }
 
 func (m *counterModel) logLik(s *hostSeries, st *fitScratch) float64 {
@@ -425,12 +456,12 @@ func (m *counterModel) logLik(s *hostSeries, st *fitScratch) float64 {
 		}
 		st.last[k] = s.secs[i]
 		others := int(counted - 1 - st.prevN[k])
-		wp := m.walk(x, int(st.prev[k]), others, min(others, seen-1))
+		wp := m.walk(x, int(st.prev[k]), others, min(others, seen-1), st)
 		eta, wc := 0.0, 0.0
 		if st.cand[k] >= 0 {
 			eta = candidateWeight
 			others := int(counted - 1 - st.candN[k])
-			wc = m.walk(x, int(st.cand[k]), others, min(others, seen-1))
+			wc = m.walk(x, int(st.cand[k]), others, min(others, seen-1), st)
 		}
 		pm, move := weighPort(wp, wc, eta, rho, start)
 		ll.add(mixOff(pm))
@@ -451,6 +482,24 @@ type fitScratch struct {
 	prev, cand   []int32 // reference and candidate ports; -1: none
 	prevN, candN []int32 // the model's attempt count when each was seen
 	last         []float64
+	// stays[k] is e^(k·stayLn), kept by stay for the model at hand.
+	stays  []float64
+	stayLn float64
+}
+
+// stay is e^(kd·lnStay), the chance that kd other destinations all miss a
+// counter (1 for none), computed once per model and kd.
+func (st *fitScratch) stay(lnStay float64, kd int) float64 {
+	if kd <= 0 {
+		return 1
+	}
+	if st.stayLn != lnStay || len(st.stays) == 0 {
+		st.stayLn, st.stays = lnStay, append(st.stays[:0], 1)
+	}
+	for k := len(st.stays); k <= kd; k++ {
+		st.stays = append(st.stays, math.Exp(float64(k)*lnStay))
+	}
+	return st.stays[kd]
 }
 
 func (st *fitScratch) reset(n int) {
