@@ -359,8 +359,11 @@ func newDecoder(opts ReadOptions) *decoder {
 	return &decoder{opts: opts, c: Capture{Attempts: &Attempts{}}, flows: newFlowTable(opts.MaxFlows)}
 }
 
+// capture is what d found, apart from d: the flow table is garbage once
+// reading is over.
 func (d *decoder) capture() *Capture {
-	c := &d.c
+	c := new(Capture)
+	*c = d.c
 	c.NotAttemptsBy = map[string]int{}
 	c.MalformedBy = map[string]int{}
 	for cl := clAttempt + 1; cl < clCount; cl++ {
