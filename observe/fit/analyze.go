@@ -230,35 +230,42 @@ func Analyze(atts *capture.Attempts, opts AnalyzeOptions) []HostReport {
 		minN = DefaultMinAttempts
 	}
 	groups := groupAttempts(atts, opts.Host, opts.Proto)
-	reports := make([]HostReport, 0, len(groups.keys))
+	reports := make([]HostReport, 0, len(groups))
 	st := &fitScratch{}
 	s := &hostSeries{}
-	for _, g := range groups.order {
-		reports = append(reports, analyzeHost(atts, groups.members(g), minN, opts.Top, s, st))
+	for _, g := range groups {
+		reports = append(reports, analyzeHost(atts, g, minN, opts.Top, s, st))
 	}
 	return reports
 }
 
-// hostGroups are the attempts of each source address and protocol: group
-// g's are idx[start[g]:start[g+1]], in capture order.
-type hostGroups struct {
-	keys  []groupKey
-	start []int
-	idx   []int32
-	order []int // the groups by address, then protocol
+// hostGroup is the attempts of one source address and protocol: idx, in
+// capture order, or when idx is nil the n attempts from lo on (a host
+// whose attempts are all together, as a client's capture of its own
+// are).
+type hostGroup struct {
+	src    uint32 // address index
+	proto  capture.Proto
+	idx    []int32
+	lo, n  int
+	sorted bool // in time order
+	last   capture.Record
 }
 
-type groupKey struct {
-	src   uint32 // address index
-	proto capture.Proto
+func (g *hostGroup) at(i int) int {
+	if g.idx != nil {
+		return int(g.idx[i])
+	}
+	return g.lo + i
 }
-
-func (h *hostGroups) members(g int) []int32 { return h.idx[h.start[g]:h.start[g+1]] }
 
 // groupAttempts groups the attempts that pass the filters (host, when
-// valid; proto, when not 0) by source address and protocol, in two passes
-// over the records: count, then place. Memory is one index per attempt.
-func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto) *hostGroups {
+// valid; proto, when not 0) by source address and protocol, ordered by
+// address, then protocol. One pass over the records counts each group's
+// attempts and sees whether they are together and in time order; a
+// second places the attempts of groups that are not together, one index
+// each.
+func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto) []*hostGroup {
 	hostID := -1
 	if host.IsValid() {
 		for id := range atts.Addrs() {
@@ -267,7 +274,7 @@ func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto)
 			}
 		}
 		if hostID < 0 {
-			return &hostGroups{}
+			return nil
 		}
 	}
 	pass := func(r capture.Record) bool {
@@ -281,82 +288,87 @@ func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto)
 		}
 		return 2 * int(r.Src)
 	}
-	h := &hostGroups{}
-	var counts []int
-	for _, r := range atts.Records() {
+	var groups []*hostGroup
+	for i, r := range atts.Records() {
 		if !pass(r) {
 			continue
 		}
 		sl := slotOf(r)
 		if slot[sl] == 0 {
-			h.keys = append(h.keys, groupKey{r.Src, r.Proto()})
-			counts = append(counts, 0)
-			slot[sl] = int32(len(h.keys))
+			groups = append(groups, &hostGroup{src: r.Src, proto: r.Proto(), lo: i, sorted: true, last: r})
+			slot[sl] = int32(len(groups))
 		}
-		counts[slot[sl]-1]++
-	}
-	h.start = make([]int, len(counts)+1)
-	for g, c := range counts {
-		h.start[g+1] = h.start[g] + c
-	}
-	h.idx = make([]int32, h.start[len(counts)])
-	next := slices.Clone(h.start[:len(counts)])
-	for i, r := range atts.Records() {
-		if !pass(r) {
+		g := groups[slot[sl]-1]
+		if r.CompareTime(g.last) < 0 {
+			g.sorted = false
+		}
+		g.n++
+		g.last = r
+		if g.n == 1 || g.idx != nil || i == g.lo+g.n-1 {
 			continue
 		}
-		g := slot[slotOf(r)] - 1
-		h.idx[next[g]] = int32(i)
-		next[g]++
+		g.idx = []int32{} // not together: placed in the second pass
 	}
-	h.order = make([]int, len(h.keys))
-	for i := range h.order {
-		h.order[i] = i
+	var apart []*hostGroup
+	for _, g := range groups {
+		if g.idx != nil {
+			g.idx = make([]int32, 0, g.n)
+			apart = append(apart, g)
+		}
 	}
-	slices.SortFunc(h.order, func(a, b int) int {
-		if c := atts.Addr(h.keys[a].src).Compare(atts.Addr(h.keys[b].src)); c != 0 {
+	if len(apart) > 0 {
+		for i, r := range atts.Records() {
+			if pass(r) {
+				if g := groups[slot[slotOf(r)]-1]; g.idx != nil {
+					g.idx = append(g.idx, int32(i))
+				}
+			}
+		}
+	}
+	slices.SortFunc(groups, func(a, b *hostGroup) int {
+		if c := atts.Addr(a.src).Compare(atts.Addr(b.src)); c != 0 {
 			return c
 		}
-		return cmp.Compare(h.keys[a].proto, h.keys[b].proto)
+		return cmp.Compare(a.proto, b.proto)
 	})
-	return h
+	return groups
 }
 
-// analyzeHost reports on the attempts at idx, all from one host and
-// protocol; s holds their series, its memory reused from host to host.
-func analyzeHost(atts *capture.Attempts, idx []int32, minN, top int, s *hostSeries, st *fitScratch) HostReport {
-	// Time order, capture order among equal times. Captures are mostly in
-	// time order already; sorting millions of indices is not free.
-	if !slices.IsSortedFunc(idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) }) {
-		slices.SortStableFunc(idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) })
-	}
-	first := atts.Record(int(idx[0]))
-	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN,
-		First: first.Time(), Last: atts.Record(int(idx[len(idx)-1])).Time(), PortMin: math.MaxUint16}
-
-	s.reset(len(idx))
-	streams := map[uint64]int32{} // destination address index << 16 | port
-	var sum, sumSq float64
-	for i, ai := range idx {
-		a := atts.Record(int(ai))
-		dst := uint64(a.Dst)<<16 | uint64(a.DstPort)
-		k, ok := streams[dst]
-		if !ok {
-			k = int32(len(streams))
-			streams[dst] = k
+// analyzeHost reports on the attempts of g; s holds their series, its
+// memory reused from host to host.
+func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSeries, st *fitScratch) HostReport {
+	// Time order, capture order among equal times.
+	if !g.sorted {
+		if g.idx == nil {
+			g.idx = make([]int32, g.n)
+			for i := range g.idx {
+				g.idx[i] = int32(g.lo + i)
+			}
 		}
+		slices.SortStableFunc(g.idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) })
+	}
+	first := atts.Record(g.at(0))
+	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN,
+		First: first.Time(), Last: atts.Record(g.at(g.n - 1)).Time(), PortMin: math.MaxUint16}
+
+	s.reset(g.n)
+	var streams streamIDs
+	var sum, sumSq float64
+	for i := range g.n {
+		a := atts.Record(g.at(i))
 		x := a.SrcPort
-		s.ports[i], s.stream[i] = x, k
+		s.ports[i], s.stream[i] = x, streams.id(uint64(a.Dst)<<16|uint64(a.DstPort))
 		s.secs[i] = a.Sub(first).Seconds()
 		r.PortMin, r.PortMax = min(r.PortMin, x), max(r.PortMax, x)
 		f := float64(x)
 		sum += f
 		sumSq += f * f
 	}
-	s.streams = len(streams)
-	n := float64(len(idx))
+	g.idx = nil // done with
+	s.streams = streams.n
+	n := float64(g.n)
 	r.Summary = summarize(s.ports, s.stream, s.streams, 0)
-	if len(idx) >= 2 {
+	if g.n >= 2 {
 		mean := sum / n
 		r.StdDev = math.Sqrt(max(sumSq/n-mean*mean, 0))
 		r.Bits = SpreadBits(r.StdDev)
@@ -369,7 +381,7 @@ func analyzeHost(atts *capture.Attempts, idx []int32, minN, top int, s *hostSeri
 		panic(err.Error())
 	}
 	r.Models = len(cands)
-	if len(idx) < minN {
+	if g.n < minN {
 		r.TooFew = true
 		return r
 	}
@@ -378,6 +390,45 @@ func analyzeHost(atts *capture.Attempts, idx []int32, minN, top int, s *hostSeri
 		r.Fits = r.Fits[:top]
 	}
 	return r
+}
+
+// streamIDs numbers destinations (address index << 16 | port) in the
+// order met: an open-addressing table, cheaper than a map once per
+// attempt.
+type streamIDs struct {
+	keys []uint64 // key+1; 0: empty
+	ids  []int32
+	n    int
+}
+
+func (t *streamIDs) id(key uint64) int32 {
+	if 4*(t.n+1) > 3*len(t.keys) {
+		old, oldIDs := t.keys, t.ids
+		t.keys, t.ids = make([]uint64, max(2*len(old), 16)), make([]int32, max(2*len(old), 16))
+		for i, k := range old {
+			if k != 0 {
+				j := t.slot(k)
+				t.keys[j], t.ids[j] = k, oldIDs[i]
+			}
+		}
+	}
+	key++
+	i := t.slot(key)
+	if t.keys[i] == 0 {
+		t.keys[i], t.ids[i] = key, int32(t.n)
+		t.n++
+	}
+	return t.ids[i]
+}
+
+// slot is where key is, or the empty slot where it goes.
+func (t *streamIDs) slot(key uint64) uint64 {
+	mask := uint64(len(t.keys) - 1)
+	i := (key * 0x9e3779b97f4a7c15) >> 32 & mask
+	for t.keys[i] != 0 && t.keys[i] != key {
+		i = (i + 1) & mask
+	}
+	return i
 }
 
 // reset makes s n attempts long, reusing its memory.

@@ -156,17 +156,31 @@ func (s portSpace) String() string {
 type walkTail struct {
 	lnq  float64
 	half float64 // 0.5·(1 - q), the geometric half's first term
+	// exps[k] is e^(k·lnq) for the k a walk around the ports can take,
+	// as far as it does not underflow.
+	exps []float64
 }
 
 // newWalkTail is the walkTail for a mean tail of mean steps.
 func newWalkTail(mean float64) walkTail {
 	lnq := math.Log1p(-1 / mean)
-	return walkTail{lnq: lnq, half: 0.5 * -math.Expm1(lnq)}
+	t := walkTail{lnq: lnq, half: 0.5 * -math.Expm1(lnq)}
+	for k := 0; k < portNumbers; k++ {
+		e := float64(k) * lnq
+		if e < -700 {
+			break
+		}
+		t.exps = append(t.exps, math.Exp(e))
+	}
+	return t
 }
 
 func (t walkTail) prob(u, umax int) float64 {
 	if u <= umax {
 		return 0.5 / float64(umax)
+	}
+	if k := u - umax - 1; k < len(t.exps) {
+		return t.half * t.exps[k]
 	}
 	e := float64(u-umax-1) * t.lnq
 	if e < -700 {
