@@ -163,8 +163,12 @@ func analyze(w io.Writer, c *analyzeConfig) error {
 	}
 	// The reader's flow table is garbage now: collected before the fit
 	// allocates, its memory is reused rather than added to the peak. The
-	// attempts hold no pointers, so a collection costs next to nothing.
-	runtime.GC()
+	// attempts hold no pointers, so a collection costs next to nothing,
+	// but the first one sets up a few MB of its own: worth it only when
+	// the table, which holds at most one flow per attempt, is large.
+	if capt.Attempts.Len() >= 1<<18 {
+		runtime.GC()
+	}
 	reps := fit.Analyze(capt.Attempts, fit.AnalyzeOptions{Top: c.top, Host: c.host, Proto: c.proto})
 	if len(reps) == 0 && capt.Attempts.Len() > 0 && (c.host.IsValid() || c.proto != 0) {
 		flag := "--host"

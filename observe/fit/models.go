@@ -165,12 +165,13 @@ type walkTail struct {
 func newWalkTail(mean float64) walkTail {
 	lnq := math.Log1p(-1 / mean)
 	t := walkTail{lnq: lnq, half: 0.5 * -math.Expm1(lnq)}
-	for k := 0; k < portNumbers; k++ {
-		e := float64(k) * lnq
-		if e < -700 {
-			break
-		}
-		t.exps = append(t.exps, math.Exp(e))
+	n := 0
+	for n < portNumbers && float64(n)*lnq >= -700 {
+		n++
+	}
+	t.exps = make([]float64, n)
+	for k := range t.exps {
+		t.exps[k] = math.Exp(float64(k) * lnq)
 	}
 	return t
 }
