@@ -385,7 +385,8 @@ func (d *decoder) capture() *Capture {
 // frame is what decoding a packet found of an attempt.
 type frame struct {
 	src, dst     rawAddr
-	srcID, dstID uint32 // the addresses' indices, once track knows them
+	srcID, dstID uint32 // the addresses' indices, once known
+	known        bool   // whether they are
 	sport, dport uint16
 	proto        Proto
 	isn          uint32 // a SYN's sequence number
@@ -418,9 +419,9 @@ func (d *decoder) flush() error {
 	for i := range d.n {
 		at[i] = math.MaxUint64
 		f := &d.batch[i].f
-		if src, ok := atts.rawID(f.src, false); ok {
-			if dst, ok := atts.rawID(f.dst, false); ok {
-				at[i] = d.flows.index(newFlowKey(f.proto, src, dst, f.sport, f.dport))
+		if f.srcID, f.known = atts.rawID(f.src, false); f.known {
+			if f.dstID, f.known = atts.rawID(f.dst, false); f.known {
+				at[i] = d.flows.index(newFlowKey(f.proto, f.srcID, f.dstID, f.sport, f.dport))
 			}
 		}
 	}
@@ -471,16 +472,19 @@ func (d *decoder) tooMany(where string) error {
 func (d *decoder) track(f *frame) class {
 	atts := d.c.Attempts
 	var (
-		src, dst    uint32
-		slot        *flowSlot
-		seen, known bool
-		k           flowKey
+		slot *flowSlot
+		seen bool
+		k    flowKey
 	)
-	if src, known = atts.rawID(f.src, false); known {
-		if dst, known = atts.rawID(f.dst, false); known {
-			k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
-			slot, seen = d.flows.find(k)
+	src, dst, known := f.srcID, f.dstID, f.known
+	if !known { // an earlier packet of the batch may have brought them
+		if src, known = atts.rawID(f.src, false); known {
+			dst, known = atts.rawID(f.dst, false)
 		}
+	}
+	if known {
+		k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
+		slot, seen = d.flows.find(k)
 	}
 	room := d.flows.n < d.opts.MaxFlows
 	if f.proto == TCP {
