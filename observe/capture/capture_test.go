@@ -876,6 +876,10 @@ func TestLimits(t *testing.T) {
 			t.Errorf("%+v: error %v", o, err)
 		}
 	}
+	// Address indices are 31 bits: two per attempt at most.
+	if _, err := Read(bytes.NewReader(file), ReadOptions{MaxAttempts: 1 << 30}); err == nil || !strings.Contains(err.Error(), "want at most 1073741822") {
+		t.Errorf("MaxAttempts 2^30: error %v", err)
+	}
 }
 
 func TestGzip(t *testing.T) {

@@ -19,15 +19,16 @@ const (
 	DefaultMaxFlows    = 1 << 20
 )
 
-// MaxMaxAttempts is the largest ReadOptions.MaxAttempts: every address
-// kept belongs to an attempt, so the address indices stay below maxAddrs.
-const MaxMaxAttempts = maxAddrs / 2
+// attemptsLimit is the largest ReadOptions.MaxAttempts: every address
+// kept belongs to an attempt (the one over the limit included), so the
+// address indices stay below maxAddrs.
+const attemptsLimit = maxAddrs/2 - 1
 
 // ReadOptions bound the memory Read uses; the zero value takes the defaults.
 type ReadOptions struct {
-	// MaxAttempts is the most attempts kept (the CLI's --max-attempts);
-	// a capture with more is refused with ErrTooManyAttempts. 0 means
-	// DefaultMaxAttempts.
+	// MaxAttempts is the most attempts kept (the CLI's --max-attempts),
+	// at most 2^30-2; a capture with more is refused with
+	// ErrTooManyAttempts. 0 means DefaultMaxAttempts.
 	MaxAttempts int
 	// MaxFlows is the most flows remembered to find the first datagram of
 	// each UDP flow and repeated SYNs. 0 means DefaultMaxFlows.
@@ -234,8 +235,8 @@ func Read(r io.Reader, opts ReadOptions) (*Capture, error) {
 	if opts.MaxAttempts < 0 {
 		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want 1 or more, or 0 for the default %d (--max-attempts)", opts.MaxAttempts, DefaultMaxAttempts)}
 	}
-	if opts.MaxAttempts > MaxMaxAttempts {
-		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want at most %d (--max-attempts)", opts.MaxAttempts, MaxMaxAttempts)}
+	if opts.MaxAttempts > attemptsLimit {
+		return nil, &InputError{Err: fmt.Errorf("max attempts %d: want at most %d (--max-attempts)", opts.MaxAttempts, attemptsLimit)}
 	}
 	if opts.MaxFlows < 0 {
 		return nil, &InputError{Err: fmt.Errorf("max flows %d: want 1 or more, or 0 for the default %d", opts.MaxFlows, DefaultMaxFlows)}
