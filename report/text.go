@@ -2,8 +2,8 @@ package report
 
 import "html/template"
 
-// The teaching text. Every fact here comes from the project's reference,
-// shared/design/port-selection-facts.md, which names a source for each;
+// The teaching text. Every fact here is one the strategies registry's
+// profiles cite a source for (portsim strategies --format json lists them);
 // change them together. How each strategy picks and what each system does
 // are the strategies registry's own texts (Info, Profile), not copied here.
 // Strings typed template.HTML are trusted markup written here, never data

@@ -1,9 +1,10 @@
 // Package strategies holds the port-selection algorithms, each a small type
 // implementing allocator.Strategy, and a registry that names them.
 //
-// Every strategy follows its source as described in
-// shared/design/port-selection-facts.md: RFC 6056's five algorithms, Linux's
-// connect(), bind() and UDP paths, and simple baselines. A strategy owns its
+// Every strategy follows its published source — RFC 6056's five
+// algorithms, Linux's connect(), bind() and UDP paths, and simple
+// baselines — and every profile lists the sources of its facts (Sources:
+// files and functions of the system's code, commits, documentation). A strategy owns its
 // state — counters, perturbation tables, hash keys, random sources — all
 // derived from the seed it is built with, so the same seed gives the same
 // ports. It asks the table, candidate by candidate, whether a port is usable;
