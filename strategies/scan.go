@@ -80,6 +80,11 @@ func counterScan(r *allocator.Request, off uint64, ctr *uint32, usable func(uint
 // With the table's Scanner it examines runs of busy candidates a word at a
 // time, with the same result.
 func stepScan(sc allocator.Scanner, lo, remaining, offset, step uint32, usable func(uint16) bool) (port uint16, i uint32, probes int, ok bool) {
+	if offset >= remaining {
+		// Only a one-port range gets here (bind's offset|1 is 1): the
+		// kernel's walk wraps it to the range's start, and so must Scan.
+		offset %= remaining
+	}
 	if sc != nil {
 		n := int(remaining) // candidates: ⌈remaining/step⌉ for the steps Linux uses, without a division
 		if step == 2 {
