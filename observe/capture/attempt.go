@@ -36,6 +36,13 @@ type Attempt struct {
 	SrcPort uint16
 	Dst     netip.Addr
 	DstPort uint16
+	// Stack is the shape of the packet, when HasStack says it is known:
+	// a packet cut before the end of its TCP header, or a CSV row without
+	// the stack's columns, leaves it unknown. IPID is the packet's IPv4
+	// identification (0 for IPv6, or when the stack is unknown).
+	Stack    Stack
+	HasStack bool
+	IPID     uint16
 }
 
 // Record is an attempt as Attempts stores it: 24 bytes without pointers,
@@ -99,16 +106,20 @@ func newRecord(sec int64, nsec uint32, proto Proto, src, dst uint32, sport, dpor
 
 // Attempts holds attempts in capture order, compactly: each a Record, its
 // addresses interned in a table of their own (a capture holds few distinct
-// addresses). Records are kept in fixed-size chunks, so that growing never
-// copies them. The zero value is empty and ready to use.
+// addresses), and beside it 4 bytes for its stack: an index into a table
+// of the capture's distinct shapes (few too) and the IP identification.
+// Both are kept in fixed-size chunks, so that growing never copies them.
+// The zero value is empty and ready to use.
 type Attempts struct {
 	chunks [][]Record // all chunkLen long but the last
+	stacks [][]uint32 // per record: shape index+1 (0: none) << 16 | IP ID
 	n      int
 	addrs  []netip.Addr
 	ids    map[netip.Addr]uint32
 	// recent caches the ids of addresses read from packets (by their
 	// bytes), to spare the map most lookups.
 	recent *[recentLen]recentAddr
+	shapes shapes
 }
 
 // chunkLen is the length of a full chunk: 1.5 MiB of records.
@@ -150,7 +161,34 @@ func (s *Attempts) Addrs() int { return len(s.addrs) }
 // Attempt is the i'th attempt.
 func (s *Attempts) Attempt(i int) Attempt {
 	r := s.Record(i)
-	return Attempt{Time: r.Time(), Proto: r.Proto(), Src: s.addrs[r.Src], SrcPort: r.SrcPort, Dst: s.addrs[r.Dst], DstPort: r.DstPort}
+	a := Attempt{Time: r.Time(), Proto: r.Proto(), Src: s.addrs[r.Src], SrcPort: r.SrcPort, Dst: s.addrs[r.Dst], DstPort: r.DstPort}
+	a.Stack, a.HasStack = s.Stack(i)
+	a.IPID = s.IPID(i)
+	return a
+}
+
+// Stack is the shape of the packet of the i'th attempt, and whether it is
+// known.
+func (s *Attempts) Stack(i int) (Stack, bool) {
+	id := s.stackWord(i) >> 16
+	if id == 0 {
+		return Stack{}, false
+	}
+	return s.shapes.list[id-1], true
+}
+
+// IPID is the IPv4 identification of the packet of the i'th attempt: 0 for
+// IPv6, or when its stack is not known.
+func (s *Attempts) IPID(i int) uint16 { return uint16(s.stackWord(i)) }
+
+// Stacks is how many distinct shapes s holds.
+func (s *Attempts) Stacks() int { return len(s.shapes.list) }
+
+func (s *Attempts) stackWord(i int) uint32 {
+	if uint(i) >= uint(s.n) {
+		panic(fmt.Sprintf("capture: attempt %d of %d", i, s.n))
+	}
+	return s.stacks[i>>chunkShift][i&(chunkLen-1)]
 }
 
 // Records yields each attempt's index and record, in order.
@@ -180,15 +218,29 @@ func (s *Attempts) All() iter.Seq[Attempt] {
 }
 
 // Append adds a, which must be TCP or UDP, at the end; its time is kept to
-// the nanosecond and its location dropped.
+// the nanosecond and its location dropped. Its stack's options are kept in
+// their canonical form (lower case, eol as eol+0, kind numbers by name),
+// and they must parse; past 65535 distinct shapes, a new shape is dropped
+// (HasStack false).
 func (s *Attempts) Append(a Attempt) {
 	if a.Proto != TCP && a.Proto != UDP {
 		panic("capture: Append: proto " + a.Proto.String())
 	}
-	s.add(newRecord(a.Time.Unix(), uint32(a.Time.Nanosecond()), a.Proto, s.intern(a.Src), s.intern(a.Dst), a.SrcPort, a.DstPort))
+	var w uint32
+	if a.HasStack {
+		k, err := shapeOf(a.Stack)
+		if err != nil {
+			panic("capture: Append: stack " + err.Error())
+		}
+		if id := s.shapes.id(&k); id != 0 {
+			w = uint32(id)<<16 | uint32(a.IPID)
+		}
+	}
+	s.add(newRecord(a.Time.Unix(), uint32(a.Time.Nanosecond()), a.Proto, s.intern(a.Src), s.intern(a.Dst), a.SrcPort, a.DstPort), w)
 }
 
-func (s *Attempts) add(r Record) {
+// add appends r with its stack word w.
+func (s *Attempts) add(r Record, w uint32) {
 	c := s.n >> chunkShift
 	if c == len(s.chunks) {
 		// The first chunk grows as a slice does, so that small captures
@@ -198,8 +250,10 @@ func (s *Attempts) add(r Record) {
 			n = chunkLen
 		}
 		s.chunks = append(s.chunks, make([]Record, 0, n))
+		s.stacks = append(s.stacks, make([]uint32, 0, n))
 	}
 	s.chunks[c] = append(s.chunks[c], r)
+	s.stacks[c] = append(s.stacks[c], w)
 	s.n++
 }
 

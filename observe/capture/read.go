@@ -145,6 +145,9 @@ type Capture struct {
 	// cannot be told from a retransmission); such a UDP datagram is not
 	// (it cannot be told from a later datagram of an old flow).
 	FlowOverflow int
+	// ShapeOverflow counts attempts kept without their stack because the
+	// capture held more than 65535 distinct shapes before them.
+	ShapeOverflow int
 	// Truncated reports that the input ended inside a record; what came
 	// before it was kept.
 	Truncated bool
@@ -388,9 +391,12 @@ type frame struct {
 	src, dst     rawAddr
 	srcID, dstID uint32 // the addresses' indices, once known
 	known        bool   // whether they are
+	stack        bool   // whether k holds the packet's shape
 	sport, dport uint16
+	ipid         uint16
 	proto        Proto
 	isn          uint32 // a SYN's sequence number
+	k            shape
 }
 
 // packet decodes one frame of link type lt captured at sec, nsec (Unix
@@ -443,9 +449,22 @@ func (d *decoder) flush() error {
 			return d.tooMany(fmt.Sprintf("packet %d", p.num))
 		}
 		f := &p.f
-		d.c.Attempts.add(newRecord(p.sec, p.nsec, f.proto, f.srcID, f.dstID, f.sport, f.dport))
+		atts.add(newRecord(p.sec, p.nsec, f.proto, f.srcID, f.dstID, f.sport, f.dport), d.stackWord(f))
 	}
 	return nil
+}
+
+// stackWord is what Attempts keeps of f's stack.
+func (d *decoder) stackWord(f *frame) uint32 {
+	if !f.stack {
+		return 0
+	}
+	id := d.c.Attempts.shapes.id(&f.k)
+	if id == 0 {
+		d.c.ShapeOverflow++
+		return 0
+	}
+	return uint32(id)<<16 | uint32(f.ipid)
 }
 
 // drain flushes the packets left in the batch at the end of the input.
@@ -626,6 +645,11 @@ func decodeIP(want byte, b []byte, f *frame) class {
 		if be16(b[6:])&0x1fff != 0 {
 			return clFragment
 		}
+		f.k.ttl = b[8]
+		if b[6]&0x40 != 0 {
+			f.k.flags = shapeDF
+		}
+		f.ipid = be16(b[4:])
 		proto = b[9]
 		f.src = rawAddr{lo: uint64(be32(b[12:]))}
 		f.dst = rawAddr{lo: uint64(be32(b[16:]))}
@@ -639,6 +663,7 @@ func decodeIP(want byte, b []byte, f *frame) class {
 			b = b[:40+plen]
 		}
 		proto = b[6]
+		f.k.ttl = b[7] // the hop limit
 		f.src = rawAddr{hi: be64(b[8:]), lo: be64(b[16:]), v6: true}
 		f.dst = rawAddr{hi: be64(b[24:]), lo: be64(b[32:]), v6: true}
 		b = b[40:]
@@ -680,7 +705,8 @@ func decodeIP(want byte, b []byte, f *frame) class {
 	}
 	switch Proto(proto) {
 	case TCP:
-		// The ports, sequence number and flags are all that is needed.
+		// The ports, sequence number and flags are all that is needed;
+		// the stack's shape is known if the header is whole.
 		if len(b) < 14 {
 			return clTruncTCP
 		}
@@ -697,6 +723,12 @@ func decodeIP(want byte, b []byte, f *frame) class {
 			return clTCPSynAck
 		}
 		f.isn = be32(b[4:])
+		if n := int(b[12]>>4) * 4; len(b) >= n {
+			f.k.win = be16(b[14:])
+			f.k.ws = -1
+			f.k.tcpOptions(b[20:n])
+			f.stack = true
+		}
 		return clAttempt
 	case UDP:
 		if len(b) < 8 {
@@ -704,6 +736,8 @@ func decodeIP(want byte, b []byte, f *frame) class {
 		}
 		f.proto = UDP
 		f.sport, f.dport = be16(b[0:]), be16(b[2:])
+		f.k.ws = -1
+		f.stack = true
 		return clAttempt
 	}
 	return clNotTCPUDP
