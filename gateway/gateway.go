@@ -1,0 +1,571 @@
+package gateway
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/portsim/portsim/allocator"
+)
+
+// Flow is a handle to a translated flow; Close takes it back.
+type Flow struct {
+	slot int32
+	gen  uint32
+}
+
+// Translation is what Translate returns on success.
+type Translation struct {
+	Flow   Flow
+	Public Endpoint
+	// Probes is how many candidates the policy asked; 0 when the flow
+	// reused its inside endpoint's mapping.
+	Probes int
+	// New: the flow made a new mapping (a log record, for a gateway that
+	// logs each one).
+	New bool
+}
+
+// Counts are what the gateway has done since it was made.
+type Counts struct {
+	Flows        int // translated
+	Mappings     int // new mappings made
+	Probes       int // candidates asked, failures included
+	Failures     [reasons]int
+	IdleTimeouts int // open flows that lost their mappings to silence
+}
+
+// Failed is every failed translation, whatever the reason.
+func (c Counts) Failed() int {
+	n := 0
+	for _, f := range c.Failures {
+		n += f
+	}
+	return n
+}
+
+// Stats count what the gateway holds now.
+type Stats struct {
+	Open     int // flows open and confirmed
+	Pending  int // flows open, their mappings not confirmed yet
+	Held     int // flows ended, their mappings held until a timeout
+	Mappings int
+}
+
+type flowState uint8
+
+const (
+	flowFree flowState = iota
+	flowOpen
+	flowHeld
+)
+
+type flow struct {
+	tuple     tupleKey
+	dst       dstKey
+	opened    time.Duration
+	bind      int32
+	host      int32
+	gen       uint32
+	state     flowState
+	confirmed bool
+}
+
+type binding struct {
+	key  bindKey
+	pub  Endpoint
+	host int32
+	refs int32 // flows, open or held
+}
+
+// bindKey is a mapping's identity: an inside endpoint and the part of the
+// destination the mapping depends on.
+type bindKey struct {
+	proto  Proto
+	inside netip.AddrPort
+	dst    netip.AddrPort
+}
+
+// tupleKey is a public endpoint and the part of the destination the
+// filtering tells apart: what must be unique.
+type tupleKey struct {
+	proto Proto
+	addr  uint16
+	port  uint16
+	dst   netip.AddrPort
+}
+
+type tupleRef struct {
+	bind int32
+	n    int32 // flows on the tuple
+}
+
+// dstKey is a public address and a destination, for Config.Limit.
+type dstKey struct {
+	proto Proto
+	addr  uint16
+	dst   netip.AddrPort
+}
+
+type portKey struct {
+	proto Proto
+	addr  uint16
+	port  uint16
+}
+
+type priorKey struct {
+	proto  Proto
+	inside netip.AddrPort
+}
+
+type priorRef struct {
+	pub  Endpoint
+	refs int32 // live mappings of the inside endpoint
+}
+
+// timer ends a flow's mapping at a time: its hold, or its idle timeout.
+type timer struct {
+	at   time.Duration
+	slot int32
+	gen  uint32
+	idle bool
+}
+
+type pendingFlow struct {
+	at   time.Duration // confirmed then
+	slot int32
+	gen  uint32
+}
+
+// Gateway is a translator's state. It is not safe for concurrent use.
+type Gateway struct {
+	cfg      Config
+	policy   Policy
+	releaser Releaser
+	now      time.Duration
+
+	tuples map[tupleKey]tupleRef
+	binds  map[bindKey]int32
+	prior  map[priorKey]priorRef
+	perDst map[dstKey]int32
+	ports  map[portKey]int32
+	inUse  []int // distinct public ports in use per address, TCP and UDP
+	hosts  []int // flows per host, open and held
+
+	flows     []flow
+	freeFlows []int32
+	bindings  []binding
+	freeBinds []int32
+	timers    timerHeap
+	pending   []pendingFlow
+	pendHead  int
+
+	stats  Stats
+	counts Counts
+
+	// The flow being translated; usableFn is bound once so that Pick does
+	// not allocate a closure per call.
+	req      Request
+	cur      dstKey        // its protocol and full destination (addr unused)
+	curTuple netip.AddrPort // the destination as its filtering sees it
+	usableFn func(int, uint16) bool
+}
+
+// New returns a gateway with cfg's rules whose new mappings p chooses.
+func New(cfg Config, p Policy) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Addrs = append([]netip.Addr(nil), cfg.Addrs...)
+	g := &Gateway{
+		cfg:    cfg,
+		policy: p,
+		tuples: map[tupleKey]tupleRef{},
+		binds:  map[bindKey]int32{},
+		prior:  map[priorKey]priorRef{},
+		perDst: map[dstKey]int32{},
+		ports:  map[portKey]int32{},
+		inUse:  make([]int, len(cfg.Addrs)),
+		hosts:  make([]int, cfg.Hosts),
+	}
+	g.releaser, _ = p.(Releaser)
+	g.usableFn = g.usable
+	g.req.g = g
+	return g, nil
+}
+
+// Config returns the rules the gateway was made with.
+func (g *Gateway) Config() Config { return g.cfg }
+
+// Policy returns the policy that chooses its mappings.
+func (g *Gateway) Policy() Policy { return g.policy }
+
+// Translate maps a new flow's source to a public endpoint: its inside
+// endpoint's mapping when one applies (Config.Mapping) and its public
+// tuple is free, else a new one from the policy. On failure the error is
+// an *Error saying why.
+func (g *Gateway) Translate(o *Outbound) (Translation, error) {
+	if o.Host < 0 || o.Host >= g.cfg.Hosts || o.Proto > UDP {
+		return Translation{}, fmt.Errorf("gateway: host %d or protocol %v out of range", o.Host, o.Proto)
+	}
+	g.Advance(o.Now)
+	p := o.Proto
+	g.cur = dstKey{proto: p, dst: o.Dst}
+	g.curTuple = g.cfg.Filtering[p].key(o.Dst)
+	bk := bindKey{proto: p, inside: o.Inside, dst: g.cfg.Mapping[p].key(o.Dst)}
+	bi, reuse := g.binds[bk]
+	var (
+		pub    Endpoint
+		probes int
+	)
+	if reuse {
+		pub = g.bindings[bi].pub
+		if ref, ok := g.tuples[g.tupleOf(pub)]; ok && ref.bind != bi {
+			return g.fail(Conflict, 0, nil)
+		}
+		if !g.open(pub.Addr) {
+			return g.fail(Exhausted, 0, ErrExhausted)
+		}
+	} else {
+		bi = -1
+		r := &g.req
+		r.Proto, r.Host, r.Inside, r.Dst, r.Now = p, o.Host, o.Inside, o.Dst, o.Now
+		r.Addrs, r.Lo, r.Hi = len(g.cfg.Addrs), g.cfg.Range.Lo, g.cfg.Range.Hi
+		pr, ok := g.prior[priorKey{p, o.Inside}]
+		r.Prior, r.HasPrior = pr.pub, ok
+		var err error
+		pub, probes, err = g.policy.Pick(r, g.usableFn)
+		if err != nil {
+			return g.fail(Exhausted, probes, err)
+		}
+		if !g.usable(pub.Addr, pub.Port) {
+			panic(fmt.Sprintf("gateway: policy %T returned %v, which is not usable", g.policy, pub))
+		}
+	}
+	tk := g.tupleOf(pub)
+	if g.clashes(tk, bi) {
+		return g.fail(Clash, probes, nil)
+	}
+	if bi < 0 {
+		bi = g.newBinding(bk, pub, o.Host)
+	}
+	slot := g.newFlow(o, bi, tk)
+	g.counts.Flows++
+	g.counts.Probes += probes
+	if o.Life > 0 && g.cfg.Idle {
+		if t := g.cfg.Timeouts.idle(p); t > 0 && o.Life > t {
+			g.timers.push(timer{at: o.Now + t, slot: slot, gen: g.flows[slot].gen, idle: true})
+		}
+	}
+	return Translation{Flow: Flow{slot, g.flows[slot].gen}, Public: pub, Probes: probes, New: !reuse}, nil
+}
+
+func (g *Gateway) fail(r Reason, probes int, err error) (Translation, error) {
+	g.counts.Failures[r]++
+	g.counts.Probes += probes
+	return Translation{Probes: probes}, &Error{Reason: r, Probes: probes, Err: err}
+}
+
+func (g *Gateway) tupleOf(e Endpoint) tupleKey {
+	return tupleKey{proto: g.cur.proto, addr: uint16(e.Addr), port: e.Port, dst: g.curTuple}
+}
+
+// usable reports whether a new mapping of the current flow may take the
+// public endpoint: in range, under the address's limit to the destination,
+// and its tuple free of confirmed mappings.
+func (g *Gateway) usable(addr int, port uint16) bool {
+	if addr < 0 || addr >= len(g.cfg.Addrs) || port < g.cfg.Range.Lo || port > g.cfg.Range.Hi {
+		return false
+	}
+	if !g.open(addr) {
+		return false
+	}
+	_, taken := g.tuples[tupleKey{proto: g.cur.proto, addr: uint16(addr), port: port, dst: g.curTuple}]
+	return !taken
+}
+
+func (g *Gateway) open(addr int) bool { return g.cfg.Limit == 0 || g.load(addr) < g.cfg.Limit }
+
+func (g *Gateway) load(addr int) int {
+	k := g.cur
+	k.addr = uint16(addr)
+	return int(g.perDst[k])
+}
+
+// clashes reports whether an unconfirmed flow of another mapping than bi
+// chose tuple tk: conntrack would refuse the later one at confirmation.
+func (g *Gateway) clashes(tk tupleKey, bi int32) bool {
+	for _, pf := range g.pending[g.pendHead:] {
+		f := &g.flows[pf.slot]
+		if f.gen == pf.gen && f.state != flowFree && !f.confirmed && f.tuple == tk && f.bind != bi {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Gateway) newBinding(k bindKey, pub Endpoint, host int) int32 {
+	var bi int32
+	if n := len(g.freeBinds); n > 0 {
+		bi, g.freeBinds = g.freeBinds[n-1], g.freeBinds[:n-1]
+	} else {
+		bi = int32(len(g.bindings))
+		g.bindings = append(g.bindings, binding{})
+	}
+	g.bindings[bi] = binding{key: k, pub: pub, host: int32(host)}
+	g.binds[k] = bi
+	pk := priorKey{k.proto, k.inside}
+	pr, ok := g.prior[pk]
+	if !ok {
+		pr.pub = pub
+	}
+	pr.refs++
+	g.prior[pk] = pr
+	g.stats.Mappings++
+	g.counts.Mappings++
+	return bi
+}
+
+func (g *Gateway) newFlow(o *Outbound, bi int32, tk tupleKey) int32 {
+	var slot int32
+	if n := len(g.freeFlows); n > 0 {
+		slot, g.freeFlows = g.freeFlows[n-1], g.freeFlows[:n-1]
+	} else {
+		slot = int32(len(g.flows))
+		g.flows = append(g.flows, flow{})
+	}
+	f := &g.flows[slot]
+	dk := g.cur
+	dk.addr = tk.addr
+	*f = flow{tuple: tk, dst: dk, opened: o.Now, bind: bi, host: int32(o.Host), gen: nextGen(f.gen), state: flowOpen}
+	g.bindings[bi].refs++
+	g.perDst[dk]++
+	g.hosts[o.Host]++
+	if g.cfg.Window > 0 {
+		g.pending = append(g.pending, pendingFlow{at: o.Now + g.cfg.Window, slot: slot, gen: f.gen})
+		g.stats.Pending++
+	} else {
+		g.confirm(f)
+		g.stats.Open++
+	}
+	return slot
+}
+
+func nextGen(g uint32) uint32 {
+	if g++; g == 0 {
+		g = 1
+	}
+	return g
+}
+
+// confirm makes f's tuple visible to other flows' choices.
+func (g *Gateway) confirm(f *flow) {
+	f.confirmed = true
+	ref := g.tuples[f.tuple]
+	ref.bind = f.bind
+	ref.n++
+	g.tuples[f.tuple] = ref
+	pk := portKey{f.tuple.proto, f.tuple.addr, f.tuple.port}
+	if g.ports[pk]++; g.ports[pk] == 1 {
+		g.inUse[f.tuple.addr]++
+	}
+}
+
+// Close ends a flow at time now, closed as how: its mapping is held for
+// the timeout of its protocol and state, then let go. A flow the gateway
+// has already let go (an idle timeout) needs no closing.
+func (g *Gateway) Close(fl Flow, how allocator.CloseHow, now time.Duration) error {
+	g.Advance(now)
+	if fl.slot < 0 || int(fl.slot) >= len(g.flows) {
+		return fmt.Errorf("gateway: close: no such flow")
+	}
+	f := &g.flows[fl.slot]
+	if f.gen != fl.gen {
+		return nil // let go already
+	}
+	if f.state != flowOpen {
+		return fmt.Errorf("gateway: close: flow is not open")
+	}
+	if f.confirmed {
+		g.stats.Open--
+	} else {
+		g.stats.Pending--
+	}
+	hold := g.cfg.Timeouts.hold(f.tuple.proto, how, g.now-f.opened)
+	if hold <= 0 {
+		g.release(fl.slot, false)
+		return nil
+	}
+	f.state = flowHeld
+	g.stats.Held++
+	g.timers.push(timer{at: g.now + hold, slot: fl.slot, gen: f.gen})
+	return nil
+}
+
+// Advance moves the gateway's clock to now: unconfirmed mappings whose
+// window has passed are confirmed, and holds and idle timeouts due end.
+func (g *Gateway) Advance(now time.Duration) {
+	g.now = max(g.now, now)
+	for g.pendHead < len(g.pending) && g.pending[g.pendHead].at <= g.now {
+		pf := g.pending[g.pendHead]
+		g.pendHead++
+		if f := &g.flows[pf.slot]; f.gen == pf.gen && f.state != flowFree && !f.confirmed {
+			g.confirm(f)
+			if f.state == flowOpen {
+				g.stats.Pending--
+				g.stats.Open++
+			}
+		}
+	}
+	if g.pendHead > 1024 && 2*g.pendHead > len(g.pending) {
+		g.pending = g.pending[:copy(g.pending, g.pending[g.pendHead:])]
+		g.pendHead = 0
+	}
+	for len(g.timers) > 0 && g.timers[0].at <= g.now {
+		t := g.timers.pop()
+		f := &g.flows[t.slot]
+		if f.gen != t.gen {
+			continue
+		}
+		switch {
+		case t.idle && f.state == flowOpen:
+			if f.confirmed {
+				g.stats.Open--
+			} else {
+				g.stats.Pending--
+			}
+			g.release(t.slot, true)
+		case !t.idle && f.state == flowHeld:
+			g.stats.Held--
+			g.release(t.slot, false)
+		}
+	}
+}
+
+// release lets go of a flow and, with its last flow, of its mapping.
+func (g *Gateway) release(slot int32, idle bool) {
+	f := &g.flows[slot]
+	if f.confirmed {
+		ref := g.tuples[f.tuple]
+		if ref.n--; ref.n == 0 {
+			delete(g.tuples, f.tuple)
+		} else {
+			g.tuples[f.tuple] = ref
+		}
+		pk := portKey{f.tuple.proto, f.tuple.addr, f.tuple.port}
+		if g.ports[pk]--; g.ports[pk] == 0 {
+			delete(g.ports, pk)
+			g.inUse[f.tuple.addr]--
+		}
+	}
+	if g.perDst[f.dst]--; g.perDst[f.dst] == 0 {
+		delete(g.perDst, f.dst)
+	}
+	g.hosts[f.host]--
+	b := &g.bindings[f.bind]
+	if b.refs--; b.refs == 0 {
+		delete(g.binds, b.key)
+		pk := priorKey{b.key.proto, b.key.inside}
+		if pr := g.prior[pk]; pr.refs <= 1 {
+			delete(g.prior, pk)
+		} else {
+			pr.refs--
+			g.prior[pk] = pr
+		}
+		g.stats.Mappings--
+		g.freeBinds = append(g.freeBinds, f.bind)
+		if g.releaser != nil {
+			g.releaser.Release(int(b.host), b.key.proto, b.pub)
+		}
+	}
+	if idle {
+		g.counts.IdleTimeouts++
+	}
+	f.state = flowFree
+	f.gen = nextGen(f.gen)
+	g.freeFlows = append(g.freeFlows, slot)
+}
+
+// Stats returns the counts at the gateway's clock.
+func (g *Gateway) Stats() Stats { return g.stats }
+
+// Counts returns what the gateway has done so far.
+func (g *Gateway) Counts() Counts { return g.counts }
+
+// PortsInUse is how many public ports of address a carry a mapping now,
+// TCP and UDP counted apart.
+func (g *Gateway) PortsInUse(a int) int { return g.inUse[a] }
+
+// HostFlows is how many flows of host h the gateway holds now, open or
+// ended and held.
+func (g *Gateway) HostFlows(h int) int { return g.hosts[h] }
+
+// Busiest is the most flows any public address holds to one destination
+// now: what Config.Limit is measured against.
+func (g *Gateway) Busiest() int {
+	n := int32(0)
+	for _, v := range g.perDst {
+		n = max(n, v)
+	}
+	return int(n)
+}
+
+// LogRecords is how many log records the mappings made so far need: the
+// policy's count when it is a Logger, else one per mapping.
+func (g *Gateway) LogRecords() int {
+	if l, ok := g.policy.(Logger); ok {
+		return l.LogRecords()
+	}
+	return g.counts.Mappings
+}
+
+// timerHeap is a binary min-heap of timers on (at, slot, gen).
+type timerHeap []timer
+
+func (h timerHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.slot != b.slot {
+		return a.slot < b.slot
+	}
+	return a.gen < b.gen
+}
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && s.less(l, m) {
+			m = l
+		}
+		if r < n && s.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
