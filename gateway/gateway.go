@@ -166,7 +166,7 @@ type Gateway struct {
 	// The flow being translated; usableFn is bound once so that Pick does
 	// not allocate a closure per call.
 	req      Request
-	cur      dstKey        // its protocol and full destination (addr unused)
+	cur      dstKey         // its protocol and full destination (addr unused)
 	curTuple netip.AddrPort // the destination as its filtering sees it
 	usableFn func(int, uint16) bool
 }
