@@ -540,7 +540,10 @@ func TestDecode(t *testing.T) {
 		{"4-tuple reused with new isn", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, syn), capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, tcpSeg(40000, 80, 2, fSYN))}, 2, ""},
 		{"udp first", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a"))}, 1, ""},
 		{"udp second", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "b"))}, 1, "udp flow seen"},
-		{"udp reply is a flow of its own", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5000, "b"))}, 2, ""},
+		{"udp reply is not an attempt", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5000, "b"))}, 1, "udp reply"},
+		{"udp replies are all replies", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5000, "b")), capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5000, "c"))}, 1, "udp reply"},
+		{"udp from the other side first is an attempt", 101, [][]byte{capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5000, "b")), capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a"))}, 1, "udp reply"},
+		{"udp other port back is a flow of its own", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, 5001, "b"))}, 2, ""},
 		{"udp same ports other dst", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(5000, 53, "a")), capIPv4("10.0.0.1", "10.0.0.3", 17, nil, 0, udpDgram(5000, 53, "b"))}, 2, ""},
 		{"ipv4 options", 101, [][]byte{capIPv4("10.0.0.1", "10.0.0.2", 6, []byte{7, 7, 4, 0, 0, 0, 0, 1}, 0, syn)}, 1, ""},
 		{"ipv4 ihl too small", 101, [][]byte{func() []byte { p := capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, syn); p[0] = 0x44; return p }()}, 0, "bad ip header"},
@@ -869,6 +872,24 @@ func TestLimits(t *testing.T) {
 	checkCounts(t, c)
 	if c.Attempts.Len() != 2+10 || c.FlowOverflow != 16 || c.NotAttemptsBy["udp flow not tracked (MaxFlows reached)"] != 8 {
 		t.Errorf("MaxFlows 4: %d attempts, flow overflow %d; want 12, 16\n%s", c.Attempts.Len(), c.FlowOverflow, capSummary(c))
+	}
+
+	// Replies to the flows remembered are replies even when the table is
+	// full.
+	var replies [][]byte
+	for i := range 6 {
+		replies = append(replies, capIPv4("10.0.0.1", "10.0.0.2", 17, nil, 0, udpDgram(uint16(1000+i), 53, "")))
+	}
+	for i := range 6 {
+		replies = append(replies, capIPv4("10.0.0.2", "10.0.0.1", 17, nil, 0, udpDgram(53, uint16(1000+i), "")))
+	}
+	c, err = Read(bytes.NewReader(pcapBytes(binary.LittleEndian, false, 101, capRecs(replies...))), ReadOptions{MaxFlows: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, c)
+	if c.Attempts.Len() != 4 || c.NotAttemptsBy["udp reply"] != 4 || c.NotAttemptsBy["udp flow not tracked (MaxFlows reached)"] != 4 {
+		t.Errorf("MaxFlows 4, 6 flows and their replies: %d attempts; want 4, 4 replies, 4 untracked\n%s", c.Attempts.Len(), capSummary(c))
 	}
 
 	for _, o := range []ReadOptions{{MaxAttempts: -1}, {MaxFlows: -1}} {

@@ -167,6 +167,7 @@ const (
 	clTCPSynAck
 	clSYNRetransmit
 	clUDPSeen
+	clUDPReply
 	clUDPUntracked
 	clLastNotAttempt // marker
 	// malformed
@@ -188,6 +189,7 @@ var classNames = [clCount]string{
 	clTCPSynAck:     "tcp syn-ack",
 	clSYNRetransmit: "tcp syn retransmission",
 	clUDPSeen:       "udp flow seen",
+	clUDPReply:      "udp reply",
 	clUDPUntracked:  "udp flow not tracked (MaxFlows reached)",
 	clTruncLink:     "truncated link header",
 	clTruncIP:       "truncated ip header",
@@ -229,7 +231,9 @@ func ReadFile(path string, opts ReadOptions) (*Capture, error) {
 //
 // An attempt is a TCP segment with SYN set and ACK clear (a repeat of the
 // last SYN of its 4-tuple with the same sequence number is a
-// retransmission, not an attempt), or the first UDP datagram of a 5-tuple.
+// retransmission, not an attempt), or the first UDP datagram of a 5-tuple
+// (unless it answers one: a datagram whose reverse flow was seen first is
+// a reply, and no attempt, as a DNS server's answer from port 53 is).
 // The input is streamed: memory grows with the attempts and the flows
 // remembered, both bounded by opts. A file that ends inside a record keeps
 // what came before and sets Truncated. Problems with the input are
@@ -421,20 +425,27 @@ func (d *decoder) packet(lt LinkType, b []byte, sec int64, nsec uint32) error {
 // known: the others' flows cannot be remembered yet), in a loop short
 // enough that the processor has all the reads in flight at once.
 func (d *decoder) flush() error {
-	var at [batchLen]uint64
+	var at, rev [batchLen]uint64 // the slots of each flow and its reverse
 	atts := d.c.Attempts
 	for i := range d.n {
 		at[i] = math.MaxUint64
 		f := &d.batch[i].f
+		rev[i] = math.MaxUint64
 		if f.srcID, f.known = atts.rawID(f.src, false); f.known {
 			if f.dstID, f.known = atts.rawID(f.dst, false); f.known {
 				at[i] = d.flows.index(newFlowKey(f.proto, f.srcID, f.dstID, f.sport, f.dport))
+				if f.proto == UDP {
+					rev[i] = d.flows.index(newFlowKey(UDP, f.dstID, f.srcID, f.dport, f.sport))
+				}
 			}
 		}
 	}
-	for _, i := range at[:d.n] {
-		if i != math.MaxUint64 {
-			d.sink += d.flows.slots[i].addrs
+	for i := range d.n {
+		if at[i] != math.MaxUint64 {
+			d.sink += d.flows.slots[at[i]].addrs
+		}
+		if rev[i] != math.MaxUint64 {
+			d.sink += d.flows.slots[rev[i]].addrs
 		}
 	}
 	n := d.n
@@ -519,6 +530,12 @@ func (d *decoder) track(f *frame) class {
 	} else {
 		if seen {
 			return clUDPSeen
+		}
+		// A datagram whose reverse flow came first answers it.
+		if known {
+			if _, rev := d.flows.find(newFlowKey(UDP, dst, src, f.dport, f.sport)); rev {
+				return clUDPReply
+			}
 		}
 		if !room {
 			d.c.FlowOverflow++
