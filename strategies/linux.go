@@ -20,7 +20,7 @@ func init() {
 			{Name: "increments", Default: "on", Help: "after a pick advance the counter by at least a random 2..16 (5.17.9+); off advances it by exactly the distance walked plus 2"},
 			{Name: "resalt", Default: "10s", Help: "re-salt period: the hash input time_epoch is the clock divided by it; 0 leaves the epoch out (before 5.17.9)"},
 			{Name: "hint", Default: "off", Help: "on: one global hint counter for all destinations instead of the table (RFC 6056 Algorithm 3, Linux <= 5.11; use with increments=off,resalt=0 for a faithful 5.11)"},
-			{Name: "socket-range", Default: "off", Help: "on: the socket set IP_LOCAL_PORT_RANGE (6.8+): step 1, no parity preference, one pass over the whole range"},
+			{Name: "socket-range", Default: "off", Help: "on: step 1, no parity preference, one pass over the whole range: the socket set IP_LOCAL_PORT_RANGE (6.8+), or, with hint=on,increments=off,resalt=0, a kernel before 4.2"},
 		},
 		Exhaustive: true,
 		Kind:       allocator.Connect,

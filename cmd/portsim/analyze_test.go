@@ -63,7 +63,7 @@ func TestAnalyzeCSVCapture(t *testing.T) {
 		"best: linux (connect), 1.00",
 		"host 10.0.0.1 udp:",
 		"best: linux (udp), ",
-		"[same model: linux-5.12 (udp), linux-4 (udp)]",
+		"[same model: linux-5.12 (udp), linux-4 (udp), linux-3 (udp)]",
 		"GREAT",
 	} {
 		if !strings.Contains(r.stdout, want) {

@@ -126,6 +126,8 @@ type profileJSON struct {
 	TWReuseDelay     string             `json:"tw_reuse_delay"`
 	ExclusiveConnect bool               `json:"exclusive_connect"`
 	Sources          []string           `json:"sources"`
+	// Stack is the shape of the system's SYN; null when it has none.
+	Stack *strategies.Stack `json:"stack"`
 }
 
 func strategiesJSON(e *env, all []strategies.Info, profiles []strategies.Profile) error {
@@ -149,12 +151,16 @@ func strategiesJSON(e *env, all []strategies.Info, profiles []strategies.Profile
 		for k := allocator.Connect; k <= allocator.UDP; k++ {
 			kinds[k.String()] = p.For(k)
 		}
+		var stack *strategies.Stack
+		if p.Stack.Known() {
+			stack = &p.Stack
+		}
 		out = append(out, profileJSON{
 			Name: p.Name, Type: "profile", Description: p.Description, Params: params,
 			Approximate: p.Approximate, Strategies: kinds, Range: p.Range,
 			Reserved: allocator.FormatRanges(p.Reserved), TimeWait: p.TimeWait.String(),
 			TWReuse: p.TWReuse.String(), TWReuseDelay: p.TWReuseDelay.String(),
-			ExclusiveConnect: p.ExclusiveConnect, Sources: p.Sources,
+			ExclusiveConnect: p.ExclusiveConnect, Sources: p.Sources, Stack: stack,
 		})
 	}
 	b, err := marshalIndent(out, "")

@@ -111,7 +111,7 @@ func candidateModels(p capture.Proto) ([]*candidate, error) {
 
 func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 	var out []*candidate
-	byKey := map[string]*candidate{}
+	byParams := candidatesByParams{}
 	for _, spec := range strategies.ProfileSpecs() {
 		prof, err := strategies.LookupProfile(spec)
 		if err != nil {
@@ -124,16 +124,30 @@ func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 				return nil, fmt.Errorf("fit: profile %s (%v): %w", spec, k, err)
 			}
 			label := fmt.Sprintf("%s (%v)", spec, k)
-			if c, ok := byKey[m.key()]; ok {
+			if c := byParams.near(m.params(), m.space()); c != nil {
 				c.labels = append(c.labels, label)
 				continue
 			}
 			c := &candidate{labels: []string{label}, strategy: s, rng: prof.Range, model: m}
-			byKey[m.key()] = c
+			byParams[m.params()] = append(byParams[m.params()], c)
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// candidatesByParams are candidates by their models' params.
+type candidatesByParams map[string][]*candidate
+
+// near is the first of the candidates with params whose space is near sp,
+// or nil.
+func (b candidatesByParams) near(params string, sp portSpace) *candidate {
+	for _, c := range b[params] {
+		if nearSpace(c.model.space(), sp) {
+			return c
+		}
+	}
+	return nil
 }
 
 // shaper is a strategy that can say what its ports look like, the model
