@@ -154,6 +154,9 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 //	    pick or profile with a fresh allocator.Trace per pick; every step is
 //	    printed under its pick. The same picks are also made without a trace
 //	    (the table's Scanner path); a difference is printed as a "note" line.
+//	nat spec=SPEC [hosts=N] [addrs=M] [seed=S]
+//	    A translation policy behind a gateway, fed flows by input lines
+//	    (runNAT, in nat_script_test.go).
 //
 // Options:
 //
@@ -188,6 +191,9 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 // "PANIC: message" and ends the command (pinned, not hidden: see
 // collisions.txt's one-port ranges).
 func runCommand(t testing.TB, d *datadriven.TestData, cov *coverage) string {
+	if d.Cmd == "nat" {
+		return runNAT(t, d, cov)
+	}
 	if strings.TrimSpace(d.Input) != "" {
 		d.Fatalf(t, "%s takes no input lines, only arguments", d.Cmd)
 	}
@@ -225,7 +231,7 @@ func runCommand(t testing.TB, d *datadriven.TestData, cov *coverage) string {
 			fmt.Fprintf(&b, "note: without a trace the picks go on after #%d\n", len(traced))
 		}
 	default:
-		d.Fatalf(t, "unknown command %q; want pick, profile or explain", d.Cmd)
+		d.Fatalf(t, "unknown command %q; want pick, profile, explain or nat", d.Cmd)
 	}
 	return b.String()
 }
@@ -288,7 +294,7 @@ func parseScript(t testing.TB, d *datadriven.TestData) *script {
 	case "explain":
 		allowed["strategy"], allowed["profile"] = true, true
 	default:
-		d.Fatalf(t, "unknown command %q; want pick, profile or explain", d.Cmd)
+		d.Fatalf(t, "unknown command %q; want pick, profile, explain or nat", d.Cmd)
 	}
 	seen := map[string]bool{}
 	var howSet, lifeSet bool
@@ -753,10 +759,11 @@ type coverage struct {
 	profileKind  map[string]bool // "spec/kind"
 	explained    map[string]bool // strategy name, explained
 	failed       map[string]bool // strategy name, an EADDRNOTAVAIL seen
+	nat          map[string]bool // "name/translated", "name/failed" (runNAT)
 }
 
 func newCoverage() *coverage {
-	return &coverage{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
+	return &coverage{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
 }
 
 func (c *coverage) record(sc *script, o outcome, explained bool) {
@@ -789,6 +796,13 @@ func (c *coverage) check(t *testing.T) {
 		}
 		if !c.failed[name] {
 			t.Errorf("no script makes %s fail (EADDRNOTAVAIL)", name)
+		}
+	}
+	for _, name := range strategies.NATNames() {
+		for _, what := range []string{"translated", "failed"} {
+			if !c.nat[name+"/"+what] {
+				t.Errorf("no nat script has %s with a flow %s", name, what)
+			}
 		}
 	}
 	for _, spec := range strategies.ProfileSpecs() {
