@@ -438,13 +438,15 @@ Examples:
 	portsim analyze CAPTURE [flags]
 
 Analyze reads a capture — pcap, pcapng, or CSV with the columns
-src,sport,dst,dport,time[,proto] — and takes each TCP SYN without ACK and
-the first UDP datagram of each flow as one connection attempt. It prints
-the packet counts, then for each source host and protocol: the ports seen
-(range, share of even ports), the steps between successive ports to the
-same destination, the spread of the ports in bits with the DNS-OARC
-porttest rating (POOR under 10 bits, GOOD to 13.75, GREAT above), and the
-candidate models ranked by likelihood.
+src,sport,dst,dport,time[,proto], one attempt a row (with flags[,seq], one
+packet a row, taken as a pcap's packets are; ttl,ipid,df,win,mss,ws,opts
+give each packet's stack) — and takes each TCP SYN without ACK and the
+first UDP datagram of each flow that answers none as one connection
+attempt. It prints the packet counts, then for each source host and
+protocol: the ports seen (range, share of even ports), the steps between
+successive ports to the same destination, the spread of the ports in bits
+with the DNS-OARC porttest rating (POOR under 10 bits, GOOD to 13.75, GREAT
+above), and the candidate models ranked by likelihood.
 
 The candidates are every OS profile's strategy for the attempts' kind —
 connect() and bind() for TCP, UDP for UDP — NetBSD's algorithm variants

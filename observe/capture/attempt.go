@@ -299,6 +299,24 @@ func (a rawAddr) addr() netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
+// frameIDs are the indices of f's addresses, and whether s holds both;
+// with add, they are given if they are new.
+func (s *Attempts) frameIDs(f *frame, add bool) (src, dst uint32, ok bool) {
+	if f.addrs != nil {
+		if add {
+			return s.intern(f.addrs[0]), s.intern(f.addrs[1]), true
+		}
+		if src, ok = s.ids[f.addrs[0]]; ok {
+			dst, ok = s.ids[f.addrs[1]]
+		}
+		return src, dst, ok
+	}
+	if src, ok = s.rawID(f.src, add); ok {
+		dst, ok = s.rawID(f.dst, add)
+	}
+	return src, dst, ok
+}
+
 // rawID is the index of a, and whether s holds it; with add, one is given
 // if it is new.
 func (s *Attempts) rawID(a rawAddr, add bool) (uint32, bool) {

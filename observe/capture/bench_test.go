@@ -32,12 +32,12 @@ func benchAttempts(n, perFlow int) []Attempt {
 func benchPackets(n, perFlow int) [][]byte {
 	var pkts [][]byte
 	for i, a := range benchAttempts(n, perFlow) {
-		p := synthPacket(nil, a, i)
+		p := synth(a, i)
 		for j := 0; j < perFlow && len(pkts) < n; j++ {
 			q := p
 			if j > 0 && a.Proto == TCP {
 				q = slices.Clone(p)
-				q[len(q)-synTCPLen+13] = fACK
+				q[len(q)-24+13] = fACK // the default SYN's TCP header is 24 bytes
 			}
 			pkts = append(pkts, q)
 		}

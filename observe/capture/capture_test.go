@@ -326,6 +326,13 @@ func handBuilt() map[string][]byte {
 	}
 }
 
+// synth is the packet a PcapngWriter without a stack writes for a, the
+// i'th attempt.
+func synth(a Attempt, i int) []byte {
+	w := &PcapngWriter{n: i}
+	return bytes.Clone(w.synth(a))
+}
+
 func mustPcapng(as []Attempt) []byte {
 	var buf bytes.Buffer
 	if err := WritePcapng(&buf, as); err != nil {
@@ -371,7 +378,11 @@ func capSummary(c *Capture) string {
 		}
 	}
 	for a := range c.Attempts.All() {
-		fmt.Fprintf(&b, "%s %s > %s %s\n", a.Proto, netip.AddrPortFrom(a.Src, a.SrcPort), netip.AddrPortFrom(a.Dst, a.DstPort), a.Time.Format(time.RFC3339Nano))
+		fmt.Fprintf(&b, "%s %s > %s %s", a.Proto, netip.AddrPortFrom(a.Src, a.SrcPort), netip.AddrPortFrom(a.Dst, a.DstPort), a.Time.Format(time.RFC3339Nano))
+		if a.HasStack {
+			fmt.Fprintf(&b, " id %d %v", a.IPID, a.Stack)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
@@ -657,6 +668,10 @@ func sameAttempts(t *testing.T, got, want []Attempt) {
 		if !g.Time.Equal(w.Time) || g.Proto != w.Proto || g.Src != w.Src || g.SrcPort != w.SrcPort || g.Dst != w.Dst || g.DstPort != w.DstPort {
 			t.Errorf("attempt %d: got %+v, want %+v", i, g, w)
 		}
+		// What has no stack may come back with one: a default SYN's.
+		if w.HasStack && (!g.HasStack || g.Stack != w.Stack || g.IPID != w.IPID) {
+			t.Errorf("attempt %d: stack %v %+v, IP ID %d; want %+v, IP ID %d", i, g.HasStack, g.Stack, g.IPID, w.Stack, w.IPID)
+		}
 	}
 }
 
@@ -664,32 +679,45 @@ func sameAttempts(t *testing.T, got, want []Attempt) {
 // would: the one's-complement sum over a header with its checksum is 0xffff.
 func TestWritePcapngChecksums(t *testing.T) {
 	for i, a := range writtenAttempts() {
-		p := synthPacket(nil, a, i)
-		var pseudo uint32
-		var l4 []byte
-		if p[0]>>4 == 4 {
-			if got := csumFold(csum(0, p[:20])); got != 0xffff {
-				t.Errorf("attempt %d: IPv4 header sums to %#x, want 0xffff", i, got)
-			}
-			if int(binary.BigEndian.Uint16(p[2:])) != len(p) {
-				t.Errorf("attempt %d: IPv4 total length %d, packet %d bytes", i, binary.BigEndian.Uint16(p[2:]), len(p))
-			}
-			l4 = p[20:]
-			pseudo = csum(0, p[12:20])
-		} else {
-			if int(binary.BigEndian.Uint16(p[4:])) != len(p)-40 {
-				t.Errorf("attempt %d: IPv6 payload length %d, packet %d bytes", i, binary.BigEndian.Uint16(p[4:]), len(p))
-			}
+		p := synth(a, i)
+		checkSum(t, i, a, p)
+		l4 := p[20:]
+		if p[0]>>4 == 6 {
 			l4 = p[40:]
-			pseudo = csum(0, p[8:40])
-		}
-		pseudo += uint32(a.Proto) + uint32(len(l4))
-		if got := csumFold(csum(pseudo, l4)); got != 0xffff {
-			t.Errorf("attempt %d: %v segment sums to %#x, want 0xffff", i, a.Proto, got)
 		}
 		if a.Proto == TCP && (l4[13] != fSYN || l4[12]>>4 != 6 || l4[20] != 2 || l4[21] != 4) {
 			t.Errorf("attempt %d: TCP flags %#x, data offset %d, option %d/%d; want SYN, 6, MSS", i, l4[13], l4[12]>>4, l4[20], l4[21])
 		}
+	}
+}
+
+// checkSum checks the lengths and checksums of p, attempt i's packet.
+func checkSum(t *testing.T, i int, a Attempt, p []byte) {
+	t.Helper()
+	var pseudo uint32
+	var l4 []byte
+	if p[0]>>4 == 4 {
+		if got := csumFold(csum(0, p[:20])); got != 0xffff {
+			t.Errorf("attempt %d: IPv4 header sums to %#x, want 0xffff", i, got)
+		}
+		if int(binary.BigEndian.Uint16(p[2:])) != len(p) {
+			t.Errorf("attempt %d: IPv4 total length %d, packet %d bytes", i, binary.BigEndian.Uint16(p[2:]), len(p))
+		}
+		l4 = p[20:]
+		pseudo = csum(0, p[12:20])
+	} else {
+		if int(binary.BigEndian.Uint16(p[4:])) != len(p)-40 {
+			t.Errorf("attempt %d: IPv6 payload length %d, packet %d bytes", i, binary.BigEndian.Uint16(p[4:]), len(p))
+		}
+		l4 = p[40:]
+		pseudo = csum(0, p[8:40])
+	}
+	pseudo += uint32(a.Proto) + uint32(len(l4))
+	if got := csumFold(csum(pseudo, l4)); got != 0xffff {
+		t.Errorf("attempt %d: %v segment sums to %#x, want 0xffff", i, a.Proto, got)
+	}
+	if a.Proto == TCP && int(l4[12]>>4)*4 != len(l4) {
+		t.Errorf("attempt %d: TCP data offset %d, segment %d bytes", i, l4[12]>>4, len(l4))
 	}
 }
 
@@ -994,7 +1022,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"proto", h + "10.0.0.1,1,10.0.0.2,2,0,sctp\n", `line 2: proto "sctp": want tcp or udp`},
 		{"too few fields", h + ok + "10.0.0.1,1,10.0.0.2\n", "line 3: 3 fields, want 6 as in the header"},
 		{"bad quote", h + "10.0.0.1,1,10.0.0.2,2,\"0,tcp\n", "line 2, column"},
-		{"missing columns", "src,sport,dst\n", "line 1: CSV header lacks column(s) dport, time; want src,sport,dst,dport,time[,proto] in any order"},
+		{"missing columns", "src,sport,dst\n", "line 1: CSV header lacks column(s) dport, time; want src,sport,dst,dport,time, optionally proto, flags, seq and a stack's ttl, ipid, df, win, mss, ws, opts, in any order"},
 		{"duplicate column", "src,sport,dst,dport,time,src\n", `line 1: CSV header: column "src" appears twice`},
 		{"line too long", h + strings.Repeat("x", maxCSVLine+10), "line 2: longer than 1048576 bytes"},
 		{"first line too long", strings.Repeat("x,", bufSize), "not a capture"},

@@ -14,17 +14,24 @@ import (
 	"unicode/utf8"
 )
 
-const csvColumnsHelp = "src,sport,dst,dport,time[,proto] in any order"
+const csvColumnsHelp = "src,sport,dst,dport,time, optionally proto, flags, seq and a stack's ttl, ipid, df, win, mss, ws, opts, in any order"
 
-// csvRequired are the columns a CSV header must have; proto is optional.
+// csvRequired are the columns a CSV header must have.
 var csvRequired = []string{"src", "sport", "dst", "dport", "time"}
 
-// maxCSVLine bounds one CSV line, so a file without newlines cannot make
-// the reader buffer all of it.
+// csvStackColumns hold a row's stack: its packet's shape and IP ID.
+var csvStackColumns = []string{"ttl", "ipid", "df", "win", "mss", "ws", "opts"}
+
+// csvOptional are the columns a CSV header may have besides.
+var csvOptional = append([]string{"proto", "flags", "seq"}, csvStackColumns...)
+
+// maxCSVLine bounds one CSV row, so a file without newlines, or a quoted
+// field running over many, cannot make the reader buffer all of it.
 const maxCSVLine = 1 << 20
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
+// readCSV reads rows of attempts or, with a flags column, of packets.
 func (d *decoder) readCSV(br *bufio.Reader) error {
 	head, _ := br.Peek(bufSize)
 	first := head
@@ -62,7 +69,7 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 			return inputErr("line 1", "CSV header: column %q appears twice", h)
 		}
 		col[h] = i
-		if h == "proto" || contains(csvRequired, h) {
+		if contains(csvRequired, h) || contains(csvOptional, h) {
 			known++
 		}
 	}
@@ -78,7 +85,8 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 	if len(missing) > 0 {
 		return inputErr("line 1", "CSV header lacks column(s) %s; want %s", strings.Join(missing, ", "), csvColumnsHelp)
 	}
-	protoCol, hasProto := col["proto"]
+	r := csvRow{col: col}
+	_, packets := col["flags"]
 	ncols := len(header)
 	for {
 		rec, err := cr.Read()
@@ -98,33 +106,221 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 			return inputErr(where, "%d fields, want %d as in the header", len(rec), ncols)
 		}
 		d.c.Packets++
-		var a Attempt
-		if a.Src, err = csvAddr(rec[col["src"]]); err != nil {
-			return inputErr(where, "src %v", err)
+		r.rec = rec
+		a, err := r.attempt()
+		if err != nil {
+			return inputErr(where, "%v", err)
 		}
-		if a.Dst, err = csvAddr(rec[col["dst"]]); err != nil {
-			return inputErr(where, "dst %v", err)
-		}
-		if a.SrcPort, err = csvPort(rec[col["sport"]]); err != nil {
-			return inputErr(where, "sport %v", err)
-		}
-		if a.DstPort, err = csvPort(rec[col["dport"]]); err != nil {
-			return inputErr(where, "dport %v", err)
-		}
-		if a.Time, err = parseCSVTime(rec[col["time"]]); err != nil {
-			return inputErr(where, "time %v", err)
-		}
-		a.Proto = TCP
-		if hasProto {
-			if a.Proto, err = csvProto(rec[protoCol]); err != nil {
-				return inputErr(where, "proto %v", err)
+		if !packets {
+			if d.full() {
+				return d.tooMany(where)
 			}
+			d.c.Attempts.Append(a)
+			continue
 		}
-		if d.full() {
-			return d.tooMany(where)
+		if err := d.csvPacket(&r, a, where); err != nil {
+			return err
 		}
-		d.c.Attempts.Append(a)
 	}
+}
+
+// csvRow reads the fields of a row by their columns' names.
+type csvRow struct {
+	col map[string]int
+	rec []string
+}
+
+// field is the row's value in column name, "" if there is no such column.
+func (r *csvRow) field(name string) string {
+	if i, ok := r.col[name]; ok {
+		return strings.TrimSpace(r.rec[i])
+	}
+	return ""
+}
+
+// attempt reads the row as an attempt: its addresses, ports, time, proto
+// and stack.
+func (r *csvRow) attempt() (Attempt, error) {
+	var a Attempt
+	var err error
+	if a.Src, err = csvAddr(r.field("src")); err != nil {
+		return a, fmt.Errorf("src %w", err)
+	}
+	if a.Dst, err = csvAddr(r.field("dst")); err != nil {
+		return a, fmt.Errorf("dst %w", err)
+	}
+	if a.SrcPort, err = csvPort(r.field("sport")); err != nil {
+		return a, fmt.Errorf("sport %w", err)
+	}
+	if a.DstPort, err = csvPort(r.field("dport")); err != nil {
+		return a, fmt.Errorf("dport %w", err)
+	}
+	if a.Time, err = parseCSVTime(r.field("time")); err != nil {
+		return a, fmt.Errorf("time %w", err)
+	}
+	if a.Proto, err = csvProto(r.field("proto")); err != nil {
+		return a, fmt.Errorf("proto %w", err)
+	}
+	err = r.stack(&a)
+	return a, err
+}
+
+// stack reads the row's stack into a: the row has one when any of its
+// stack fields is set, and then a ttl.
+func (r *csvRow) stack(a *Attempt) error {
+	set := false
+	for _, c := range csvStackColumns {
+		set = set || r.field(c) != ""
+	}
+	if !set {
+		return nil
+	}
+	s := Stack{WScale: -1}
+	ttl, err := csvUint(r.field("ttl"), 8)
+	if err != nil {
+		return fmt.Errorf("ttl %q: want 0-255 (a row with any of %s needs one)", r.field("ttl"), strings.Join(csvStackColumns, ", "))
+	}
+	s.TTL = uint8(ttl)
+	ipid, err := csvUint(r.field("ipid"), 16)
+	if err != nil && r.field("ipid") != "" {
+		return fmt.Errorf("ipid %q: want 0-65535, decimal or 0x hex, or empty", r.field("ipid"))
+	}
+	switch strings.ToLower(r.field("df")) {
+	case "1", "true", "yes", "df":
+		s.DF = true
+	case "", "0", "false", "no":
+	default:
+		return fmt.Errorf("df %q: want 1 or 0 (true, false, yes, no; empty means 0)", r.field("df"))
+	}
+	win, err := csvUint(r.field("win"), 16)
+	if err != nil && r.field("win") != "" {
+		return fmt.Errorf("win %q: want 0-65535, or empty", r.field("win"))
+	}
+	s.Window = uint16(win)
+	mss, err := csvUint(r.field("mss"), 16)
+	if err != nil && r.field("mss") != "" {
+		return fmt.Errorf("mss %q: want 0-65535, or empty for none", r.field("mss"))
+	}
+	s.MSS = uint16(mss)
+	if ws := r.field("ws"); ws != "" {
+		n, err := csvUint(ws, 8)
+		if err != nil {
+			return fmt.Errorf("ws %q: want 0-255, or empty for none", ws)
+		}
+		s.WScale = int16(n)
+	}
+	k, err := shapeOf(Stack{Options: r.field("opts")})
+	if err != nil {
+		return fmt.Errorf("opts: %w", err)
+	}
+	s.Options = k.stack().Options // canonical
+	a.Stack, a.HasStack, a.IPID = s, true, uint16(ipid)
+	return nil
+}
+
+// csvUint reads a number of bits bits, decimal or 0x hex (as tshark writes
+// IP IDs).
+func csvUint(s string, bits int) (uint64, error) {
+	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		return strconv.ParseUint(h, 16, bits)
+	}
+	return strconv.ParseUint(s, 10, bits)
+}
+
+// TCP flags.
+const (
+	tcpFIN = 0x01
+	tcpSYN = 0x02
+	tcpRST = 0x04
+	tcpPSH = 0x08
+	tcpACK = 0x10
+	tcpURG = 0x20
+	tcpECE = 0x40
+	tcpCWR = 0x80
+)
+
+// csvFlags reads TCP flags as letters ("S", "SA"; tcpdump's "S." too, its
+// dot the ACK) or as a number ("0x012", "18", as tshark writes
+// tcp.flags).
+func csvFlags(s string) (uint8, error) {
+	if s == "" {
+		return tcpSYN, nil
+	}
+	if s[0] >= '0' && s[0] <= '9' {
+		n, err := csvUint(s, 12) // the header's 12 bits: 8 flags, NS and 3 reserved
+		if err != nil {
+			return 0, fmt.Errorf("%q: want TCP flags as letters (FSRPAUEC, . for ACK) or a number", s)
+		}
+		return uint8(n), nil
+	}
+	var f uint8
+	for _, c := range strings.ToUpper(s) {
+		switch c {
+		case 'F':
+			f |= tcpFIN
+		case 'S':
+			f |= tcpSYN
+		case 'R':
+			f |= tcpRST
+		case 'P':
+			f |= tcpPSH
+		case 'A', '.':
+			f |= tcpACK
+		case 'U':
+			f |= tcpURG
+		case 'E':
+			f |= tcpECE
+		case 'C', 'W':
+			f |= tcpCWR
+		case ' ', '[', ']', '·', '*':
+		default:
+			return 0, fmt.Errorf("%q: want TCP flags as letters (FSRPAUEC, . for ACK) or a number", s)
+		}
+	}
+	return f, nil
+}
+
+// csvPacket takes a row of a CSV of packets as Read takes a packet: an
+// attempt if a SYN without ACK that repeats no SYN, or a UDP datagram
+// opening a flow, else counted for why it is not.
+func (d *decoder) csvPacket(r *csvRow, a Attempt, where string) error {
+	f := frame{proto: a.Proto, sport: a.SrcPort, dport: a.DstPort, addrs: &[2]netip.Addr{a.Src, a.Dst}}
+	if a.HasStack {
+		k, _ := shapeOf(a.Stack) // parsed already
+		f.k, f.stack, f.ipid = k, true, a.IPID
+	}
+	if a.Proto == TCP {
+		flags, err := csvFlags(r.field("flags"))
+		if err != nil {
+			return inputErr(where, "flags %v", err)
+		}
+		if seq := r.field("seq"); seq != "" {
+			n, err := csvUint(seq, 32)
+			if err != nil {
+				return inputErr(where, "seq %q: want 0-4294967295, or empty", seq)
+			}
+			f.isn = uint32(n)
+		}
+		switch {
+		case flags&tcpSYN == 0:
+			d.counts[clTCPNoSYN]++
+			return nil
+		case flags&tcpACK != 0:
+			d.counts[clTCPSynAck]++
+			return nil
+		}
+	}
+	atts := d.c.Attempts
+	f.srcID, f.dstID, f.known = atts.frameIDs(&f, false)
+	if cl := d.track(&f); cl != clAttempt {
+		d.counts[cl]++
+		return nil
+	}
+	if d.full() {
+		return d.tooMany(where)
+	}
+	atts.add(newRecord(a.Time.Unix(), uint32(a.Time.Nanosecond()), f.proto, f.srcID, f.dstID, f.sport, f.dport), d.stackWord(&f))
+	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -252,11 +448,21 @@ func (l *lineLimiter) Read(p []byte) (int, error) {
 }
 
 // WriteCSV writes attempts as CSV with the header
-// src,sport,dst,dport,time,proto, time in RFC 3339 UTC to the nanosecond;
-// Read reads it back.
+// src,sport,dst,dport,time,proto, time in RFC 3339 UTC to the nanosecond,
+// and when any attempt has a stack, the columns ttl,ipid,df,win,mss,ws,opts
+// too (empty for an attempt without one; win, mss, ws and opts empty for
+// a stack without TCP fields, a datagram's); Read reads it back.
 func WriteCSV(w io.Writer, attempts []Attempt) error {
+	stacks := false
+	for _, a := range attempts {
+		stacks = stacks || a.HasStack
+	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString("src,sport,dst,dport,time,proto\n")
+	bw.WriteString("src,sport,dst,dport,time,proto")
+	if stacks {
+		bw.WriteString(",ttl,ipid,df,win,mss,ws,opts")
+	}
+	bw.WriteByte('\n')
 	var buf []byte
 	for i, a := range attempts {
 		if err := checkAttempt(a); err != nil {
@@ -277,12 +483,59 @@ func WriteCSV(w io.Writer, attempts []Attempt) error {
 		buf = a.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
 		buf = append(buf, ',')
 		buf = append(buf, a.Proto.String()...)
+		if stacks {
+			if a.HasStack {
+				k, err := shapeOf(a.Stack)
+				if err != nil {
+					return fmt.Errorf("attempt %d: stack: %w", i, err)
+				}
+				a.Stack.Options = k.stack().Options // canonical
+			}
+			buf = csvAppendStack(buf, a)
+		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
+}
+
+// csvAppendStack appends a's stack columns.
+func csvAppendStack(buf []byte, a Attempt) []byte {
+	if !a.HasStack {
+		return append(buf, ",,,,,,,"...)
+	}
+	s := a.Stack
+	buf = append(buf, ',')
+	buf = strconv.AppendUint(buf, uint64(s.TTL), 10)
+	buf = append(buf, ',')
+	buf = strconv.AppendUint(buf, uint64(a.IPID), 10)
+	if s.DF {
+		buf = append(buf, ",1"...)
+	} else {
+		buf = append(buf, ",0"...)
+	}
+	if s.Window == 0 && s.MSS == 0 && s.WScale < 0 && s.Options == "" {
+		return append(buf, ",,,,"...)
+	}
+	buf = append(buf, ',')
+	buf = strconv.AppendUint(buf, uint64(s.Window), 10)
+	buf = append(buf, ',')
+	if s.MSS != 0 {
+		buf = strconv.AppendUint(buf, uint64(s.MSS), 10)
+	}
+	buf = append(buf, ',')
+	if s.WScale >= 0 {
+		buf = strconv.AppendInt(buf, int64(s.WScale), 10)
+	}
+	buf = append(buf, ',')
+	if strings.Contains(s.Options, ",") {
+		buf = append(buf, '"')
+		buf = append(buf, s.Options...)
+		return append(buf, '"')
+	}
+	return append(buf, s.Options...)
 }
 
 // csvAppendAddr appends a, quoted when its zone holds CSV's special characters.

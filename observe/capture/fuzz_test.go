@@ -37,6 +37,11 @@ func FuzzRead(f *testing.F) {
 	f.Add(z.Bytes())
 	f.Add([]byte("src,sport,dst,dport,time,proto\n10.0.0.1,1,10.0.0.2,2,1.5,udp\n::1,3,::2,4,2024-05-01T12:00:00Z,tcp\n"))
 	f.Add([]byte("time,dport,dst,sport,src\n0,1,10.0.0.1,2,10.0.0.2\n"))
+	f.Add([]byte("src,sport,dst,dport,time,proto,flags,seq,ttl,ipid,df,win,mss,ws,opts\n" +
+		"10.0.0.1,1,10.0.0.2,2,1.5,tcp,S,7,64,0x1c2d,1,64240,1460,7,\"2,4,8,1,3\"\n" +
+		"10.0.0.2,2,10.0.0.1,1,1.6,tcp,SA,9,64,0,1,65535,,,\n" +
+		"10.0.0.1,3,10.0.0.2,53,1.7,udp,,,128,5,0,,,,\n" +
+		"10.0.0.2,53,10.0.0.1,3,1.8,udp,,,128,6,0,,,,\n"))
 
 	const maxAttempts = 500
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -66,19 +71,29 @@ func FuzzRead(f *testing.F) {
 		}
 
 		buf.Reset()
-		if err := WritePcapng(&buf, all(c)); err != nil {
-			return // times before 1970 or mixed families, from CSV
+		as := all(c)
+		if err := WritePcapng(&buf, as); err != nil {
+			// Stacks a SYN cannot carry as they are (options of
+			// odd lengths, bad): try without them.
+			for i := range as {
+				as[i].HasStack = false
+			}
+			buf.Reset()
+			if err := WritePcapng(&buf, as); err != nil {
+				return // times before 1970 or mixed families, from CSV
+			}
 		}
 		back, err := Read(&buf, ReadOptions{})
 		if err != nil {
 			t.Fatalf("reading back WritePcapng's output: %v", err)
 		}
-		sameAttempts(t, all(back), pcapngView(all(c)))
+		sameAttempts(t, all(back), pcapngView(as))
 	})
 }
 
 // pcapngView is what a pcapng written from as reads back as: zones are
-// gone and a repeated UDP 5-tuple is one flow.
+// gone, a repeated UDP 5-tuple is one flow, and stacks keep what the
+// packets carry (no TCP fields in a datagram, no DF or IP ID over IPv6).
 func pcapngView(as []Attempt) []Attempt {
 	type flow struct {
 		src, dst     netip.Addr
@@ -88,6 +103,12 @@ func pcapngView(as []Attempt) []Attempt {
 	var out []Attempt
 	for _, a := range as {
 		a.Src, a.Dst = a.Src.WithZone(""), a.Dst.WithZone("")
+		if a.Proto == UDP {
+			a.Stack = Stack{TTL: a.Stack.TTL, DF: a.Stack.DF, WScale: -1}
+		}
+		if !a.Src.Is4() {
+			a.Stack.DF, a.IPID = false, 0
+		}
 		if a.Proto == UDP {
 			k := flow{a.Src, a.Dst, a.SrcPort, a.DstPort}
 			if seen[k] {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"os"
 
 	"github.com/gopacket/gopacket/layers"
@@ -401,6 +402,9 @@ type frame struct {
 	proto        Proto
 	isn          uint32 // a SYN's sequence number
 	k            shape
+	// addrs are a CSV row's addresses, zones and all; nil for a packet,
+	// whose are src and dst.
+	addrs *[2]netip.Addr
 }
 
 // packet decodes one frame of link type lt captured at sec, nsec (Unix
@@ -509,9 +513,7 @@ func (d *decoder) track(f *frame) class {
 	)
 	src, dst, known := f.srcID, f.dstID, f.known
 	if !known { // an earlier packet of the batch may have brought them
-		if src, known = atts.rawID(f.src, false); known {
-			dst, known = atts.rawID(f.dst, false)
-		}
+		src, dst, known = atts.frameIDs(f, false)
 	}
 	if known {
 		k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
@@ -543,8 +545,7 @@ func (d *decoder) track(f *frame) class {
 		}
 	}
 	if !known {
-		src, _ = atts.rawID(f.src, true)
-		dst, _ = atts.rawID(f.dst, true)
+		src, dst, _ = atts.frameIDs(f, true)
 		if room {
 			k = newFlowKey(f.proto, src, dst, f.sport, f.dport)
 			slot, _ = d.flows.find(k)

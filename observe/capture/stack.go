@@ -46,15 +46,17 @@ func (s Stack) Timestamps() bool {
 }
 
 // String is the shape in one line: "ttl 64 df win 64240 mss 1460 ws 7
-// mss,sok,ts,nop,ws".
+// mss,sok,ts,nop,ws", or "ttl 64 df" for a UDP datagram's.
 func (s Stack) String() string {
 	b := []byte("ttl ")
 	b = strconv.AppendUint(b, uint64(s.TTL), 10)
 	if s.DF {
 		b = append(b, " df"...)
 	}
-	b = append(b, " win "...)
-	b = strconv.AppendUint(b, uint64(s.Window), 10)
+	if s.Window != 0 || s.MSS != 0 || s.WScale >= 0 || s.Options != "" { // not UDP's
+		b = append(b, " win "...)
+		b = strconv.AppendUint(b, uint64(s.Window), 10)
+	}
 	if s.MSS != 0 {
 		b = append(b, " mss "...)
 		b = strconv.AppendUint(b, uint64(s.MSS), 10)

@@ -3,8 +3,10 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // synOpts is a SYN with window win and the TCP options opts (padded to 4
@@ -204,7 +206,287 @@ func TestStackString(t *testing.T) {
 	if !s.Timestamps() || (Stack{Options: "mss,tsx"}).Timestamps() {
 		t.Error("Timestamps")
 	}
-	if got, want := (Stack{TTL: 128, WScale: -1}).String(), "ttl 128 win 0"; got != want {
+	if got, want := (Stack{TTL: 128, WScale: -1}).String(), "ttl 128"; got != want {
 		t.Errorf("String %q, want %q", got, want)
+	}
+}
+
+// Stacks as operating systems write them, and odd ones, for the writer.
+var writeStacks = []Stack{
+	{TTL: 64, DF: true, Window: 64240, MSS: 1460, WScale: 7, Options: "mss,sok,ts,nop,ws"},
+	{TTL: 128, DF: true, Window: 64240, MSS: 1460, WScale: 8, Options: "mss,nop,ws,nop,nop,sok"},
+	{TTL: 64, DF: true, Window: 65535, MSS: 1460, WScale: 6, Options: "mss,nop,ws,nop,nop,ts,sok,eol+1"},
+	{TTL: 255, Window: 8192, WScale: -1},
+	{TTL: 1, Window: 1, MSS: 0, WScale: 0, Options: "mss,ws,?30,sack,eol+0"},
+	{TTL: 32, Window: 4, WScale: -1, Options: "nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop,nop"},
+}
+
+// Attempts with stacks read back with them, as far as their packets carry
+// them: a datagram has no TCP fields, IPv6 no DF or IP ID.
+func TestWritePcapngStacks(t *testing.T) {
+	var in []Attempt
+	for i, s := range writeStacks {
+		for j, fam := range [][2]string{{"10.0.0.1", "10.0.0.2"}, {"2001:db8::1", "2001:db8::2"}} {
+			for _, p := range []Proto{TCP, UDP} {
+				in = append(in, Attempt{Time: capT0.Add(time.Duration(len(in))), Proto: p, Src: capAddr(fam[0]), SrcPort: uint16(1000 + len(in)), Dst: capAddr(fam[1]), DstPort: 443,
+					Stack: s, HasStack: true, IPID: uint16(i*100 + j)})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := WritePcapng(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Read(&buf, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAttempts(t, all(c), pcapngView(in))
+	for i, a := range in {
+		checkSum(t, i, a, synthPacketOf(a, i))
+	}
+}
+
+func synthPacketOf(a Attempt, i int) []byte {
+	k, err := checkStack(a.Stack)
+	if err != nil && a.Proto == TCP {
+		panic(err)
+	}
+	return synthPacket(nil, a, i, &k, a.IPID)
+}
+
+func TestPcapngWriterSetStack(t *testing.T) {
+	linux := writeStacks[0]
+	var in []Attempt
+	for i := range 7 {
+		src := []string{"10.0.0.1", "10.0.0.9", "2001:db8::1"}[i%3]
+		dst := "10.0.0.2"
+		if i%3 == 2 {
+			dst = "2001:db8::2"
+		}
+		in = append(in, Attempt{Time: capT0.Add(time.Duration(i)), Proto: []Proto{TCP, UDP}[i%2], Src: capAddr(src), SrcPort: uint16(2000 + i), Dst: capAddr(dst), DstPort: 53})
+	}
+	in[6].Stack, in[6].HasStack, in[6].IPID = writeStacks[1], true, 77 // its own
+	for _, mode := range []IPIDMode{IPIDRandom, IPIDIncrement, IPIDZero} {
+		t.Run(mode.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := NewPcapngWriter(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.SetStack(linux, mode); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range in {
+				if err := w.Write(a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.Flush()
+			c, err := Read(&buf, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Clone(in)
+			for i := range want[:6] {
+				want[i].Stack, want[i].HasStack = linux, true
+			}
+			got := all(c)
+			for i := range got {
+				want[i].IPID = got[i].IPID // checked below
+			}
+			sameAttempts(t, got, pcapngView(want))
+			ids := make([]uint16, len(got))
+			for i, a := range got {
+				ids[i] = a.IPID
+			}
+			// 10.0.0.1 sends 0 and 3, 10.0.0.9 sends 1 and 4, the
+			// IPv6 host has no IDs, and attempt 6 its own.
+			if ids[2] != 0 || ids[5] != 0 || ids[6] != 77 {
+				t.Errorf("IP IDs %v: want 0 for IPv6 and 77 for the attempt with its own", ids)
+			}
+			switch mode {
+			case IPIDIncrement:
+				if ids[3] != ids[0]+1 || ids[4] != ids[1]+1 || ids[0] == ids[1] {
+					t.Errorf("IP IDs %v: want +1 per host, each host from a start of its own", ids)
+				}
+			case IPIDZero:
+				if ids[0]|ids[1]|ids[3]|ids[4] != 0 {
+					t.Errorf("IP IDs %v: want 0", ids)
+				}
+			case IPIDRandom:
+				if ids[3] == ids[0]+1 || ids[0] == 0 {
+					t.Errorf("IP IDs %v: want them random", ids)
+				}
+			}
+		})
+	}
+}
+
+func TestStackUnwritable(t *testing.T) {
+	ok := Attempt{Time: capT0, Proto: TCP, Src: capAddr("10.0.0.1"), SrcPort: 1, Dst: capAddr("10.0.0.2"), DstPort: 2, HasStack: true}
+	for _, tc := range []struct {
+		s    Stack
+		want string
+	}{
+		{Stack{WScale: 3, Options: "ws"}, `options "ws" take 3 bytes; want a multiple of 4 up to 40`},
+		{Stack{WScale: -1, Options: strings.Repeat("ts,", 4) + "nop,nop,nop,nop"}, "take 44 bytes"},
+		{Stack{WScale: -1, Options: "mss,bad"}, "bad cannot be written"},
+		{Stack{WScale: -1, Options: "mss,nop,ws,nop"}, "window scale -1"},
+		{Stack{WScale: 2, Options: "mss"}, "window scale 2"},
+		{Stack{MSS: 1460, WScale: -1, Options: "nop,nop,nop,nop"}, "MSS 1460 without an mss option"},
+		{Stack{WScale: 300}, "window scale 300: want -1 (none) or 0-255"},
+		{Stack{WScale: -1, Options: "mss,tcp-ao"}, `"tcp-ao" is not an option`},
+	} {
+		a := ok
+		a.Stack = tc.s
+		err := WritePcapng(&bytes.Buffer{}, []Attempt{a})
+		if err == nil || !strings.Contains(err.Error(), "attempt 0: stack: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.s, err, tc.want)
+		}
+		w, _ := NewPcapngWriter(&bytes.Buffer{})
+		if err := w.SetStack(tc.s, IPIDZero); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SetStack(%+v): error %v, want %q", tc.s, err, tc.want)
+		}
+	}
+	w, _ := NewPcapngWriter(&bytes.Buffer{})
+	if err := w.SetStack(writeStacks[0], 9); err == nil || !strings.Contains(err.Error(), "IP ID mode IPIDMode(9): want random, increment or zero") {
+		t.Errorf("SetStack with mode 9: error %v", err)
+	}
+	// A datagram carries no TCP fields, so its stack's need not fit one.
+	a := ok
+	a.Proto, a.Stack = UDP, Stack{TTL: 9, WScale: 3, Options: "ws"}
+	if err := WritePcapng(&bytes.Buffer{}, []Attempt{a}); err != nil {
+		t.Errorf("UDP with a TCP stack that cannot be written: %v", err)
+	}
+}
+
+// A CSV with a flags column lists packets, which go through the reader's
+// classification; its stack columns give each attempt its stack.
+func TestReadCSVPackets(t *testing.T) {
+	in := "src,sport,dst,dport,time,proto,flags,seq,ttl,ipid,df,win,mss,ws,opts\n" +
+		"10.0.0.1,40000,10.0.0.2,443,1,tcp,S,100,64,0x1c2d,1,64240,1460,7,\"2,4,8,1,3\"\n" + // attempt
+		"10.0.0.2,443,10.0.0.1,40000,1.1,tcp,SA,900,57,0,1,65160,1400,7,\"mss,sok,ts,nop,ws\"\n" + // syn-ack
+		"10.0.0.1,40000,10.0.0.2,443,1.2,tcp,.,101,64,1,1,502,,,\n" + // ack
+		"10.0.0.1,40000,10.0.0.2,443,2,tcp,0x002,100,64,7,1,64240,1460,7,\"mss,sok,ts,nop,ws\"\n" + // retransmission
+		"10.0.0.1,40000,10.0.0.2,443,9,tcp,[S],500,64,8,1,64240,1460,7,\"mss,sok,ts,nop,ws\"\n" + // 4-tuple reused
+		"10.0.0.1,5353,10.0.0.53,53,10,udp,,,64,9,0,,,,\n" + // attempt
+		"10.0.0.53,53,10.0.0.1,5353,10.1,udp,,,120,0,1,,,,\n" + // reply
+		"10.0.0.1,5353,10.0.0.53,53,10.2,udp,,,64,10,0,,,,\n" + // flow seen
+		"10.0.0.1,40001,10.0.0.2,443,11,tcp,,,,,,,,,\n" + // empty flags: a SYN, without a stack
+		"fe80::1%eth0,40002,fe80::2%eth0,443,12,6,S,1,255,,,8192,,,\n" // zones kept
+	c, err := Read(strings.NewReader(in), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, c)
+	linux := Stack{TTL: 64, DF: true, Window: 64240, MSS: 1460, WScale: 7, Options: "mss,sok,ts,nop,ws"}
+	at := func(sec int64, p Proto, src string, sport uint16, dst string, dport uint16) Attempt {
+		return Attempt{Time: time.Unix(sec, 0), Proto: p, Src: capAddr(src), SrcPort: sport, Dst: capAddr(dst), DstPort: dport}
+	}
+	stacked := func(a Attempt, s Stack, id uint16) Attempt { a.Stack, a.HasStack, a.IPID = s, true, id; return a }
+	want := []Attempt{
+		stacked(at(1, TCP, "10.0.0.1", 40000, "10.0.0.2", 443), linux, 0x1c2d),
+		stacked(at(9, TCP, "10.0.0.1", 40000, "10.0.0.2", 443), linux, 8),
+		stacked(at(10, UDP, "10.0.0.1", 5353, "10.0.0.53", 53), Stack{TTL: 64, WScale: -1}, 9),
+		at(11, TCP, "10.0.0.1", 40001, "10.0.0.2", 443),
+		stacked(at(12, TCP, "fe80::1%eth0", 40002, "fe80::2%eth0", 443), Stack{TTL: 255, Window: 8192, WScale: -1}, 0),
+	}
+	sameAttempts(t, all(c), want)
+	if c.Attempts.Attempt(3).HasStack {
+		t.Error("a row without stack fields has a stack")
+	}
+	for reason, n := range map[string]int{"tcp syn-ack": 1, "tcp without syn": 1, "tcp syn retransmission": 1, "udp reply": 1, "udp flow seen": 1} {
+		if c.NotAttemptsBy[reason] != n {
+			t.Errorf("%s: %d, want %d\n%s", reason, c.NotAttemptsBy[reason], n, capSummary(c))
+		}
+	}
+	if c.Packets != 10 || c.Attempts.Stacks() != 3 {
+		t.Errorf("%d packets, %d shapes; want 10, 3", c.Packets, c.Attempts.Stacks())
+	}
+
+	// Without seq, a SYN repeating its 4-tuple is taken for a
+	// retransmission; without flags, every row is an attempt, as ever.
+	noSeq := "src,sport,dst,dport,time,flags\n10.0.0.1,1,10.0.0.2,2,0,S\n10.0.0.1,1,10.0.0.2,2,3,S\n"
+	if c, err := Read(strings.NewReader(noSeq), ReadOptions{}); err != nil || c.Attempts.Len() != 1 || c.NotAttemptsBy["tcp syn retransmission"] != 1 {
+		t.Errorf("no seq column: %v\n%s", err, capSummary(c))
+	}
+	noFlags := "src,sport,dst,dport,time,proto\n10.0.0.1,1,10.0.0.2,2,0,udp\n10.0.0.1,1,10.0.0.2,2,3,udp\n10.0.0.2,2,10.0.0.1,1,4,udp\n"
+	if c, err := Read(strings.NewReader(noFlags), ReadOptions{}); err != nil || c.Attempts.Len() != 3 {
+		t.Errorf("no flags column: %v\n%s", err, capSummary(c))
+	}
+	// The limit on attempts counts attempts, not rows.
+	if _, err := Read(strings.NewReader(in), ReadOptions{MaxAttempts: 5}); err != nil {
+		t.Errorf("MaxAttempts 5: %v", err)
+	}
+	if _, err := Read(strings.NewReader(in), ReadOptions{MaxAttempts: 4}); err == nil || !strings.HasPrefix(err.Error(), "line 11: too many attempts") {
+		t.Errorf("MaxAttempts 4: error %v, want one at line 11", err)
+	}
+}
+
+func TestReadCSVStackErrors(t *testing.T) {
+	const h = "src,sport,dst,dport,time,proto,flags,seq,ttl,ipid,df,win,mss,ws,opts\n"
+	const pre = "10.0.0.1,1,10.0.0.2,2,0,tcp,"
+	for _, tc := range []struct{ row, want string }{
+		{"S,1,,,,64240,,,", `line 2: ttl "": want 0-255 (a row with any of ttl, ipid, df, win, mss, ws, opts needs one)`},
+		{"S,1,256,,,,,,", `line 2: ttl "256": want 0-255`},
+		{"S,1,64,65536,,,,,", `line 2: ipid "65536": want 0-65535, decimal or 0x hex, or empty`},
+		{"S,1,64,0xg,,,,,", `line 2: ipid "0xg"`},
+		{"S,1,64,,maybe,,,,", `line 2: df "maybe": want 1 or 0`},
+		{"S,1,64,,,-1,,,", `line 2: win "-1": want 0-65535, or empty`},
+		{"S,1,64,,,,70000,,", `line 2: mss "70000": want 0-65535, or empty for none`},
+		{"S,1,64,,,,,256,", `line 2: ws "256": want 0-255, or empty for none`},
+		{"S,1,64,,,,,,\"mss,sackok\"", `line 2: opts: options "mss,sackok": "sackok" is not an option; want a comma-separated list`},
+		{"SYN,1,64,,,,,,", `line 2: flags "SYN": want TCP flags as letters (FSRPAUEC, . for ACK) or a number`},
+		{"0x1000,1,64,,,,,,", `line 2: flags "0x1000"`},
+		{"S,-1,64,,,,,,", `line 2: seq "-1": want 0-4294967295, or empty`},
+	} {
+		_, err := Read(strings.NewReader(h+pre+tc.row+"\n"), ReadOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.row, err, tc.want)
+		}
+	}
+}
+
+func TestCSVRoundTripStacks(t *testing.T) {
+	var in []Attempt
+	for i, s := range append(writeStacks, Stack{TTL: 9, WScale: -1, Options: "bad"}) {
+		a := Attempt{Time: capT0.Add(time.Duration(i)), Proto: TCP, Src: capAddr("10.0.0.1"), SrcPort: uint16(i), Dst: capAddr("::1"), DstPort: 1, Stack: s, HasStack: true, IPID: uint16(i * 1000)}
+		in = append(in, a)
+		a.HasStack = false
+		in = append(in, a)
+	}
+	in = append(in, Attempt{Time: capT0, Proto: UDP, Src: capAddr("10.0.0.1"), Dst: capAddr("10.0.0.2"), Stack: Stack{TTL: 3, DF: true, WScale: -1}, HasStack: true, IPID: 65535})
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	if lines[0] != "src,sport,dst,dport,time,proto,ttl,ipid,df,win,mss,ws,opts" ||
+		lines[1] != `10.0.0.1,0,::1,1,2024-05-01T12:00:00Z,tcp,64,0,1,64240,1460,7,"mss,sok,ts,nop,ws"` ||
+		lines[2] != "10.0.0.1,0,::1,1,2024-05-01T12:00:00Z,tcp,,,,,,," ||
+		lines[len(lines)-2] != "10.0.0.1,0,10.0.0.2,0,2024-05-01T12:00:00Z,udp,3,65535,1,,,," {
+		t.Errorf("CSV:\n%s", buf.String())
+	}
+	c, err := Read(&buf, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAttempts(t, all(c), in)
+	for i, a := range all(c) {
+		if a.HasStack != in[i].HasStack {
+			t.Errorf("attempt %d: has stack %v, want %v", i, a.HasStack, in[i].HasStack)
+		}
+	}
+	// Options are written as Read keeps them.
+	odd := in[0]
+	odd.Stack.Options = " MSS,2,eol"
+	buf.Reset()
+	if err := WriteCSV(&buf, []Attempt{odd}); err != nil || !strings.Contains(buf.String(), `,"mss,mss,eol+0"`) {
+		t.Errorf("error %v; CSV:\n%s", err, buf.String())
+	}
+	odd.Stack.Options = "mss,huh"
+	if err := WriteCSV(&bytes.Buffer{}, []Attempt{odd}); err == nil || !strings.Contains(err.Error(), `attempt 0: stack: options "mss,huh"`) {
+		t.Errorf("unparsable options: error %v", err)
 	}
 }
