@@ -22,6 +22,12 @@
 // collisions, probes, reuse, capacity, occupancy, port-usage and
 // predictability. Other figures show their caption only.
 //
+// Input.Attacks adds the section "Can an attacker predict or track my
+// ports?": for each attack (package attack's tracking, count or guess,
+// formatted by the caller into findings, a table and charts) the teaching
+// text of what the attacker sees, what it learns and which defence stops
+// it. Without attacks the section is left out.
+//
 // Findings says in a few plain sentences how the strategies of one run
 // compare (reuse, exhaustion, probes, guessability); 'portsim demo'
 // prints them under its table.

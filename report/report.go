@@ -31,6 +31,9 @@ type Input struct {
 	Results []*sim.Result
 	Sweeps  []*sim.SweepResult
 	Figures []Figure
+	// Attacks are attack results, for the section "Can an attacker
+	// predict or track my ports?" (see Attack).
+	Attacks []Attack
 	// Generated labels the report (a version, a date chosen by the
 	// caller); it is not read from the clock, so the same input always
 	// gives the same bytes.
@@ -110,6 +113,7 @@ type view struct {
 	Legend     template.HTML
 	Figures    []figureView
 	Sweeps     []sweepView
+	Attacks    *attackSection
 	PartialMsg string
 }
 
@@ -154,7 +158,7 @@ type sweepRow struct {
 
 // fixedIDs are the ids the template writes itself.
 var fixedIDs = []string{"top", "contents", "why", "why-ranges", "why-strategies",
-	"why-your-system", "scenario", "results", "charts", "sweeps", "sources"}
+	"why-your-system", "scenario", "results", "charts", "sweeps", "attacks", "sources"}
 
 func build(in Input) (*view, error) {
 	v := &view{
@@ -216,36 +220,13 @@ func build(in Input) (*view, error) {
 
 	charts := tocEntry{ID: "charts", Text: "Charts"}
 	for i, f := range in.Figures {
-		label := f.Name
-		if label == "" {
-			label = fmt.Sprintf("#%d", i+1)
-		}
-		if len(bytes.TrimSpace(f.SVG)) == 0 {
-			return nil, fmt.Errorf("report: figure %q has no SVG", label)
-		}
-		id := ids.take("fig-" + slug(f.Name))
-		title := f.Title
-		if title == "" {
-			title = f.Name
-		}
-		if title == "" {
-			title = fmt.Sprintf("Figure %d", i+1)
-		}
-		// "--" cannot occur in a slug, so a prefixed chart id never
-		// equals a heading id.
-		svg, err := inlineSVG(f.SVG, id+"--", title)
+		fv, err := figure(f, i, ids)
 		if err != nil {
-			return nil, fmt.Errorf("report: figure %q: %w", label, err)
+			return nil, err
 		}
-		v.Figures = append(v.Figures, figureView{
-			ID:      id,
-			Title:   title,
-			Caption: f.Caption,
-			Explain: chartText[f.Name],
-			// Safe: parsed, checked and re-rendered by inlineSVG.
-			SVG: template.HTML(svg),
-		})
-		charts.Sub = append(charts.Sub, tocEntry{ID: id, Text: title})
+		fv.Explain = chartText[f.Name]
+		v.Figures = append(v.Figures, fv)
+		charts.Sub = append(charts.Sub, tocEntry{ID: fv.ID, Text: fv.Title})
 	}
 	if len(v.Figures) > 0 {
 		v.TOC = append(v.TOC, charts)
@@ -277,7 +258,44 @@ func build(in Input) (*view, error) {
 	if len(v.Sweeps) > 0 {
 		v.TOC = append(v.TOC, sweeps)
 	}
+
+	sec, toc, err := buildAttacks(in.Attacks, ids)
+	if err != nil {
+		return nil, err
+	}
+	if sec != nil {
+		v.Attacks = sec
+		v.TOC = append(v.TOC, *toc)
+	}
 	return v, nil
+}
+
+// figure is the i-th figure's view, its ids taken from ids, its SVG
+// checked and inlined.
+func figure(f Figure, i int, ids idSet) (figureView, error) {
+	label := f.Name
+	if label == "" {
+		label = fmt.Sprintf("#%d", i+1)
+	}
+	if len(bytes.TrimSpace(f.SVG)) == 0 {
+		return figureView{}, fmt.Errorf("report: figure %q has no SVG", label)
+	}
+	id := ids.take("fig-" + slug(f.Name))
+	title := f.Title
+	if title == "" {
+		title = f.Name
+	}
+	if title == "" {
+		title = fmt.Sprintf("Figure %d", i+1)
+	}
+	// "--" cannot occur in a slug, so a prefixed chart id never equals a
+	// heading id.
+	svg, err := inlineSVG(f.SVG, id+"--", title)
+	if err != nil {
+		return figureView{}, fmt.Errorf("report: figure %q: %w", label, err)
+	}
+	// Safe: parsed, checked and re-rendered by inlineSVG.
+	return figureView{ID: id, Title: title, Caption: f.Caption, SVG: template.HTML(svg)}, nil
 }
 
 func row(s sim.StrategyResult) resultRow {
