@@ -260,6 +260,9 @@ func writeCaptureCounts(w io.Writer, path string, c *capture.Capture) {
 	if c.FlowOverflow > 0 {
 		fmt.Fprintf(w, "  %d packets met after the flow table was full (new SYNs still count as attempts; new UDP flows do not)\n", c.FlowOverflow)
 	}
+	if c.LongRecords > 0 {
+		fmt.Fprintf(w, "  records longer than the snap length: %d (read cut to it, as tcpdump reads them)\n", c.LongRecords)
+	}
 	if c.Truncated {
 		fmt.Fprintln(w, "  the file ends inside a record; the packets before it were used")
 	}
@@ -305,6 +308,7 @@ type analyzeCaptureJSON struct {
 	Malformed     int            `json:"malformed"`
 	MalformedBy   map[string]int `json:"malformed_by"`
 	FlowOverflow  int            `json:"flow_overflow"`
+	LongRecords   int            `json:"long_records"`
 	Truncated     bool           `json:"truncated"`
 }
 
@@ -322,7 +326,7 @@ func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps
 			Path: c.path, Format: capt.Format, LinkTypes: []string{}, Packets: capt.Packets,
 			Attempts: capt.Attempts.Len(), NotAttempts: capt.NotAttempts, NotAttemptsBy: capt.NotAttemptsBy,
 			Malformed: capt.Malformed, MalformedBy: capt.MalformedBy, FlowOverflow: capt.FlowOverflow,
-			Truncated: capt.Truncated,
+			LongRecords: capt.LongRecords, Truncated: capt.Truncated,
 		},
 		Filter: analyzeFilterJSON{Top: c.top, MinAttempts: fit.DefaultMinAttempts},
 		Hosts:  reps,

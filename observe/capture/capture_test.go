@@ -364,6 +364,9 @@ func capSummary(c *Capture) string {
 	fmt.Fprintf(&b, "format %s\nlink types %s\n", c.Format, strings.Join(links, ", "))
 	fmt.Fprintf(&b, "packets %d, attempts %d, not attempts %d, malformed %d, flow overflow %d, truncated %v\n",
 		c.Packets, c.Attempts.Len(), c.NotAttempts, c.Malformed, c.FlowOverflow, c.Truncated)
+	if c.LongRecords > 0 {
+		fmt.Fprintf(&b, "records longer than the snap length: %d\n", c.LongRecords)
+	}
 	for _, m := range []struct {
 		name string
 		by   map[string]int

@@ -421,28 +421,48 @@ func parseCSVTime(s string) (time.Time, error) {
 	return time.Unix(sec, ns).UTC(), nil
 }
 
-// lineLimiter fails a read once a line passes maxCSVLine bytes.
+// lineLimiter fails a read once a row passes maxCSVLine bytes. A row ends
+// at a newline outside quotes: a quoted field may hold newlines, and they
+// do not end it (encoding/csv would buffer it all).
 type lineLimiter struct {
-	r     io.Reader
-	line  int // lines ended so far
-	count int // bytes in the current line
+	r      io.Reader
+	line   int  // lines ended so far
+	start  int  // the line the current row began on, from 0
+	count  int  // bytes in the current row
+	quoted bool // whether a quoted field is open
 }
 
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	b := p[:n]
-	for {
+	q := bytes.IndexByte(b, '"') // the next quote in b, or -1
+	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
+		if q >= 0 && (i < 0 || q < i) {
+			// Quotes toggle; "" inside a quoted field toggles twice.
+			l.quoted = !l.quoted
+			l.count += q + 1
+			b = b[q+1:]
+			q = bytes.IndexByte(b, '"')
+			continue
+		}
 		if i < 0 {
+			l.count += len(b)
 			break
 		}
 		l.line++
-		l.count = 0
+		if l.quoted {
+			l.count += i + 1
+		} else {
+			l.start, l.count = l.line, 0
+		}
 		b = b[i+1:]
+		if q >= 0 {
+			q -= i + 1
+		}
 	}
-	l.count += len(b)
 	if l.count > maxCSVLine {
-		return 0, inputErr(fmt.Sprintf("line %d", l.line+1), "longer than %d bytes", maxCSVLine)
+		return 0, inputErr(fmt.Sprintf("line %d", l.start+1), "longer than %d bytes", maxCSVLine)
 	}
 	return n, err
 }

@@ -11,6 +11,9 @@ import (
 // header and the packet. It accepts and refuses what gopacket's
 // pcapgo.Reader (which it replaced) did, with the same messages: version
 // 2.4 only, records no longer than maxRecord or their original length.
+// But a record longer than the file's snap length is read as libpcap
+// reads it, cut to the snap length (counted in LongRecords), where
+// gopacket refused it.
 func (d *decoder) readPcap(br *bufio.Reader) error {
 	hdr, err := br.Peek(24)
 	if err != nil {
@@ -37,6 +40,7 @@ func (d *decoder) readPcap(br *bufio.Reader) error {
 		frac = 1
 	}
 	snaplen := min(order.Uint32(hdr[16:20]), maxRecord)
+	keep := recordKeep(snaplen)
 	br.Discard(24)
 	d.c.LinkTypes = append(d.c.LinkTypes, lt)
 	r := recReader{br: br}
@@ -62,7 +66,14 @@ func (d *decoder) readPcap(br *bufio.Reader) error {
 		if caplen > length {
 			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "capture length exceeds original packet length: %d > %d", caplen, length)
 		}
-		data, err := r.read(caplen)
+		data, err := r.read(min(caplen, keep))
+		long := err == nil && caplen > keep
+		if long {
+			// What follows would refill the buffer under data.
+			r.long = append(r.long[:0], data...)
+			data = r.long
+			err = r.skip(caplen - keep)
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			d.c.Truncated = true
 			return nil
@@ -70,11 +81,23 @@ func (d *decoder) readPcap(br *bufio.Reader) error {
 		if err != nil {
 			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
 		}
+		if long {
+			d.c.LongRecords++
+		}
 		s, ns := unixTime(int64(sec), int64(sub))
 		if err := d.packet(lt, data, s, ns); err != nil {
 			return err
 		}
 	}
+}
+
+// recordKeep is how much of a record is kept with snap length snaplen: 0
+// means none was set (libpcap's reading: up to the largest record).
+func recordKeep(snaplen uint32) int {
+	if snaplen == 0 || snaplen > maxRecord {
+		return maxRecord
+	}
+	return int(snaplen)
 }
 
 // unixTime is time.Unix(sec, nsec) as Unix seconds and nanoseconds within

@@ -41,6 +41,9 @@ func (d *decoder) readPcapng(br *bufio.Reader) error {
 			d.addLinkType(lt)
 			last = lt
 		}
+		if p.long {
+			d.c.LongRecords++
+		}
 		if err := d.packet(last, data, p.sec, p.nsec); err != nil {
 			return err
 		}
@@ -52,7 +55,10 @@ func (d *decoder) readPcapng(br *bufio.Reader) error {
 // down to how it counts a block's bytes left (a uint32 that wraps when a
 // block's parts overrun its length, after which it reads on into what
 // follows) and the words of its messages. It reads the packets from the
-// buffer and keeps nothing of a block that Read does not use.
+// buffer and keeps nothing of a block that Read does not use. But where
+// gopacket read a packet of any length whole, it keeps no more of one than
+// its interface's snap length, or maxRecord, and skips the rest, as
+// libpcap does: a damaged length costs no memory.
 type ngReader struct {
 	r      recReader
 	big    bool // the section's byte order
@@ -71,16 +77,19 @@ var zeroTimeUnix = time.Time{}.Unix()
 type ngIface struct {
 	link    LinkType
 	snaplen uint32
+	keep    int // how much of a packet is kept: recordKeep(snaplen)
 	// A stamp's units per second, the offset in seconds added to it,
 	// and the scaling of the units left over to nanoseconds.
 	perSec, offset, scaleUp, scaleDown uint64
 }
 
-// ngRecord is where a packet came from and when.
+// ngRecord is where a packet came from and when, and whether it was
+// longer than its interface's snap length.
 type ngRecord struct {
 	iface int
 	sec   int64
 	nsec  uint32
+	long  bool
 }
 
 // Block types, byte-order magic and option codes of pcapng.
@@ -253,6 +262,7 @@ func (r *ngReader) iface() error {
 	}
 	r.left -= 8
 	in := ngIface{link: LinkType(r.u16(b[0:2])), snaplen: r.u32(b[4:8])}
+	in.keep = recordKeep(in.snaplen)
 	resol := uint8(0)
 	for {
 		code, v, err := r.option()
@@ -387,8 +397,8 @@ func (r *ngReader) plainEPB() ([]byte, ngRecord, bool) {
 	}
 	b, _ := r.r.br.Peek(n)
 	iface, caplen := int(r.u32(b[0:4])), int(r.u32(b[12:16]))
-	if iface >= len(r.ifaces) || 20+caplen+(4-caplen&3)&3+4 != n {
-		return nil, ngRecord{}, false // an error, options or lengths that do not add up: next sorts them out
+	if iface >= len(r.ifaces) || 20+caplen+(4-caplen&3)&3+4 != n || caplen > r.ifaces[iface].keep {
+		return nil, ngRecord{}, false // an error, options, lengths that do not add up or a long packet: next sorts them out
 	}
 	p := ngRecord{iface: iface}
 	p.sec, p.nsec = r.stamp(iface, uint64(r.u32(b[4:8]))<<32|uint64(r.u32(b[8:12])))
@@ -466,13 +476,20 @@ func (r *ngReader) next() ([]byte, ngRecord, error) {
 			}
 		}
 	}
-	data, err := r.bytes(caplen)
+	keep := min(caplen, r.ifaces[p.iface].keep)
+	data, err := r.bytes(keep)
 	if err != nil {
 		return nil, p, err
 	}
 	// What follows the data may refill the buffer under them.
 	r.pkt = append(r.pkt[:0], data...)
-	r.left -= uint32(caplen)
+	r.left -= uint32(keep)
+	if keep < caplen {
+		if err := r.discard(caplen - keep); err != nil {
+			return nil, p, err
+		}
+		p.long = true
+	}
 	if pad := (4 - caplen&3) & 3; pad > 0 {
 		if err := r.discard(pad); err != nil {
 			return nil, p, err

@@ -149,6 +149,10 @@ type Capture struct {
 	// ShapeOverflow counts attempts kept without their stack because the
 	// capture held more than 65535 distinct shapes before them.
 	ShapeOverflow int
+	// LongRecords counts records longer than the snap length of their
+	// file (pcap) or interface (pcapng): each is read cut to it, as
+	// libpcap reads them.
+	LongRecords int
 	// Truncated reports that the input ended inside a record; what came
 	// before it was kept.
 	Truncated bool
@@ -236,8 +240,9 @@ func ReadFile(path string, opts ReadOptions) (*Capture, error) {
 // (unless it answers one: a datagram whose reverse flow was seen first is
 // a reply, and no attempt, as a DNS server's answer from port 53 is).
 // The input is streamed: memory grows with the attempts and the flows
-// remembered, both bounded by opts. A file that ends inside a record keeps
-// what came before and sets Truncated. Problems with the input are
+// remembered, both bounded by opts. A record longer than its snap length
+// is read cut to it and counted in LongRecords. A file that ends inside a
+// record keeps what came before and sets Truncated. Problems with the input are
 // reported as *InputError naming where they are.
 func Read(r io.Reader, opts ReadOptions) (*Capture, error) {
 	if opts.MaxAttempts < 0 {
@@ -325,8 +330,9 @@ func notCapture(head []byte) error {
 	return &InputError{Err: fmt.Errorf("not a capture: starts with bytes % x; want pcap (magic a1b2c3d4 or a1b23c4d, either byte order), pcapng (0a0d0d0a) or a CSV header with columns %s", head, csvColumnsHelp)}
 }
 
-// maxRecord is the longest pcap record accepted: libpcap's MAXIMUM_SNAPLEN.
-// It keeps a damaged length from making one record take gigabytes.
+// maxRecord is the longest pcap record accepted, and the most of a pcapng
+// packet kept: libpcap's MAXIMUM_SNAPLEN. It keeps a damaged length from
+// making one record take gigabytes.
 const maxRecord = 262144
 
 func (d *decoder) addLinkType(lt LinkType) {

@@ -9,8 +9,9 @@ import (
 // bufio.Reader's buffer, so that a packet is not copied before it is
 // decoded.
 type recReader struct {
-	br  *bufio.Reader
-	big []byte // for reads longer than br's buffer
+	br   *bufio.Reader
+	big  []byte // for reads longer than br's buffer
+	long []byte // the part kept of a record longer than its snap length
 }
 
 // read returns the next n bytes, valid until the next read, and consumes
@@ -39,6 +40,15 @@ func (r *recReader) read(n int) ([]byte, error) {
 		}
 	}
 	return r.big, nil
+}
+
+// skip consumes the next n bytes without keeping them, with read's errors
+// for a short input (io.ErrUnexpectedEOF, since it ends inside a record).
+func (r *recReader) skip(n int) error {
+	if m, err := r.br.Discard(n); m < n {
+		return fullErr(1, err) // part of the record was read before
+	}
+	return nil
 }
 
 // fullErr is io.ReadFull's error after n bytes and the reader's err.

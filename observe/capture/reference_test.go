@@ -19,7 +19,9 @@ import (
 
 // The pcap and pcapng readers replaced gopacket's pcapgo readers; these
 // tests hold them to what Read made of any input through gopacket: the
-// same capture, or the same error.
+// same capture, or the same error — but for one change made on purpose:
+// a record longer than its snap length (or maxRecord, in pcapng) is cut to
+// it and counted, where gopacket refused it (pcap) or read it whole.
 
 // refRead is Read as it was, through gopacket's readers.
 func refRead(data []byte, opts ReadOptions) (*Capture, error) {
@@ -68,6 +70,7 @@ func refReadPcap(d *decoder, br *bufio.Reader) error {
 	if !lt.supported() {
 		return unsupportedLink("pcap header", lt)
 	}
+	keep := recordKeep(min(order.Uint32(hdr[16:20]), maxRecord))
 	r, err := pcapgo.NewReader(br)
 	if err != nil {
 		return inputErr("pcap header", "%v", err)
@@ -87,6 +90,10 @@ func refReadPcap(d *decoder, br *bufio.Reader) error {
 				return nil
 			}
 			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
+		}
+		if len(data) > keep {
+			data = data[:keep]
+			d.c.LongRecords++
 		}
 		if err := d.packet(lt, data, ci.Timestamp.Unix(), uint32(ci.Timestamp.Nanosecond())); err != nil {
 			return err
@@ -116,6 +123,11 @@ func refReadPcapng(d *decoder, br *bufio.Reader) error {
 			return inputErr(fmt.Sprintf("packet %d", d.c.Packets+1), "%v", err)
 		}
 		lt := LinkType(ci.AncillaryData[0].(layers.LinkType))
+		in, _ := r.Interface(ci.InterfaceIndex)
+		if keep := recordKeep(in.SnapLength); len(data) > keep {
+			data = data[:keep]
+			d.c.LongRecords++
+		}
 		if lt != last {
 			if !lt.supported() {
 				return unsupportedLink(fmt.Sprintf("packet %d (interface %d)", d.c.Packets+1, ci.InterfaceIndex), lt)
