@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -300,7 +301,8 @@ func handBuilt() map[string][]byte {
 		capEther(0x8100, []byte{0, 100}),                                               // cut VLAN tag
 		capEther(0x0800, m[1]),
 	}
-	return map[string][]byte{
+	files := linkBuilt()
+	maps.Copy(files, map[string][]byte{
 		"hand-ether-vlan.pcap":  pcapBytes(le, false, 1, capRecs(append(vlan, wrap(etherIP)...)...)),
 		"hand-raw101.pcap":      pcapBytes(le, false, 101, capRecs(m...)),
 		"hand-raw12-be-ns.pcap": pcapBytes(be, true, 12, capRecs(m...)),
@@ -323,7 +325,8 @@ func handBuilt() map[string][]byte {
 			{1, capT0.Add(3 * time.Millisecond), m[6]},
 		}),
 		"written.pcapng": mustPcapng(writtenAttempts()),
-	}
+	})
+	return files
 }
 
 // synth is the packet a PcapngWriter without a stack writes for a, the
@@ -810,12 +813,12 @@ func TestReadErrors(t *testing.T) {
 		{"elf", []byte("\x7fELF\x02\x01\x01\x00\x00\x00"), []string{"not a capture: starts with bytes 7f 45 4c 46 02 01 01 00", "pcapng", "CSV header"}},
 		{"text without header", []byte("hello, world\n1,2,3\n"), []string{"not a capture"}},
 		{"pcap header cut", pcapBytes(binary.LittleEndian, false, 1, nil)[:20], []string{"pcap header: file ends after 20 of 24 bytes"}},
-		{"pcap 802.11", pcapBytes(binary.LittleEndian, false, 105, capRecs(syn)), []string{"pcap header: link type 105 (802.11) is not supported", "1 (Ethernet)", "276 (Linux SLL2)"}},
+		{"pcap prism", pcapBytes(binary.LittleEndian, false, 119, capRecs(syn)), []string{"pcap header: link type 119 (Prism) is not supported", "1 (Ethernet)", "127 (802.11 radiotap)", "276 (Linux SLL2)"}},
 		{"pcap unknown big-endian", pcapBytes(binary.BigEndian, true, 4000, capRecs(syn)), []string{"link type 4000 is not supported"}},
 		{"pcap reserved link bits", pcapBytes(binary.LittleEndian, false, 1|1<<20, capRecs(syn)), []string{"link type 1048577 is not supported"}},
 		{"pcap bad version", func() []byte { b := pcapBytes(binary.LittleEndian, false, 1, nil); b[4] = 3; return b }(), []string{"pcap header: Unknown major version 3"}},
 		{"pcap record too long", badRecord, []string{"packet 2: capture length exceeds snap length: 300000"}},
-		{"pcapng radiotap", pcapngBytes(binary.LittleEndian, []uint16{101, 127}, []ngPacket{{0, capT0, syn}, {1, capT0, syn}}), []string{"packet 2 (interface 1): link type 127 (RadioTap) is not supported", "supported: 0 (NULL)"}},
+		{"pcapng pflog", pcapngBytes(binary.LittleEndian, []uint16{101, 117}, []ngPacket{{0, capT0, syn}, {1, capT0, syn}}), []string{"packet 2 (interface 1): link type 117 (PFLog) is not supported", "supported: 0 (NULL)"}},
 		{"pcapng bad interface", pcapngBytes(binary.LittleEndian, []uint16{101}, []ngPacket{{0, capT0, syn}, {3, capT0, syn}}), []string{"packet 2: Interface id 3 not present"}},
 		{"pcapng header cut", pcapngBytes(binary.LittleEndian, nil, nil)[:20], []string{"pcapng section header: file ends inside it"}},
 		{"gzip garbage", []byte{0x1f, 0x8b, 1, 2, 3}, []string{"gzip header"}},

@@ -67,15 +67,23 @@ func inputErr(where, format string, args ...any) error {
 // LinkType is a pcap/pcapng link-layer header type (LINKTYPE_* number).
 type LinkType uint32
 
-// The link types Read decodes.
+// The link types Read decodes. Ethernet, and every link that carries an
+// EtherType, may carry PPPoE sessions too.
 const (
 	LinkNull      LinkType = 0   // BSD loopback: 4-byte address family in the writer's byte order
 	LinkEthernet  LinkType = 1   // Ethernet, with 802.1Q/802.1ad VLAN tags
+	LinkPPP       LinkType = 9   // PPP, with or without HDLC-like framing (RFC 1661, 1662)
 	LinkRawDLT12  LinkType = 12  // raw IP, DLT_RAW on most BSDs
 	LinkRawDLT14  LinkType = 14  // raw IP, DLT_RAW on OpenBSD
+	LinkPPPHDLC   LinkType = 50  // PPP in HDLC-like framing, or Cisco HDLC
 	LinkRaw       LinkType = 101 // raw IPv4 or IPv6
+	LinkCHDLC     LinkType = 104 // Cisco HDLC (RFC 1547 4.3.1)
+	LinkIEEE80211 LinkType = 105 // 802.11 frames: data frames with LLC/SNAP
 	LinkLoop      LinkType = 108 // OpenBSD loopback: address family in network byte order
 	LinkLinuxSLL  LinkType = 113 // Linux cooked capture v1
+	LinkRadiotap  LinkType = 127 // 802.11 frames behind a radiotap header (monitor mode)
+	LinkPPI       LinkType = 192 // 802.11 or Ethernet behind a Per-Packet Information header
+	LinkPPPDir    LinkType = 204 // PPP behind a direction byte
 	LinkIPv4      LinkType = 228 // raw IPv4
 	LinkIPv6      LinkType = 229 // raw IPv6
 	LinkLinuxSLL2 LinkType = 276 // Linux cooked capture v2 (tcpdump -i any)
@@ -84,11 +92,18 @@ const (
 var linkNames = map[LinkType]string{
 	LinkNull:      "NULL, BSD loopback",
 	LinkEthernet:  "Ethernet",
+	LinkPPP:       "PPP",
 	LinkRawDLT12:  "raw IP (DLT 12)",
 	LinkRawDLT14:  "raw IP (DLT 14)",
+	LinkPPPHDLC:   "PPP in HDLC framing",
 	LinkRaw:       "raw IP",
+	LinkCHDLC:     "Cisco HDLC",
+	LinkIEEE80211: "802.11",
 	LinkLoop:      "LOOP, OpenBSD loopback",
 	LinkLinuxSLL:  "Linux cooked SLL",
+	LinkRadiotap:  "802.11 with radiotap",
+	LinkPPI:       "PPI",
+	LinkPPPDir:    "PPP with direction",
 	LinkIPv4:      "raw IPv4",
 	LinkIPv6:      "raw IPv6",
 	LinkLinuxSLL2: "Linux cooked SLL2",
@@ -108,15 +123,11 @@ func (l LinkType) String() string {
 }
 
 func (l LinkType) supported() bool {
-	switch l {
-	case LinkNull, LinkEthernet, LinkRawDLT12, LinkRawDLT14, LinkRaw, LinkLoop,
-		LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2:
-		return true
-	}
-	return false
+	_, ok := linkNames[l]
+	return ok
 }
 
-const supportedLinks = "supported: 0 (NULL), 1 (Ethernet), 12, 14 and 101 (raw IP), 108 (LOOP), 113 (Linux SLL), 228 (IPv4), 229 (IPv6), 276 (Linux SLL2)"
+const supportedLinks = "supported: 0 (NULL), 1 (Ethernet), 9 (PPP), 12, 14 and 101 (raw IP), 50 (PPP HDLC), 104 (Cisco HDLC), 105 (802.11), 108 (LOOP), 113 (Linux SLL), 127 (802.11 radiotap), 192 (PPI), 204 (PPP with direction), 228 (IPv4), 229 (IPv6), 276 (Linux SLL2)"
 
 func unsupportedLink(where string, l LinkType) error {
 	return inputErr(where, "link type %v is not supported; %s", l, supportedLinks)
@@ -177,6 +188,7 @@ const (
 	clLastNotAttempt // marker
 	// malformed
 	clTruncLink
+	clBadLink
 	clTruncIP
 	clBadIP
 	clTruncExt
@@ -197,6 +209,7 @@ var classNames = [clCount]string{
 	clUDPReply:      "udp reply",
 	clUDPUntracked:  "udp flow not tracked (MaxFlows reached)",
 	clTruncLink:     "truncated link header",
+	clBadLink:       "bad link header",
 	clTruncIP:       "truncated ip header",
 	clBadIP:         "bad ip header",
 	clTruncExt:      "truncated ipv6 extension header",
@@ -571,6 +584,13 @@ const (
 	etherVLAN  = 0x8100
 	etherQinQ  = 0x88a8
 	etherQinQ1 = 0x9100 // pre-standard 802.1ad
+	etherPPPoE = 0x8864 // a PPPoE session's frames (RFC 2516)
+)
+
+// PPP protocol numbers.
+const (
+	pppIPv4 = 0x0021
+	pppIPv6 = 0x0057
 )
 
 // decodeFrame finds the IP packet in a frame of link type lt and decodes it.
@@ -593,6 +613,59 @@ func decodeFrame(lt LinkType, b []byte, f *frame) class {
 		return decodeEther(be16(b[0:]), b[20:], f)
 	case LinkRaw, LinkRawDLT12, LinkRawDLT14:
 		return decodeIP(0, b, f)
+	case LinkPPP:
+		return decodePPP(b, f)
+	case LinkPPPDir:
+		if len(b) < 1 {
+			return clTruncLink
+		}
+		return decodePPP(b[1:], f)
+	case LinkPPPHDLC:
+		if len(b) > 0 && (b[0] == 0x0f || b[0] == 0x8f) { // Cisco's unicast and broadcast addresses
+			return decodeFrame(LinkCHDLC, b, f)
+		}
+		return decodePPP(b, f)
+	case LinkCHDLC:
+		if len(b) < 4 {
+			return clTruncLink
+		}
+		return decodeEther(be16(b[2:]), b[4:], f)
+	case LinkIEEE80211:
+		return decode80211(b, f)
+	case LinkRadiotap:
+		// Version 0, a pad byte, the header's length (little-endian,
+		// as all of radiotap) and what it holds, of no use here.
+		if len(b) < 4 {
+			return clTruncLink
+		}
+		n := int(binary.LittleEndian.Uint16(b[2:]))
+		if b[0] != 0 || n < 8 {
+			return clBadLink
+		}
+		if len(b) < n {
+			return clTruncLink
+		}
+		return decode80211(b[n:], f)
+	case LinkPPI:
+		// Version 0, flags, the header's length and the link type
+		// behind it, little-endian.
+		if len(b) < 8 {
+			return clTruncLink
+		}
+		n := int(binary.LittleEndian.Uint16(b[2:]))
+		if b[0] != 0 || n < 8 {
+			return clBadLink
+		}
+		if len(b) < n {
+			return clTruncLink
+		}
+		switch LinkType(binary.LittleEndian.Uint32(b[4:])) {
+		case LinkIEEE80211:
+			return decode80211(b[n:], f)
+		case LinkEthernet:
+			return decodeFrame(LinkEthernet, b[n:], f)
+		}
+		return clNotIP
 	case LinkIPv4:
 		return decodeIP(4, b, f)
 	case LinkIPv6:
@@ -630,8 +703,95 @@ func decodeEther(etype uint16, b []byte, f *frame) class {
 		return decodeIP(4, b, f)
 	case etherIPv6:
 		return decodeIP(6, b, f)
+	case etherPPPoE:
+		// Version and type 1, code 0 (session data), the session and
+		// the payload's length, then a PPP frame.
+		if len(b) < 6 {
+			return clTruncLink
+		}
+		if b[0] != 0x11 || b[1] != 0 {
+			return clBadLink
+		}
+		return decodePPP(b[6:], f)
 	}
 	return clNotIP
+}
+
+// decodePPP decodes a PPP frame (RFC 1661): its protocol, one byte if
+// compressed (odd), else two, after the address and control bytes ff 03 of
+// HDLC-like framing if they are there (RFC 1662).
+func decodePPP(b []byte, f *frame) class {
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
+		b = b[2:]
+	}
+	if len(b) < 1 {
+		return clTruncLink
+	}
+	proto := uint16(b[0])
+	if b[0]&1 == 0 {
+		if len(b) < 2 {
+			return clTruncLink
+		}
+		proto, b = be16(b), b[2:]
+	} else {
+		b = b[1:]
+	}
+	switch proto {
+	case pppIPv4:
+		return decodeIP(4, b, f)
+	case pppIPv6:
+		return decodeIP(6, b, f)
+	}
+	return clNotIP
+}
+
+// decode80211 decodes an 802.11 frame: a data frame that is neither
+// protected (its payload is encrypted) nor empty (null functions), nor an
+// A-MSDU or a fragment after the first, carries an LLC/SNAP header and the
+// EtherType of what follows. Management and control frames are not IP.
+func decode80211(b []byte, f *frame) class {
+	if len(b) < 2 {
+		return clTruncLink
+	}
+	fc, flags := b[0], b[1]
+	if fc&0x03 != 0 { // protocol version 0 is the only one
+		return clBadLink
+	}
+	if fc>>2&0x03 != 2 { // management, control, extension
+		return clNotIP
+	}
+	const toFromDS, protected, order = 0x03, 0x40, 0x80
+	sub := fc >> 4
+	if sub&0x04 != 0 || flags&protected != 0 {
+		return clNotIP
+	}
+	n := 24 // frame control, duration, three addresses, sequence control
+	if flags&toFromDS == toFromDS {
+		n += 6 // a fourth address
+	}
+	qos := 0
+	if sub&0x08 != 0 {
+		qos = n
+		n += 2
+		if flags&order != 0 {
+			n += 4 // HT control
+		}
+	}
+	if len(b) < n+8 {
+		return clTruncLink
+	}
+	if b[22]&0x0f != 0 { // fragment number
+		return clNotIP
+	}
+	if qos != 0 && b[qos]&0x80 != 0 { // A-MSDU present
+		return clNotIP
+	}
+	llc := b[n:]
+	// SNAP: DSAP and SSAP aa, UI, and the OUI of RFC 1042 or 802.1H.
+	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 || llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8) {
+		return clNotIP
+	}
+	return decodeEther(be16(llc[6:]), llc[8:], f)
 }
 
 // decodeIP decodes an IPv4 or IPv6 packet; want is the version the link
