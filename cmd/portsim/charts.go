@@ -47,20 +47,37 @@ func saveCharts(dir, format string, cs []*plots.Chart) ([]string, error) {
 	return paths, nil
 }
 
-// writeReport renders the charts as SVG and writes the HTML report.
-func writeReport(path string, results []*sim.Result, sweeps []*sim.SweepResult) error {
-	in := report.Input{
+// writeReport renders the charts as SVG and writes the HTML report of in:
+// its runs, sweeps and attacks.
+func writeReport(path string, in *inputs) error {
+	rin := report.Input{
 		Title:     "portsim report",
-		Results:   results,
-		Sweeps:    sweeps,
+		Results:   in.results,
+		Sweeps:    in.sweeps,
 		Generated: "portsim",
 	}
-	for _, c := range charts(results, sweeps) {
-		var buf bytes.Buffer
-		if err := c.Render(&buf, "svg", c.Width, c.Height); err != nil {
-			return fmt.Errorf("chart %s: %w", c.Name, err)
+	for _, c := range charts(in.results, in.sweeps) {
+		f, err := svgFigure(c)
+		if err != nil {
+			return err
 		}
-		in.Figures = append(in.Figures, report.Figure{Name: c.Name, Title: c.Title, Caption: c.Caption, SVG: buf.Bytes()})
+		rin.Figures = append(rin.Figures, f)
 	}
-	return report.WriteFile(path, in)
+	for _, res := range in.attacks {
+		a, err := reportAttack(res)
+		if err != nil {
+			return err
+		}
+		rin.Attacks = append(rin.Attacks, a)
+	}
+	return report.WriteFile(path, rin)
+}
+
+// svgFigure is chart c rendered as SVG for the report.
+func svgFigure(c *plots.Chart) (report.Figure, error) {
+	var buf bytes.Buffer
+	if err := c.Render(&buf, "svg", c.Width, c.Height); err != nil {
+		return report.Figure{}, fmt.Errorf("chart %s: %w", c.Name, err)
+	}
+	return report.Figure{Name: c.Name, Title: c.Title, Caption: c.Caption, SVG: buf.Bytes()}, nil
 }

@@ -88,7 +88,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 					return fmt.Errorf("--out: %w", err)
 				}
 				page := filepath.Join(*out, "report.html")
-				if err := writeReport(page, []*sim.Result{res}, nil); err != nil {
+				if err := writeReport(page, &inputs{results: []*sim.Result{res}}); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
 				dir := strings.TrimRight(*out, "/")

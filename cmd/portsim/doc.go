@@ -22,6 +22,7 @@ The commands are:
 	report      write a self-contained HTML report that explains the charts
 	probe       ask this machine's kernel for ports over loopback and compare with the models
 	analyze     say which OS profile best explains each host's source ports in a capture
+	attack      play an attacker against simulated hosts: track a device, count its connections, guess its next port
 
 'portsim help COMMAND' or 'portsim COMMAND --help' shows a command's flags
 and examples. Data goes to stdout and messages to stderr. Bad input (an
@@ -348,11 +349,12 @@ Examples:
 	portsim plot RESULTS_DIR_OR_JSON... --out DIR [--format png|svg|pdf]
 
 Plot reads results written by 'portsim run --out DIR' (a directory with
-results.json and allocations.csv) or 'portsim sweep --out DIR' (sweep.json),
-or such JSON files directly, and writes the charts into --out: port
-signature, collisions against occupancy, probes per allocation, reuse
-interval, occupancy over time, port usage and predictability for a run, and
-the capacity curve for a sweep.
+results.json and allocations.csv), 'portsim sweep --out DIR' (sweep.json) or
+'portsim attack --out DIR' (attack.json), or such JSON files directly, and
+writes the charts into --out: port signature, collisions against occupancy,
+probes per allocation, reuse interval, occupancy over time, port usage and
+predictability for a run, the capacity curve for a sweep, and an attack's
+charts.
 
 'portsim run --charts DIR' draws a run's charts directly; 'portsim demo'
 writes its charts and report.html into its --out.
@@ -376,7 +378,9 @@ Report reads results as 'portsim plot' does and writes one self-contained HTML
 file: a short answer to "why did my browser use source port 62412?" (ranges
 by OS and how each strategy picks), every chart embedded as SVG with plain
 sentences on what it shows and how to read it, the resolved scenario, and
-the results table. It fetches nothing from the network.
+the results table; attack results (from 'portsim attack --out') add a
+section on what an attacker learns from the ports. It fetches nothing from
+the network.
 
 Flags:
 
@@ -474,5 +478,107 @@ Examples:
 	portsim analyze trace.pcap --host 192.0.2.7 --proto tcp --top 20 --format json
 	# a CSV export of attempts
 	portsim analyze attempts.csv
+
+# portsim attack
+
+	portsim attack tracking|count|guess [--strategy SPEC | --profile NAME]... [flags]
+
+Attack plays an attacker and a victim inside the simulator — nothing touches a
+network — against each --strategy and --profile (compared side by side), with
+the victim's other traffic from a scenario going on meanwhile. The attacker
+sees what it would see for real: the source ports of the connections it
+makes the victim open to its own servers.
+
+	tracking  the device-tracking attack of Kol, Klein and Gilad (USENIX
+	          Security 2023, CVE-2022-32296): a web page finds which loopback
+	          destinations share a counter of RFC 6056 Algorithm 4's table, a
+	          device ID that survives a change of network. Reports whether an
+	          ID was found, after how many connections and simulated seconds,
+	          whether a second visit, and a visit from another network, give
+	          the same ID, and whether another device's differs.
+	count     RFC 6056 Algorithm 3's side channel: from two of the victim's
+	          ports, how many connections it made in between; the error
+	          beside that of guessing the average.
+	guess     an off-path attacker that saw the previous port guesses the
+	          next one to a target: the chance within g guesses, and for a
+	          DNS answer, which must match the 16-bit transaction ID too,
+	          within g spoofed answers (the Kaminsky window).
+
+The victim's traffic starts from the browser preset (or --preset, then
+--scenario FILE, then the scenario flags, as 'portsim run' takes them);
+the attack starts after its warm-up. Without --strategy or --profile,
+tracking attacks the linux-5.12 and linux profiles, count linux-4,
+linux-5.12, linux and macos, guess macos, windows, linux and freebsd.
+--seeds N plays each attack N times, each against a new device; --seed
+makes runs repeatable. --table-orders attacks Linux 5.12's algorithm with
+bigger tables, to see how the tracking attack's cost grows (the paper's
+extrapolation to 2^16).
+
+The table is followed by a sentence per strategy, and for tracking by the
+paper's figures. The JSON has "schema": "portsim.attack/v1", the attack,
+its settings, the scenario, and "results", one object per strategy with
+strategy, attack, success and the attack's own fields (tracking:
+counters, found, connections, seconds, id_stable, id_moved, id_distinct;
+count: estimate_error, baseline_error, estimates; guess: ports,
+p_success and p_success_dns as [guesses, p] pairs, p_dns_window). --out
+DIR writes it as attack.json, which 'portsim report' reads.
+
+Flags:
+
+	    --scenario FILE           read the scenario from a YAML FILE (fields named like these flags)
+	    --preset NAME             start from a built-in scenario NAME (see 'portsim scenarios') (default browser)
+	    --strategy SPEC           strategy SPEC to simulate, repeatable (see 'portsim strategies')
+	    --profile NAME            OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
+	                              (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
+	    --name string             scenario name, shown in results (default default)
+	    --seed string             seed of every random draw (workload and strategies); same seed, same results (default 1)
+	    --duration string         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
+	    --warmup string           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
+	    --rate string             new connections per second (during on periods for onoff arrivals), > 0 (default 100)
+	    --arrivals string         arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
+	    --lifetime string         how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
+	    --destinations string     number of distinct destination addresses, 1 to 4325376 (default 10)
+	    --popularity string       how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
+	    --dst-port string         destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
+	    --ipv6 string             use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
+	    --src string              local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
+	    --kind string             request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
+	    --close string            who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
+	    --time-wait string        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
+	    --tw-reuse string         taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
+	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
+	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
+	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
+	    --seeds string            plays per strategy, each against a new device (its own keys) with a new draw of background traffic (default 1; tracking, count, guess)
+	    --attack-rate string      connections per second the attacker's page makes the victim open (default 1000; tracking)
+	    --rtt string              round trip to the attacker's server, waited after each batch of connections (default 50ms; tracking)
+	    --budget string           most connections the attacker may cause in one visit; auto is 100 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
+	    --pairs string            colliding pairs of loopback destinations the attacker wants in an ID, on average (default 8; tracking)
+	    --revisit string          time from the end of one visit to the next (the second visit, then the third from another network) (default 1m; tracking)
+	    --interval string         time between the attacker's observations (default 1s; count, guess)
+	    --samples string          observations per device: port differences read (count), guesses made (guess) (default 200; count, guess)
+	    --guess-kind string       request kind of the guessed connection: connect, bind or udp; auto is a strategy's own kind, connect for a profile (default auto; guess)
+	    --seen string             what the attacker saw: own (the port of a connection to its own server) or target (the port of the previous connection to the target) (default own; guess)
+	    --gap string              time from the connection seen to the connection guessed (default 10ms; guess)
+	    --window string           spoofed DNS answers that arrive before the real one (the Kaminsky window) (default 1000; guess)
+	    --format FORMAT           output FORMAT: table, csv or json (default table)
+	    --out DIR                 also write attack.json into DIR, which 'portsim report' reads
+	    --charts DIR              also draw the charts as PNG into DIR
+	    --table-orders LIST       tracking: attack Linux 5.12's algorithm with 2^K counters for each K in a LIST such as 8,10,12,
+	                              beside any --strategy and --profile
+	-h, --help                    show this help
+
+Examples:
+
+	# the paper's attack on Linux 5.12, and on Linux 6.x
+	portsim attack tracking
+	# how the cost grows with the table (2^16 takes a minute)
+	portsim attack tracking --table-orders 8,10,12 --seeds 3
+	# which systems leak how many connections you make?
+	portsim attack count --profile linux-4 --profile linux --profile macos
+	# guessing a DNS resolver's next query port, with charts and a report
+	portsim attack guess --preset dns-resolver --guess-kind udp --profile linux --profile macos --out att/ --charts att/
+	portsim report att/ --out report.html
 */
 package main

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/portsim/portsim/attack"
 	"github.com/portsim/portsim/sim"
 )
 
@@ -18,6 +19,7 @@ import (
 type inputs struct {
 	results []*sim.Result
 	sweeps  []*sim.SweepResult
+	attacks []*attack.Result
 }
 
 // maxInputSize bounds a results file: a run's JSON is kilobytes, its
@@ -25,8 +27,8 @@ type inputs struct {
 const maxInputSize = 1 << 30
 
 // loadInputs reads each argument: a directory written by --out (its
-// results.json, allocations.csv and sweep.json, whichever exist) or a
-// results or sweep JSON file.
+// results.json, allocations.csv, sweep.json and attack.json, whichever
+// exist) or a results, sweep or attack JSON file.
 func loadInputs(args []string) (*inputs, error) {
 	in := &inputs{}
 	for _, arg := range args {
@@ -41,7 +43,7 @@ func loadInputs(args []string) (*inputs, error) {
 			continue
 		}
 		found := false
-		for _, name := range []string{"results.json", "sweep.json"} {
+		for _, name := range []string{"results.json", "sweep.json", "attack.json"} {
 			path := filepath.Join(arg, name)
 			if _, err := os.Stat(path); err == nil {
 				found = true
@@ -51,7 +53,7 @@ func loadInputs(args []string) (*inputs, error) {
 			}
 		}
 		if !found {
-			return nil, usagef("%s: no results.json or sweep.json in it; want a directory written by --out, or a JSON file", arg)
+			return nil, usagef("%s: no results.json, sweep.json or attack.json in it; want a directory written by --out, or a JSON file", arg)
 		}
 	}
 	return in, nil
@@ -87,8 +89,14 @@ func (in *inputs) loadJSON(path string) error {
 			return usagef("%s: %v", path, err)
 		}
 		in.sweeps = append(in.sweeps, &sw)
+	case attack.Schema:
+		var res attack.Result
+		if err := json.Unmarshal(b, &res); err != nil {
+			return usagef("%s: %v", path, err)
+		}
+		in.attacks = append(in.attacks, &res)
 	default:
-		return usagef("%s: schema %q; want %q or %q", path, head.Schema, sim.Schema, sim.SweepSchema)
+		return usagef("%s: schema %q; want %q, %q or %q", path, head.Schema, sim.Schema, sim.SweepSchema, attack.Schema)
 	}
 	return nil
 }
@@ -159,5 +167,5 @@ func loadSamples(path string, res *sim.Result) error {
 }
 
 func (in *inputs) String() string {
-	return fmt.Sprintf("%d result(s), %d sweep(s)", len(in.results), len(in.sweeps))
+	return fmt.Sprintf("%d result(s), %d sweep(s), %d attack(s)", len(in.results), len(in.sweeps), len(in.attacks))
 }

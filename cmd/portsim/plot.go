@@ -12,11 +12,12 @@ func init() {
 		summary: "draw the charts of saved results",
 		args:    "RESULTS_DIR_OR_JSON... --out DIR [--format png|svg|pdf]",
 		about: `Plot reads results written by 'portsim run --out DIR' (a directory with
-results.json and allocations.csv) or 'portsim sweep --out DIR' (sweep.json),
-or such JSON files directly, and writes the charts into --out: port
-signature, collisions against occupancy, probes per allocation, reuse
-interval, occupancy over time, port usage and predictability for a run, and
-the capacity curve for a sweep.
+results.json and allocations.csv), 'portsim sweep --out DIR' (sweep.json) or
+'portsim attack --out DIR' (attack.json), or such JSON files directly, and
+writes the charts into --out: port signature, collisions against occupancy,
+probes per allocation, reuse interval, occupancy over time, port usage and
+predictability for a run, the capacity curve for a sweep, and an attack's
+charts.
 
 'portsim run --charts DIR' draws a run's charts directly; 'portsim demo'
 writes its charts and report.html into its --out.`,
@@ -39,7 +40,11 @@ portsim plot res/ --out charts/ --format svg`,
 				if err != nil {
 					return err
 				}
-				paths, err := saveCharts(*out, *format, charts(in.results, in.sweeps))
+				cs := charts(in.results, in.sweeps)
+				for _, res := range in.attacks {
+					cs = append(cs, attackCharts(res)...)
+				}
+				paths, err := saveCharts(*out, *format, cs)
 				for _, p := range paths {
 					fmt.Fprintln(e.stdout, p)
 				}
@@ -55,7 +60,9 @@ portsim plot res/ --out charts/ --format svg`,
 file: a short answer to "why did my browser use source port 62412?" (ranges
 by OS and how each strategy picks), every chart embedded as SVG with plain
 sentences on what it shows and how to read it, the resolved scenario, and
-the results table. It fetches nothing from the network.`,
+the results table; attack results (from 'portsim attack --out') add a
+section on what an attacker learns from the ports. It fetches nothing from
+the network.`,
 		examples: `portsim run --preset load-tester --strategy linux --strategy random --out res/
 portsim report res/ --out report.html`,
 		setup: func(fs *pflag.FlagSet) action {
@@ -68,7 +75,7 @@ portsim report res/ --out report.html`,
 				if err != nil {
 					return err
 				}
-				if err := writeReport(*out, in.results, in.sweeps); err != nil {
+				if err := writeReport(*out, in); err != nil {
 					return err
 				}
 				fmt.Fprintln(e.stdout, *out)
