@@ -61,11 +61,12 @@ func ParseSeen(s string) (Seen, error) {
 }
 
 // Config is an attack's settings; the victim and its background traffic
-// are a sim.Scenario, whose Strategies are the victims compared.
+// are a sim.Scenario, whose Strategies are the victims compared. Start
+// from DefaultConfig: a zero field means zero, and most refuse it.
 type Config struct {
 	// Seeds is how many times each attack is played, each time against a
-	// new device (its own keys) with a new draw of background traffic;
-	// 0 means 1. The first plays the scenario's own workload.
+	// new device (its own keys) with a new draw of background traffic.
+	// The first plays the scenario's own workload.
 	Seeds int
 
 	// Tracking. Rate is how many connections per second the attacker's
@@ -73,7 +74,8 @@ type Config struct {
 	// server, waited after each batch while the server reads the ports
 	// and sends the next instructions. Budget is the most connections the
 	// attacker may cause in one visit: 0 means 100 per counter of the
-	// victim's table, at least 100,000. Pairs is how many colliding pairs
+	// victim's table, at least 100,000, and against a re-salting hash no
+	// more than ten re-salt periods' worth at Rate. Pairs is how many colliding pairs
 	// of loopback destinations the attacker wants in an ID, on average.
 	// Revisit is the time between one visit's end and the next.
 	Rate    float64
@@ -117,30 +119,17 @@ const (
 	MaxBudget = 30_000_000
 )
 
-// withDefaults fills in zero fields.
-func (c Config) withDefaults() Config {
-	set := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
+// DefaultConfig is the settings an attack is played with unless told
+// otherwise: one play; a page opening 1000 connections a second with 50ms
+// round trips, a budget sized to the victim's table, IDs of about 8 pairs,
+// a minute between visits; 200 observations a second apart; guesses of
+// the connection's own kind, 10ms after the port seen on the attacker's
+// server, and races of 1000 spoofed DNS answers.
+func DefaultConfig() Config {
+	return Config{
+		Seeds: 1, Rate: DefaultRate, RTT: DefaultRTT, Pairs: DefaultPairs, Revisit: DefaultRevisit,
+		Interval: DefaultInterval, Samples: DefaultSamples, Gap: DefaultGap, Window: DefaultWindow,
 	}
-	setD := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	set(&c.Seeds, 1)
-	if c.Rate == 0 {
-		c.Rate = DefaultRate
-	}
-	setD(&c.RTT, DefaultRTT)
-	set(&c.Pairs, DefaultPairs)
-	setD(&c.Revisit, DefaultRevisit)
-	setD(&c.Interval, DefaultInterval)
-	set(&c.Samples, DefaultSamples)
-	setD(&c.Gap, DefaultGap)
-	set(&c.Window, DefaultWindow)
-	return c
 }
 
 // A FieldError is a Config field that cannot be used, named as the
@@ -157,7 +146,7 @@ func fieldErrorf(field, msg string, args ...any) error {
 	return &FieldError{Field: field, Err: fmt.Errorf(msg, args...)}
 }
 
-// check reports the first field of c (defaults applied) out of bounds.
+// check reports the first field of c out of bounds.
 func (c Config) check() error {
 	switch {
 	case c.Seeds < 1 || c.Seeds > 10_000:
@@ -211,14 +200,15 @@ type StrategyResult struct {
 	// chance that the first guess is right.
 	Success *float64 `json:"success,omitempty"`
 
-	// Tracking. Counters is the table size the attacker worked with.
-	// Found is the share of first visits that ended with an ID within the
+	// Tracking. Counters is the table size the attacker worked with, and
+	// Budget the most connections it could cause in a visit. Found is the share of first visits that ended with an ID within the
 	// budget; Connections and Seconds are the median connections and
 	// simulated seconds they took (nil when none did). IDStable is the
 	// share of plays whose second visit gave the same ID, IDMoved whose
 	// third, from another network (another source address), did, and
 	// IDDistinct those whose ID differed from a second device's.
 	Counters    int      `json:"counters,omitempty"`
+	Budget      int      `json:"budget,omitempty"`
 	Found       *float64 `json:"found,omitempty"`
 	Connections *int     `json:"connections,omitempty"`
 	Seconds     *float64 `json:"seconds,omitempty"`
@@ -254,7 +244,6 @@ func Run(ctx context.Context, name string, sc sim.Scenario, c Config) (*Result, 
 	if !slices.Contains(Names(), name) {
 		return nil, fieldErrorf("attack", "%q is not an attack; want %s", name, strings.Join(Names(), ", "))
 	}
-	c = c.withDefaults()
 	if err := c.check(); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ func TestRunRefuses(t *testing.T) {
 	}{
 		{"unknown attack", "fingerprint", []string{"linux"}, nil, "attack", "want tracking, count, guess"},
 		{"no strategy", Tracking, nil, nil, "strategy", "want at least one"},
-		{"seeds", Count, []string{"linux"}, func(c *Config) { c.Seeds = -1 }, "seeds", "want 1 to 10000"},
+		{"seeds", Count, []string{"linux"}, func(c *Config) { c.Seeds = 0 }, "seeds", "want 1 to 10000"},
+		{"zero interval", Count, []string{"linux"}, func(c *Config) { c.Interval = 0 }, "interval", "want a duration above 0"},
 		{"rate", Tracking, []string{"linux"}, func(c *Config) { c.Rate = 0.5 }, "attack-rate", "want 1 to 1e7"},
 		{"rtt", Tracking, []string{"linux"}, func(c *Config) { c.RTT = -1 }, "rtt", "from 0 to 10s"},
 		{"budget", Tracking, []string{"linux"}, func(c *Config) { c.Budget = MaxBudget + 1 }, "budget", "want 0 (automatic)"},
@@ -33,7 +34,7 @@ func TestRunRefuses(t *testing.T) {
 		{"window", Guess, []string{"linux"}, func(c *Config) { c.Window = -1 }, "window", "want spoofed answers"},
 		{"kind", Guess, []string{"linux"}, func(c *Config) { c.Kind, c.KindSet = 7, true }, "guess-kind", "want connect, bind or udp"},
 	} {
-		var c Config
+		c := DefaultConfig()
 		if tt.edit != nil {
 			tt.edit(&c)
 		}
@@ -43,7 +44,7 @@ func TestRunRefuses(t *testing.T) {
 			t.Errorf("%s: error %v; want a FieldError on %s saying %q", tt.name, err, tt.field, tt.want)
 		}
 	}
-	if _, err := Run(context.Background(), Count, browser(t, "linux:table-order=99"), Config{}); err == nil || !strings.Contains(err.Error(), "table-order") {
+	if _, err := Run(context.Background(), Count, browser(t, "linux:table-order=99"), DefaultConfig()); err == nil || !strings.Contains(err.Error(), "table-order") {
 		t.Errorf("a bad strategy spec: error %v; want one naming table-order", err)
 	}
 }
@@ -89,7 +90,7 @@ func TestConfigSet(t *testing.T) {
 // run at once.
 func TestRunDeterministic(t *testing.T) {
 	sc := browser(t, "profile:linux-5.12", "profile:macos")
-	c := Config{Seeds: 3, Budget: 20_000}
+	c := with(func(c *Config) { c.Seeds = 3; c.Budget = 20_000 })
 	var got []*Result
 	for _, procs := range []int{1, 4} {
 		prev := runtime.GOMAXPROCS(procs)
@@ -113,7 +114,7 @@ func TestRunDeterministic(t *testing.T) {
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, Tracking, browser(t, "profile:linux-5.12"), Config{}); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, Tracking, browser(t, "profile:linux-5.12"), DefaultConfig()); !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v; want context.Canceled", err)
 	}
 }
@@ -124,11 +125,11 @@ func TestResultJSON(t *testing.T) {
 		attack    string
 		have, not []string
 	}{
-		{Tracking, []string{"success", "counters", "found", "connections", "seconds", "id_stable", "id_moved", "id_distinct"}, []string{"estimate_error", "p_success", "ports"}},
+		{Tracking, []string{"success", "counters", "budget", "found", "connections", "seconds", "id_stable", "id_moved", "id_distinct"}, []string{"estimate_error", "p_success", "ports"}},
 		{Count, []string{"success", "estimate_error", "baseline_error", "estimates"}, []string{"connections", "id_stable", "p_success"}},
 		{Guess, []string{"success", "ports", "p_success", "p_success_dns", "p_dns_window"}, []string{"connections", "id_distinct", "estimate_error"}},
 	} {
-		res, err := Run(context.Background(), tt.attack, browser(t, "profile:linux-5.12"), Config{Budget: 20_000})
+		res, err := Run(context.Background(), tt.attack, browser(t, "profile:linux-5.12"), with(func(c *Config) { c.Budget = 20_000 }))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 // played in between. The target is seconds per run, not minutes.
 func BenchmarkTracking256(b *testing.B) {
 	sc := browser(b, "profile:linux-5.12")
-	c := Config{Budget: 100_000}.withDefaults()
+	c := with(func(c *Config) { c.Budget = 100_000 })
 	conns := 0
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

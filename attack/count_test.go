@@ -9,7 +9,7 @@ import (
 // connections in between exactly. Per-destination counters (Linux 6.x):
 // the estimate is no better than guessing the average.
 func TestCount(t *testing.T) {
-	res, err := Run(context.Background(), Count, browser(t, "profile:linux-4", "profile:linux"), Config{Seeds: 2})
+	res, err := Run(context.Background(), Count, browser(t, "profile:linux-4", "profile:linux"), with(func(c *Config) { c.Seeds = 2 }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,9 @@ func Example() {
 		panic(err)
 	}
 	sc.Strategies = []string{"profile:linux-4", "profile:linux"}
-	res, err := attack.Run(context.Background(), attack.Count, sc, attack.Config{Samples: 100})
+	c := attack.DefaultConfig()
+	c.Samples = 100
+	res, err := attack.Run(context.Background(), attack.Count, sc, c)
 	if err != nil {
 		panic(err)
 	}

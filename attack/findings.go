@@ -47,25 +47,15 @@ func Findings(res *Result) []string {
 
 func trackingFinding(res *Result, r StrategyResult) string {
 	if r.Found == nil || *r.Found == 0 {
-		return fmt.Sprintf("%s: no device ID within %s connections a visit (%d counters).", r.Strategy, budgetOf(res, r), r.Counters)
+		return fmt.Sprintf("%s: no device ID within %s connections a visit (%s).", r.Strategy, grouped(r.Budget), format.Plural(r.Counters, "counter"))
 	}
 	s := fmt.Sprintf("%s: a web page found a device ID in %s of the plays, after a median %s connections (%.1f simulated seconds); it was the same on a second visit in %s, from another network in %s, and another device's differed in %s.",
 		r.Strategy, format.Percent(*r.Found, 0), grouped(*r.Connections), *r.Seconds,
 		format.Percent(*r.IDStable, 0), format.Percent(*r.IDMoved, 0), format.Percent(*r.IDDistinct, 0))
-	if *r.IDDistinct == 0 {
-		s += " Every device gives the same ID: one counter for all, so there is nothing to tell them apart."
+	if r.Counters == 1 {
+		return s + " Every device gives the same ID: one counter for all, so there is nothing to tell them apart."
 	}
-	paper := PaperConnections(r.Counters)
-	return s + fmt.Sprintf(" The paper's figure for %d counters: about %s (%d per counter).", r.Counters, grouped(paper), PaperConnectionsPerCounter)
-}
-
-// budgetOf is the budget a visit to r's host had, as text.
-func budgetOf(res *Result, r StrategyResult) string {
-	b := settingOf(res, "budget")
-	if b == "auto" {
-		return grouped(min(MaxBudget, max(100_000, 100*r.Counters)))
-	}
-	return b
+	return s + fmt.Sprintf(" The paper's figure for %d counters: about %s (%d per counter).", r.Counters, grouped(PaperConnections(r.Counters)), PaperConnectionsPerCounter)
 }
 
 func settingOf(res *Result, name string) string {

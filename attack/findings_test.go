@@ -15,7 +15,7 @@ func TestFindings(t *testing.T) {
 		{Count, []string{"profile:linux-5.12: the estimate", "no better than guessing", "profile:macos: the estimate", "exact: the ports give the count away"}},
 		{Guess, []string{"profile:macos: the first guess at the next port was right 9", "1 guess gave an even chance", "one race of 1000 spoofed answers"}},
 	} {
-		res, err := Run(context.Background(), tt.attack, browser(t, "profile:linux-5.12", "profile:macos"), Config{Budget: 20_000})
+		res, err := Run(context.Background(), tt.attack, browser(t, "profile:linux-5.12", "profile:macos"), with(func(c *Config) { c.Budget = 20_000 }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,8 +26,8 @@ func TestFindings(t *testing.T) {
 			}
 		}
 	}
-	res, _ := Run(context.Background(), Tracking, browser(t, "random"), Config{Budget: 20_000})
-	if got := Findings(res); len(got) != 1 || !strings.Contains(got[0], "no device ID within 20000 connections") {
+	res, _ := Run(context.Background(), Tracking, browser(t, "random"), with(func(c *Config) { c.Budget = 20_000 }))
+	if got := Findings(res); len(got) != 1 || !strings.Contains(got[0], "no device ID within 20,000 connections a visit (1 counter)") {
 		t.Errorf("tracking a random strategy: %q", got)
 	}
 }

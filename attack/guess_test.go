@@ -11,7 +11,7 @@ import (
 // One sequential cursor for TCP (macOS, Windows): the port after the one
 // the attacker saw is nearly always the next one.
 func TestGuessSequential(t *testing.T) {
-	res, err := Run(context.Background(), Guess, browser(t, "profile:macos", "profile:windows"), Config{Seeds: 2})
+	res, err := Run(context.Background(), Guess, browser(t, "profile:macos", "profile:windows"), with(func(c *Config) { c.Seeds = 2 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestGuessLinuxUDPBlind(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.Strategies = []string{"linux-udp"}
-	res, err := Run(context.Background(), Guess, sc, Config{Seeds: 4, Samples: 50})
+	res, err := Run(context.Background(), Guess, sc, with(func(c *Config) { c.Seeds = 4; c.Samples = 50 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestGuessLinuxUDPBlind(t *testing.T) {
 // port curve at k guesses, and one answer against a certain port is 1 in
 // 65536.
 func TestGuessDNSCurve(t *testing.T) {
-	res, err := Run(context.Background(), Guess, browser(t, "profile:macos"), Config{})
+	res, err := Run(context.Background(), Guess, browser(t, "profile:macos"), DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

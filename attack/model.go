@@ -1,6 +1,8 @@
 package attack
 
 import (
+	"time"
+
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/strategies"
 )
@@ -18,7 +20,7 @@ type model struct {
 	// a uniform draw too (the attacker, reading it as one counter, learns
 	// nothing).
 	counters int
-	resalt   bool
+	resalt   time.Duration
 	// Each connection moves its counter on by 1 to maxAdvance advances,
 	// uniformly: mean and variance of that.
 	maxAdvance     int
@@ -36,7 +38,7 @@ func modelOf(s allocator.Strategy, r allocator.Range) model {
 		sh = x.Shape(r)
 	}
 	m := model{lo: r.Lo, cycle: max(sh.Ports, 1), step: max(sh.Step, 1), down: sh.Down, counters: 1,
-		resalt: sh.Resalt > 0, maxAdvance: max(sh.MaxAdvance, 1)}
+		resalt: sh.Resalt, maxAdvance: max(sh.MaxAdvance, 1)}
 	if sh.Family == strategies.Counter {
 		m.counters = max(sh.Counters, 1)
 	}

@@ -122,7 +122,7 @@ func scriptArgs(t *testing.T, d *datadriven.TestData) (string, sim.Scenario, att
 		}
 	}
 	sc.Strategies = nil
-	var c attack.Config
+	c := attack.DefaultConfig()
 	isSetting := func(key string) bool {
 		return slices.ContainsFunc(attack.Settings(), func(s attack.Setting) bool { return s.Name == key })
 	}
@@ -180,6 +180,7 @@ func scriptTable(res *attack.Result) string {
 	switch res.Attack {
 	case attack.Tracking:
 		add("counters", func(r *attack.StrategyResult) string { return strconv.Itoa(r.Counters) })
+		add("budget", func(r *attack.StrategyResult) string { return strconv.Itoa(r.Budget) })
 		add("success", func(r *attack.StrategyResult) string { return f(r.Success) })
 		add("found", func(r *attack.StrategyResult) string { return f(r.Found) })
 		add("connections", func(r *attack.StrategyResult) string {

@@ -345,7 +345,7 @@ type trackRun struct {
 	found, stable, moved, distinct bool
 	connections                    int
 	seconds                        float64
-	counters                       int
+	counters, budget               int
 	id                             string
 }
 
@@ -373,7 +373,7 @@ func track(ctx context.Context, sc sim.Scenario, spec string, c Config, r int) (
 	}
 	a := newTracker(ctx, first, c, sc.IPv6)
 	id, ok := a.visit(sc.Warmup, src)
-	run := trackRun{found: ok, connections: a.made, seconds: (a.now() - sc.Warmup).Seconds(), counters: a.m.counters, id: id}
+	run := trackRun{found: ok, connections: a.made, seconds: (a.now() - sc.Warmup).Seconds(), counters: a.m.counters, budget: a.budget, id: id}
 	if !ok || a.err != nil {
 		return run, a.err // the later visits need an ID to compare
 	}
@@ -392,9 +392,21 @@ func newTracker(ctx context.Context, v *victim, c Config, v6 bool) *tracker {
 	m := modelOf(v.strategy(allocator.Connect), v.host.Config.Range)
 	budget := c.Budget
 	if budget == 0 {
-		budget = min(MaxBudget, max(100_000, 100*m.counters))
+		budget = autoBudget(m, c.Rate)
 	}
 	return &tracker{ctx: ctx, v: v, m: m, rate: c.Rate, rtt: c.RTT, budget: budget, pairs: c.Pairs, v6: v6}
+}
+
+// autoBudget is the budget of Config.Budget 0: 100 connections per counter,
+// at least 100,000; but an attacker that knows the hash is re-keyed gives up
+// after ten re-salt periods' worth, since what it learns in one is lost by
+// the next.
+func autoBudget(m model, rate float64) int {
+	b := min(MaxBudget, max(100_000, 100*m.counters))
+	if m.resalt > 0 {
+		b = min(b, max(100_000, int(math.Ceil(10*rate*m.resalt.Seconds()))))
+	}
+	return b
 }
 
 // trackResult sums a strategy's plays.
@@ -405,7 +417,7 @@ func trackResult(runs []any) StrategyResult {
 	var secs []float64
 	for _, x := range runs {
 		r := x.(trackRun)
-		sr.Counters = r.counters
+		sr.Counters, sr.Budget = r.counters, r.budget
 		if r.found {
 			found++
 			conns = append(conns, r.connections)

@@ -22,7 +22,7 @@ func browser(t testing.TB, specs ...string) sim.Scenario {
 // ID — the same on the next visit, another device's different — within
 // 20,000 connections, for nearly every device.
 func TestTrackingFindsLinux512(t *testing.T) {
-	res, err := Run(context.Background(), Tracking, browser(t, "profile:linux-5.12"), Config{Seeds: 20, Budget: 20_000})
+	res, err := Run(context.Background(), Tracking, browser(t, "profile:linux-5.12"), with(func(c *Config) { c.Seeds = 20; c.Budget = 20_000 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestTrackingFindsLinux512(t *testing.T) {
 // Linux 6.x (2^16 counters, random increments, 10 s re-salt) gives no ID
 // within 100,000 connections.
 func TestTrackingFailsLinux(t *testing.T) {
-	res, err := Run(context.Background(), Tracking, browser(t, "profile:linux"), Config{Seeds: 3, Budget: 100_000})
+	res, err := Run(context.Background(), Tracking, browser(t, "profile:linux"), with(func(c *Config) { c.Seeds = 3; c.Budget = 100_000 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestTrackingResaltForgets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := Config{Rate: 10_000, Budget: 100_000}.withDefaults()
+		c := with(func(c *Config) { c.Rate = 10_000; c.Budget = 100_000 })
 		a := newTracker(context.Background(), v, c, false)
 		start := 60 * time.Second // an epoch starts
 		id1, ok1 := a.visit(start, sc.Srcs[0])
@@ -118,14 +118,14 @@ func TestModelOf(t *testing.T) {
 	for _, tt := range []struct {
 		spec               string
 		counters, step, mx int
-		resalt             bool
+		resalt             time.Duration
 	}{
-		{"profile:linux-5.12", 256, 2, 1, false},
-		{"profile:linux", 65536, 2, 8, true},
-		{"profile:linux-4", 1, 2, 1, false},
-		{"profile:macos", 1, 1, 1, false},
-		{"random", 1, 1, 1, false},
-		{"double-hash", 10, 1, 1, false},
+		{"profile:linux-5.12", 256, 2, 1, 0},
+		{"profile:linux", 65536, 2, 8, 10 * time.Second},
+		{"profile:linux-4", 1, 2, 1, 0},
+		{"profile:macos", 1, 1, 1, 0},
+		{"random", 1, 1, 1, 0},
+		{"double-hash", 10, 1, 1, 0},
 	} {
 		sc := browser(t, tt.spec)
 		v, err := device(sc, tt.spec, play(1, "victim", 0))
@@ -159,4 +159,29 @@ func TestAdvance(t *testing.T) {
 	if got := down.advance(50, 49); got != 1 {
 		t.Errorf("a cursor counting down: advance(50, 49) = %d; want 1", got)
 	}
+}
+
+func TestAutoBudget(t *testing.T) {
+	for _, tt := range []struct {
+		m    model
+		rate float64
+		want int
+	}{
+		{model{counters: 256}, 1000, 100_000},
+		{model{counters: 65536}, 1000, 6_553_600},
+		{model{counters: 65536, resalt: 10 * time.Second}, 1000, 100_000}, // ten epochs at 1000/s
+		{model{counters: 65536, resalt: 10 * time.Second}, 50_000, 5_000_000},
+		{model{counters: 1 << 20}, 1000, MaxBudget},
+	} {
+		if got := autoBudget(tt.m, tt.rate); got != tt.want {
+			t.Errorf("autoBudget(%d counters, resalt %v, rate %v) = %d; want %d", tt.m.counters, tt.m.resalt, tt.rate, got, tt.want)
+		}
+	}
+}
+
+// with is DefaultConfig edited.
+func with(edit func(c *Config)) Config {
+	c := DefaultConfig()
+	edit(&c)
+	return c
 }
