@@ -73,7 +73,7 @@ type Config struct {
 	// page makes the victim open; RTT is a round trip to the attacker's
 	// server, waited after each batch while the server reads the ports
 	// and sends the next instructions. Budget is the most connections the
-	// attacker may cause in one visit: 0 means 100 per counter of the
+	// attacker may cause in one visit: 0 means 200 per counter of the
 	// victim's table, at least 100,000, and against a re-salting hash no
 	// more than ten re-salt periods' worth at Rate. Pairs is how many colliding pairs
 	// of loopback destinations the attacker wants in an ID, on average.

@@ -48,7 +48,7 @@ var settings = []Setting{
 	{Name: "rtt", Help: "round trip to the attacker's server, waited after each batch of connections", Attacks: []string{Tracking},
 		get: func(c *Config) string { return format.Duration(c.RTT) },
 		set: func(c *Config, v string) error { return setDuration(&c.RTT, v) }},
-	{Name: "budget", Help: "most connections the attacker may cause in one visit; auto is 100 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth", Attacks: []string{Tracking},
+	{Name: "budget", Help: "most connections the attacker may cause in one visit; auto is 200 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth", Attacks: []string{Tracking},
 		get: func(c *Config) string {
 			if c.Budget == 0 {
 				return "auto"

@@ -397,12 +397,12 @@ func newTracker(ctx context.Context, v *victim, c Config, v6 bool) *tracker {
 	return &tracker{ctx: ctx, v: v, m: m, rate: c.Rate, rtt: c.RTT, budget: budget, pairs: c.Pairs, v6: v6}
 }
 
-// autoBudget is the budget of Config.Budget 0: 100 connections per counter,
+// autoBudget is the budget of Config.Budget 0: 200 connections per counter,
 // at least 100,000; but an attacker that knows the hash is re-keyed gives up
 // after ten re-salt periods' worth, since what it learns in one is lost by
 // the next.
 func autoBudget(m model, rate float64) int {
-	b := min(MaxBudget, max(100_000, 100*m.counters))
+	b := min(MaxBudget, max(100_000, 200*m.counters))
 	if m.resalt > 0 {
 		b = min(b, max(100_000, int(math.Ceil(10*rate*m.resalt.Seconds()))))
 	}

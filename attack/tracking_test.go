@@ -168,7 +168,7 @@ func TestAutoBudget(t *testing.T) {
 		want int
 	}{
 		{model{counters: 256}, 1000, 100_000},
-		{model{counters: 65536}, 1000, 6_553_600},
+		{model{counters: 65536}, 1000, 13_107_200},
 		{model{counters: 65536, resalt: 10 * time.Second}, 1000, 100_000}, // ten epochs at 1000/s
 		{model{counters: 65536, resalt: 10 * time.Second}, 50_000, 5_000_000},
 		{model{counters: 1 << 20}, 1000, MaxBudget},
