@@ -176,7 +176,9 @@ probes_mean, probes_p99, collision_rate, reuse_min_seconds, tw_reuses,
 entropy_same_dst_bits, entropy_cross_dst_bits and more. --pcap FILE.pcapng
 writes every connection attempt as a capture — a synthetic SYN per TCP
 connection, the first datagram per UDP flow, at the simulated times from
-2026-01-01 00:00 UTC — that Wireshark opens and 'portsim analyze' reads back.
+2026-01-01 00:00 UTC, a profile's in its system's SYN shape (TTL, DF,
+window, TCP options) — that Wireshark opens and 'portsim analyze' reads
+back.
 
 Flags:
 
@@ -553,7 +555,7 @@ Flags:
 	    --seeds string            plays per strategy, each against a new device (its own keys) with a new draw of background traffic (default 1; tracking, count, guess)
 	    --attack-rate string      connections per second the attacker's page makes the victim open (default 1000; tracking)
 	    --rtt string              round trip to the attacker's server, waited after each batch of connections (default 50ms; tracking)
-	    --budget string           most connections the attacker may cause in one visit; auto is 200 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
+	    --budget string           most connections the attacker may cause in one visit; auto is 100 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
 	    --pairs string            colliding pairs of loopback destinations the attacker wants in an ID, on average (default 8; tracking)
 	    --revisit string          time from the end of one visit to the next (the second visit, then the third from another network) (default 1m; tracking)
 	    --interval string         time between the attacker's observations (default 1s; count, guess)

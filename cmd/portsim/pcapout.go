@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 )
 
 // captureEpoch is the wall-clock time simulated time 0 is written as, fixed
@@ -83,10 +85,11 @@ type captureFile struct {
 }
 
 // createCaptures opens the temporary files for sc's strategies' captures
-// named after path (pcapPaths).
+// named after path (pcapPaths). A profile's capture has its system's SYN
+// shape.
 func createCaptures(path string, sc *sim.Scenario) (*captureFiles, error) {
 	c := &captureFiles{sc: sc}
-	for _, p := range pcapPaths(path, sc.Strategies) {
+	for i, p := range pcapPaths(path, sc.Strategies) {
 		f, err := createAtomic(p)
 		if err != nil {
 			c.abort()
@@ -98,8 +101,44 @@ func createCaptures(path string, sc *sim.Scenario) (*captureFiles, error) {
 			c.abort()
 			return nil, err
 		}
+		if s, ok := profileStack(sc.Strategies[i], sc.IPv6); ok {
+			if err := cf.pw.SetStack(s, capture.IPIDRandom); err != nil {
+				c.abort()
+				return nil, fmt.Errorf("%s: %w", sc.Strategies[i], err)
+			}
+		}
 	}
 	return c, nil
+}
+
+// profileStack is the SYN shape of the system a profile spec names, and
+// whether there is one: a strategy alone, or a profile without a
+// reference signature, is written with the default SYN. The profile's
+// MSS is Ethernet's over IPv4; over IPv6 the 20 bytes more of IP header
+// take it 20 lower, and a window counted in segments with it. A
+// signature of the TTL alone keeps the default SYN's TCP fields.
+func profileStack(spec string, ipv6 bool) (capture.Stack, bool) {
+	name, ok := strategies.IsProfileSpec(spec)
+	if !ok {
+		return capture.Stack{}, false
+	}
+	p, err := strategies.LookupProfile(name)
+	if err != nil || !p.Stack.Known() {
+		return capture.Stack{}, false // the run checked the spec
+	}
+	st := p.Stack
+	if st.Options == "" {
+		mss := uint16(1460)
+		if ipv6 {
+			mss = 1440
+		}
+		return capture.Stack{TTL: st.TTL, DF: st.DF, Window: 64240, MSS: mss, WScale: -1, Options: "mss"}, true
+	}
+	mss := st.MSS
+	if ipv6 && mss > 20 {
+		mss -= 20
+	}
+	return capture.Stack{TTL: st.TTL, DF: st.DF, Window: st.WindowFor(mss), MSS: mss, WScale: st.WScale, Options: st.Options}, true
 }
 
 // attempts is the sim.Options hook that writes strategy i's attempts.

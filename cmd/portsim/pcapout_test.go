@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 )
 
 // run --pcap writes every allocation as an attempt that reads back with
@@ -77,6 +79,73 @@ func TestRunWritesCapture(t *testing.T) {
 	}
 	cliCase{args: []string{"run", "--strategy", "linux", "--pcap", filepath.Join(dir, "x.pcap")},
 		wantCode: 2, wantStderr: []string{"--pcap", ".pcapng"}}.check(t)
+}
+
+// A profile's capture has its system's SYN shape, which reads back as it
+// is; a strategy alone keeps the default SYN.
+func TestRunWritesStacks(t *testing.T) {
+	dir := t.TempDir()
+	specs := []string{"linux"}
+	for _, p := range strategies.ProfileSpecs() {
+		specs = append(specs, strategies.ProfilePrefix+p)
+	}
+	for _, ipv6 := range []bool{false, true} {
+		args := []string{"run", "--duration", "2s", "--warmup", "0s", "--rate", "20", "--kind", "connect=0.7,udp=0.3",
+			"--pcap", filepath.Join(dir, fmt.Sprintf("v6-%v.pcapng", ipv6)), fmt.Sprintf("--ipv6=%v", ipv6)}
+		for _, s := range specs {
+			args = append(args, "--strategy", s)
+		}
+		if r := portsim(args...); r.code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+		}
+		for i, path := range pcapPaths(filepath.Join(dir, fmt.Sprintf("v6-%v.pcapng", ipv6)), specs) {
+			c, err := capture.ReadFile(path, capture.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, ok := profileStack(specs[i], ipv6)
+			if !ok {
+				mss := uint16(1460)
+				if ipv6 {
+					mss = 1440
+				}
+				want = capture.Stack{TTL: 64, DF: !ipv6, Window: 64240, MSS: mss, WScale: -1, Options: "mss"}
+			}
+			if ipv6 {
+				want.DF = false
+			}
+			tcp := 0
+			for j := range c.Attempts.Len() {
+				a := c.Attempts.Attempt(j)
+				if a.Proto == capture.UDP {
+					if !a.HasStack || a.Stack != (capture.Stack{TTL: want.TTL, DF: want.DF, WScale: -1}) {
+						t.Fatalf("%s attempt %d: datagram's stack %v, want ttl %d df %v", path, j, a.Stack, want.TTL, want.DF)
+					}
+					continue
+				}
+				tcp++
+				if !a.HasStack || a.Stack != want {
+					t.Fatalf("%s attempt %d: stack %v, want %v", path, j, a.Stack, want)
+				}
+			}
+			if tcp == 0 {
+				t.Errorf("%s: no SYNs", path)
+			}
+		}
+	}
+	// The shapes are the profiles' own.
+	for spec, want := range map[string]string{
+		"profile:linux":   "ttl 64 df win 64240 mss 1460 ws 7 mss,sok,ts,nop,ws",
+		"profile:windows": "ttl 128 df win 8192 mss 1460 ws 8 mss,nop,ws,nop,nop,sok",
+		"profile:macos":   "ttl 64 df win 65535 mss 1460 ws 4 mss,nop,ws,nop,nop,ts,sok,eol+1",
+	} {
+		if s, _ := profileStack(spec, false); s.String() != want {
+			t.Errorf("%s: %v, want %s", spec, s, want)
+		}
+	}
+	if s, _ := profileStack("profile:linux", true); s.MSS != 1440 || s.Window != 44*1440 {
+		t.Errorf("linux over IPv6: %v, want MSS 1440 and 44 segments of it", s)
+	}
 }
 
 // BenchmarkCaptureFiles writes allocation attempts through the run --pcap

@@ -43,7 +43,9 @@ probes_mean, probes_p99, collision_rate, reuse_min_seconds, tw_reuses,
 entropy_same_dst_bits, entropy_cross_dst_bits and more. --pcap FILE.pcapng
 writes every connection attempt as a capture — a synthetic SYN per TCP
 connection, the first datagram per UDP flow, at the simulated times from
-2026-01-01 00:00 UTC — that Wireshark opens and 'portsim analyze' reads back.`,
+2026-01-01 00:00 UTC, a profile's in its system's SYN shape (TTL, DF,
+window, TCP options) — that Wireshark opens and 'portsim analyze' reads
+back.`,
 		examples: `# a load tester to one server: when does linux run out of ports?
 portsim run --preset load-tester --strategy linux --rate 520
 # two strategies on your own workload
