@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/observe/capture"
 )
 
@@ -83,6 +84,9 @@ type HostReport struct {
 	StdDev float64
 	Bits   float64
 	Rating Rating
+	// LeftOut are the attempts not analyzed, by reason (ports the kernel
+	// did not choose); Count and everything else are of the others.
+	LeftOut []LeftOut
 	// TooFew: fewer than the minimum attempts; Fits is empty.
 	TooFew      bool
 	MinAttempts int
@@ -90,6 +94,13 @@ type HostReport struct {
 	Models int
 	// Fits are the candidate models, best first (at most Top of them).
 	Fits []Fit
+	// Check is the goodness-of-fit check of the best model; nil without
+	// fits.
+	Check *FitCheck
+
+	// The verdict, made over every fit before Fits is cut to Top.
+	verdict string
+	decided bool
 }
 
 // Best is the best fit, or nil when there is none.
@@ -106,45 +117,57 @@ func (r *HostReport) Best() *Fit {
 // all three step +1.
 const DecisivePosterior = 0.9
 
-// Decided reports whether the best fit reaches DecisivePosterior.
-func (r *HostReport) Decided() bool {
-	return len(r.Fits) > 0 && r.Fits[0].Posterior >= DecisivePosterior
-}
+// Decided reports whether the best fit reaches DecisivePosterior and
+// passes its goodness-of-fit check.
+func (r *HostReport) Decided() bool { return r.decided }
 
 // Verdict is one line: "best: linux (connect), 0.97; runner-up:
 // linux-5.12 (connect) 0.03", with the best's equivalents in brackets;
-// "undecided: A 0.50, B 0.49" when no fit reaches DecisivePosterior; or why
-// there is no verdict.
-func (r *HostReport) Verdict() string {
-	if r.TooFew {
-		return fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Count, r.MinAttempts)
+// "undecided: A 0.50, B 0.49" when no fit reaches DecisivePosterior; "no
+// model fits (what the check found); closest: A 1.00" when the best fails
+// its goodness-of-fit check; or why there is no verdict.
+func (r *HostReport) Verdict() string { return r.verdict }
+
+// judge makes the verdict over fits, every candidate's, best first.
+func (r *HostReport) judge(fits []Fit) {
+	r.decided = false
+	switch {
+	case r.TooFew:
+		r.verdict = fmt.Sprintf("too few attempts to tell (%d; want at least %d)", r.Count, r.MinAttempts)
+		return
+	case len(fits) == 0:
+		r.verdict = "no candidate models"
+		return
 	}
-	if len(r.Fits) == 0 {
-		return "no candidate models"
+	b := &fits[0]
+	if r.Check != nil && !r.Check.Pass {
+		r.verdict = fmt.Sprintf("no model fits (%s); closest: %s %s", r.Check.Finding, b.Name, FormatPosterior(b.Posterior))
+		return
 	}
-	b := &r.Fits[0]
-	if !r.Decided() {
+	if b.Posterior < DecisivePosterior {
 		// The fits that share most of the probability, at most 5.
 		var parts []string
 		cum := 0.0
-		for i := range r.Fits {
-			f := &r.Fits[i]
+		for i := range fits {
+			f := &fits[i]
 			if i == 5 || (i > 0 && (cum >= DecisivePosterior || f.Posterior < 0.01)) {
 				break
 			}
 			parts = append(parts, f.Name+" "+FormatPosterior(f.Posterior))
 			cum += f.Posterior
 		}
-		return "undecided: " + strings.Join(parts, ", ")
+		r.verdict = "undecided: " + strings.Join(parts, ", ")
+		return
 	}
+	r.decided = true
 	s := fmt.Sprintf("best: %s, %s", b.Name, FormatPosterior(b.Posterior))
 	if eq := b.Equivalents(); eq != "" {
 		s += " [same model: " + eq + "]"
 	}
-	if len(r.Fits) > 1 {
-		s += fmt.Sprintf("; runner-up: %s %s", r.Fits[1].Name, FormatPosterior(r.Fits[1].Posterior))
+	if len(fits) > 1 {
+		s += fmt.Sprintf("; runner-up: %s %s", fits[1].Name, FormatPosterior(fits[1].Posterior))
 	}
-	return s
+	r.verdict = s
 }
 
 // FormatPosterior prints a probability with two decimals, or in
@@ -172,11 +195,13 @@ type hostReportJSON struct {
 	StdDev       float64    `json:"std_dev"`
 	Bits         float64    `json:"bits"`
 	Rating       Rating     `json:"rating"`
+	LeftOut      []LeftOut  `json:"left_out"`
 	TooFew       bool       `json:"too_few"`
 	MinAttempts  int        `json:"min_attempts"`
 	Models       int        `json:"models"`
 	Decided      bool       `json:"decided"`
 	Verdict      string     `json:"verdict"`
+	Check        *FitCheck  `json:"check,omitempty"`
 	Fits         []Fit      `json:"fits"`
 }
 
@@ -195,14 +220,17 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 		Host: r.Host.String(), Proto: r.Proto.String(), Attempts: r.Count, Destinations: r.Dsts,
 		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.Even,
 		Deltas: deltasJSON{Pairs: r.Steps, SmallEven: r.SmallEven, PlusOne: r.PlusOne, MedianAbs: r.MedianAbs},
-		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
-		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Fits: r.Fits,
+		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, LeftOut: r.LeftOut, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
+		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Fits: r.Fits,
 	}
 	if !r.First.IsZero() {
 		j.First, j.Last = &r.First, &r.Last
 	}
 	if j.Fits == nil {
 		j.Fits = []Fit{}
+	}
+	if j.LeftOut == nil {
+		j.LeftOut = []LeftOut{}
 	}
 	return json.Marshal(j)
 }
@@ -233,8 +261,9 @@ func Analyze(atts *capture.Attempts, opts AnalyzeOptions) []HostReport {
 	reports := make([]HostReport, 0, len(groups))
 	st := &fitScratch{}
 	s := &hostSeries{}
+	f := &portFilter{}
 	for _, g := range groups {
-		reports = append(reports, analyzeHost(atts, g, minN, opts.Top, s, st))
+		reports = append(reports, analyzeHost(atts, g, minN, opts.Top, s, st, f))
 	}
 	return reports
 }
@@ -336,7 +365,7 @@ func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto)
 
 // analyzeHost reports on the attempts of g; s holds their series, its
 // memory reused from host to host.
-func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSeries, st *fitScratch) HostReport {
+func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSeries, st *fitScratch, f *portFilter) HostReport {
 	// Time order, capture order among equal times.
 	if !g.sorted {
 		if g.idx == nil {
@@ -348,29 +377,42 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		slices.SortStableFunc(g.idx, func(a, b int32) int { return atts.Record(int(a)).CompareTime(atts.Record(int(b))) })
 	}
 	first := atts.Record(g.at(0))
-	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN,
-		First: first.Time(), Last: atts.Record(g.at(g.n - 1)).Time(), PortMin: math.MaxUint16}
+	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN, PortMin: math.MaxUint16}
 
+	f.start(atts, g)
 	s.reset(g.n)
 	var streams streamIDs
 	var sum, sumSq float64
+	n := 0
 	for i := range g.n {
 		a := atts.Record(g.at(i))
+		secs := a.Sub(first).Seconds()
+		if f.decide(a, i, secs) != keep {
+			continue
+		}
+		if n == 0 {
+			r.First = a.Time()
+		}
+		r.Last = a.Time()
 		x := a.SrcPort
-		s.ports[i], s.stream[i] = x, streams.id(uint64(a.Dst)<<16|uint64(a.DstPort))
-		s.secs[i] = a.Sub(first).Seconds()
+		s.ports[n], s.stream[n], s.secs[n] = x, streams.id(uint64(a.Dst)<<16|uint64(a.DstPort)), secs
 		r.PortMin, r.PortMax = min(r.PortMin, x), max(r.PortMax, x)
-		f := float64(x)
-		sum += f
-		sumSq += f * f
+		fx := float64(x)
+		sum += fx
+		sumSq += fx * fx
+		n++
 	}
 	g.idx = nil // done with
+	s.cut(n)
 	s.streams = streams.n
-	n := float64(g.n)
+	r.LeftOut = f.leftOut()
 	r.Summary = summarize(s.ports, s.stream, s.streams, 0)
-	if g.n >= 2 {
-		mean := sum / n
-		r.StdDev = math.Sqrt(max(sumSq/n-mean*mean, 0))
+	if n == 0 {
+		r.PortMin = 0
+	}
+	if n >= 2 {
+		mean := sum / float64(n)
+		r.StdDev = math.Sqrt(max(sumSq/float64(n)-mean*mean, 0))
 		r.Bits = SpreadBits(r.StdDev)
 		r.Rating = RateBits(r.Bits)
 	}
@@ -381,14 +423,18 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		panic(err.Error())
 	}
 	r.Models = len(cands)
-	if g.n < minN {
+	if n < minN {
 		r.TooFew = true
+		r.judge(nil)
 		return r
 	}
-	r.Fits = rankModels(s, cands, st)
-	if top > 0 && len(r.Fits) > top {
-		r.Fits = r.Fits[:top]
+	fits := rankModels(s, cands, st)
+	r.Check = checkFit(s, &fits[0], r.Host, st)
+	r.judge(fits)
+	if top > 0 && len(fits) > top {
+		fits = fits[:top]
 	}
+	r.Fits = fits
 	return r
 }
 
@@ -431,6 +477,11 @@ func (t *streamIDs) slot(key uint64) uint64 {
 	return i
 }
 
+// cut shortens s to its first n attempts.
+func (s *hostSeries) cut(n int) {
+	s.ports, s.secs, s.stream = s.ports[:n], s.secs[:n], s.stream[:n]
+}
+
 // reset makes s n attempts long, reusing its memory.
 func (s *hostSeries) reset(n int) {
 	if cap(s.ports) < n {
@@ -443,11 +494,24 @@ func (s *hostSeries) reset(n int) {
 // it.
 func (r *HostReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "host %v %v: %d attempts to %d destinations", r.Host, r.Proto, r.Count, r.Dsts)
+	fmt.Fprintf(&b, "host %v %v: %s to %s", r.Host, r.Proto, format.Plural(r.Count, "attempt"), format.Plural(r.Dsts, "destination"))
 	if !r.First.IsZero() {
 		fmt.Fprintf(&b, " over %v", r.Last.Sub(r.First).Round(time.Millisecond))
 	}
 	b.WriteString("\n")
+	if len(r.LeftOut) > 0 {
+		parts := make([]string, len(r.LeftOut))
+		total := 0
+		for i, l := range r.LeftOut {
+			parts[i] = l.String()
+			total += l.Attempts
+		}
+		fmt.Fprintf(&b, "  left out %s: %s\n", format.Plural(total, "attempt"), strings.Join(parts, "; "))
+	}
+	if r.Count == 0 {
+		fmt.Fprintf(&b, "  %s\n", r.Verdict())
+		return b.String()
+	}
 	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.Even)
 	if r.Steps > 0 {
 		fmt.Fprintf(&b, "  deltas   %d to the same destination: %.1f%% +2..+16 even, %.1f%% +1, median |delta| %g\n",
@@ -461,11 +525,16 @@ func (r *HostReport) String() string {
 		b.WriteString("  spread   n/a: one attempt\n")
 	}
 	fmt.Fprintf(&b, "  %s\n", r.Verdict())
+	// The name column fits the longest name, 32 at least.
+	w := 32
+	for i := range r.Fits {
+		w = max(w, len(r.Fits[i].Name))
+	}
 	for i := range r.Fits {
 		f := &r.Fits[i]
-		fmt.Fprintf(&b, "  %2d. %-32s %6s  %5.1f bits/attempt  %s\n", i+1, f.Name, FormatPosterior(f.Posterior), f.BitsPerAttempt, f.Model)
+		fmt.Fprintf(&b, "  %2d. %-*s %6s  %5.1f bits/attempt  %s\n", i+1, w, f.Name, FormatPosterior(f.Posterior), f.BitsPerAttempt, f.Model)
 		if eq := f.Equivalents(); eq != "" {
-			fmt.Fprintf(&b, "      %-32s same model: %s\n", "", eq)
+			fmt.Fprintf(&b, "      %-*s same model: %s\n", w, "", eq)
 		}
 	}
 	return b.String()

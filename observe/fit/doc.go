@@ -1,10 +1,15 @@
 // Package fit says which model explains observed ports. Analyze takes a
-// capture's attempts and, for each source host and protocol, summarizes
-// its ports and ranks every OS profile's strategy by the likelihood of
-// those ports under it. Judge compares ports a kernel chose for one
-// request kind (as package probe collects them) with a strategy run on the
-// very same requests, check by check, and says whether they match;
-// LinuxRules runs the Linux models as a host's sysctls set them.
+// capture's attempts and, for each source host and protocol, leaves out
+// the ports the kernel did not choose (system ports, an application's
+// bound port, a UDP socket reused), summarizes the rest and ranks every
+// OS profile's strategy by the likelihood of those ports under it; the
+// best is then checked on its own (the posteriors only compare the
+// candidates), by running its strategy on the host's requests and
+// comparing statistics of the ports (FitCheck), so that ports no model
+// explains say so. Judge compares ports a kernel chose for one request
+// kind (as package probe collects them) with a strategy run on the very
+// same requests, check by check, and says whether they match; LinuxRules
+// runs the Linux models as a host's sysctls set them.
 //
 // Its inputs are attempts (package capture) and plain values; it knows
 // nothing of how they were collected.

@@ -38,6 +38,8 @@ type Fit struct {
 	// Posterior is the probability of the model given the ports, with
 	// every distinct candidate model equally likely beforehand.
 	Posterior float64 `json:"posterior"`
+
+	cand *candidate
 }
 
 // Equivalents lists the profiles with the same model other than Name,
@@ -82,6 +84,7 @@ func groupLabels(labels []string) string {
 type candidate struct {
 	labels   []string
 	strategy string
+	kind     allocator.Kind // of the first label
 	rng      allocator.Range
 	model    portModel
 }
@@ -128,7 +131,7 @@ func buildCandidates(kinds ...allocator.Kind) ([]*candidate, error) {
 				c.labels = append(c.labels, label)
 				continue
 			}
-			c := &candidate{labels: []string{label}, strategy: s, rng: prof.Range, model: m}
+			c := &candidate{labels: []string{label}, strategy: s, kind: k, rng: prof.Range, model: m}
 			byParams[m.params()] = append(byParams[m.params()], c)
 			out = append(out, c)
 		}
@@ -203,6 +206,7 @@ func rankModels(s *hostSeries, cands []*candidate, st *fitScratch) []Fit {
 			Range:          c.rng,
 			LogLikelihood:  ll,
 			BitsPerAttempt: -ll / math.Ln2 / float64(max(len(s.ports), 1)),
+			cand:           c,
 		}
 		best = max(best, ll)
 	}

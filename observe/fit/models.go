@@ -52,19 +52,29 @@ const offDensity = offModel / portNumbers / (1 - offModel)
 // share plus the off-model share.
 func mixOff(pm float64) float64 { return (1-offModel)*pm + offModel/portNumbers }
 
-// logSum adds up logs of probabilities, reusing the last log when a
-// probability repeats: most ports of a host that fits a model get the very
-// same one, and the log is most of a model's cost.
+// logSum adds up logs of probabilities by multiplying them and taking
+// the log of the product once it nears underflow: a log was most of a
+// model's cost, a multiplication is nothing. Every probability is at
+// least offModel/portNumbers (about 1.5e-7), so a product below flushBelow
+// takes one more factor without underflowing.
 type logSum struct {
-	sum, lastP, lastLog float64
+	sum, prod float64
 }
 
+const flushBelow = 1e-200
+
+func newLogSum() logSum { return logSum{prod: 1} }
+
 func (l *logSum) add(p float64) {
-	if p != l.lastP {
-		l.lastP, l.lastLog = p, math.Log(p)
+	l.prod *= p
+	if l.prod < flushBelow {
+		l.sum += math.Log(l.prod)
+		l.prod = 1
 	}
-	l.sum += l.lastLog
 }
+
+// total is the sum of the logs.
+func (l *logSum) total() float64 { return l.sum + math.Log(l.prod) }
 
 // portModel is one candidate explanation of a host's ports.
 type portModel interface {
@@ -261,11 +271,11 @@ func (m *uniformModel) describe() string {
 }
 
 func (m *uniformModel) logLik(s *hostSeries, _ *fitScratch) float64 {
-	var ll logSum
+	ll := newLogSum()
 	for _, x := range s.ports {
 		ll.add(mixOff(m.sp.start(int(x))))
 	}
-	return ll.sum
+	return ll.total()
 }
 
 // cursorModel is one cursor for the whole host moving by 1..maxInc ports
@@ -328,7 +338,7 @@ func (m *cursorModel) walk(x, ref int) float64 {
 
 func (m *cursorModel) logLik(s *hostSeries, _ *fitScratch) float64 {
 	prev, cand := -1, -1
-	var ll logSum
+	ll := newLogSum()
 	for _, p := range s.ports {
 		x := int(p)
 		start := m.sp.start(x)
@@ -352,7 +362,7 @@ func (m *cursorModel) logLik(s *hostSeries, _ *fitScratch) float64 {
 			cand = x
 		}
 	}
-	return ll.sum
+	return ll.total()
 }
 
 // counterModel is RFC 6056's hash-based family: each destination (address
@@ -476,7 +486,7 @@ func (m *counterModel) walk(x, ref, others, kd int, st *fitScratch) float64 {
 
 func (m *counterModel) logLik(s *hostSeries, st *fitScratch) float64 {
 	st.reset(s.streams)
-	var ll logSum
+	ll := newLogSum()
 	counted := int32(0) // attempts the model took as its own: they advanced a counter
 	seen := 0           // destinations seen so far
 	for i, p := range s.ports {
@@ -520,7 +530,7 @@ func (m *counterModel) logLik(s *hostSeries, st *fitScratch) float64 {
 			counted++
 		}
 	}
-	return ll.sum
+	return ll.total()
 }
 
 // fitScratch is per-destination state, reused across models and hosts.
