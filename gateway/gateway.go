@@ -61,7 +61,8 @@ const (
 )
 
 type flow struct {
-	tuple     tupleKey
+	set       setKey // its public tuple: the set and the port
+	port      uint16
 	dst       dstKey
 	opened    time.Duration
 	bind      int32
@@ -86,14 +87,24 @@ type bindKey struct {
 	dst    netip.AddrPort
 }
 
-// tupleKey is a public endpoint and the part of the destination the
-// filtering tells apart: what must be unique.
-type tupleKey struct {
+// setKey is a public address, a protocol and the part of the
+// destination the filtering tells apart: its ports are the public tuples
+// that must stay unique.
+type setKey struct {
 	proto Proto
 	addr  uint16
-	port  uint16
 	dst   netip.AddrPort
 }
+
+// tupleSet is the ports of one setKey that carry a mapping: a bit per port
+// for usable's question, asked for every candidate, and each port's
+// mapping and flows.
+type tupleSet struct {
+	busy [1 << 16 / 64]uint64
+	refs map[uint16]tupleRef
+}
+
+func (t *tupleSet) has(p uint16) bool { return t.busy[p>>6]&(1<<(p&63)) != 0 }
 
 type tupleRef struct {
 	bind int32
@@ -105,6 +116,12 @@ type dstKey struct {
 	proto Proto
 	addr  uint16
 	dst   netip.AddrPort
+}
+
+// connKey is a connection as a server sees it.
+type connKey struct {
+	dst  dstKey
+	port uint16
 }
 
 type portKey struct {
@@ -144,9 +161,15 @@ type Gateway struct {
 	releaser Releaser
 	now      time.Duration
 
-	tuples map[tupleKey]tupleRef
-	binds  map[bindKey]int32
-	prior  map[priorKey]priorRef
+	sets  map[setKey]*tupleSet
+	spare []*tupleSet // emptied sets, for reuse
+	binds map[bindKey]int32
+	prior map[priorKey]priorRef
+	// conns counts the flows on each connection (public endpoint and
+	// destination): a host that reuses a 4-tuple while the gateway still
+	// holds it puts a second flow on the same connection. perDst counts
+	// connections per public address and destination, for Config.Limit.
+	conns  map[connKey]int32
 	perDst map[dstKey]int32
 	ports  map[portKey]int32
 	inUse  []int // distinct public ports in use per address, TCP and UDP
@@ -168,6 +191,8 @@ type Gateway struct {
 	req      Request
 	cur      dstKey         // its protocol and full destination (addr unused)
 	curTuple netip.AddrPort // the destination as its filtering sees it
+	curSets  []*tupleSet    // per public address: its set for curTuple, or nil
+	curLoad  []int32        // per public address: its connections to the destination
 	usableFn func(int, uint16) bool
 }
 
@@ -180,13 +205,17 @@ func New(cfg Config, p Policy) (*Gateway, error) {
 	g := &Gateway{
 		cfg:    cfg,
 		policy: p,
-		tuples: map[tupleKey]tupleRef{},
+		sets:   map[setKey]*tupleSet{},
 		binds:  map[bindKey]int32{},
 		prior:  map[priorKey]priorRef{},
+		conns:  map[connKey]int32{},
 		perDst: map[dstKey]int32{},
 		ports:  map[portKey]int32{},
 		inUse:  make([]int, len(cfg.Addrs)),
 		hosts:  make([]int, cfg.Hosts),
+
+		curSets: make([]*tupleSet, len(cfg.Addrs)),
+		curLoad: make([]int32, len(cfg.Addrs)),
 	}
 	g.releaser, _ = p.(Releaser)
 	g.usableFn = g.usable
@@ -212,6 +241,12 @@ func (g *Gateway) Translate(o *Outbound) (Translation, error) {
 	p := o.Proto
 	g.cur = dstKey{proto: p, dst: o.Dst}
 	g.curTuple = g.cfg.Filtering[p].key(o.Dst)
+	for a := range g.curSets {
+		g.curSets[a] = g.sets[setKey{p, uint16(a), g.curTuple}]
+		if g.cfg.Limit > 0 {
+			g.curLoad[a] = g.perDst[dstKey{p, uint16(a), o.Dst}]
+		}
+	}
 	bk := bindKey{proto: p, inside: o.Inside, dst: g.cfg.Mapping[p].key(o.Dst)}
 	bi, reuse := g.binds[bk]
 	var (
@@ -220,7 +255,7 @@ func (g *Gateway) Translate(o *Outbound) (Translation, error) {
 	)
 	if reuse {
 		pub = g.bindings[bi].pub
-		if ref, ok := g.tuples[g.tupleOf(pub)]; ok && ref.bind != bi {
+		if set := g.curSets[pub.Addr]; set != nil && set.has(pub.Port) && set.refs[pub.Port].bind != bi {
 			return g.fail(Conflict, 0, nil)
 		}
 		if !g.open(pub.Addr) {
@@ -230,7 +265,7 @@ func (g *Gateway) Translate(o *Outbound) (Translation, error) {
 		bi = -1
 		r := &g.req
 		r.Proto, r.Host, r.Inside, r.Dst, r.Now = p, o.Host, o.Inside, o.Dst, o.Now
-		r.Addrs, r.Lo, r.Hi = len(g.cfg.Addrs), g.cfg.Range.Lo, g.cfg.Range.Hi
+		r.Addrs, r.Lo, r.Hi = g.cfg.Addrs, g.cfg.Range.Lo, g.cfg.Range.Hi
 		pr, ok := g.prior[priorKey{p, o.Inside}]
 		r.Prior, r.HasPrior = pr.pub, ok
 		var err error
@@ -242,14 +277,14 @@ func (g *Gateway) Translate(o *Outbound) (Translation, error) {
 			panic(fmt.Sprintf("gateway: policy %T returned %v, which is not usable", g.policy, pub))
 		}
 	}
-	tk := g.tupleOf(pub)
-	if g.clashes(tk, bi) {
+	sk := setKey{p, uint16(pub.Addr), g.curTuple}
+	if g.clashes(sk, pub.Port, bi) {
 		return g.fail(Clash, probes, nil)
 	}
 	if bi < 0 {
 		bi = g.newBinding(bk, pub, o.Host)
 	}
-	slot := g.newFlow(o, bi, tk)
+	slot := g.newFlow(o, bi, sk, pub.Port)
 	g.counts.Flows++
 	g.counts.Probes += probes
 	if o.Life > 0 && g.cfg.Idle {
@@ -266,10 +301,6 @@ func (g *Gateway) fail(r Reason, probes int, err error) (Translation, error) {
 	return Translation{Probes: probes}, &Error{Reason: r, Probes: probes, Err: err}
 }
 
-func (g *Gateway) tupleOf(e Endpoint) tupleKey {
-	return tupleKey{proto: g.cur.proto, addr: uint16(e.Addr), port: e.Port, dst: g.curTuple}
-}
-
 // usable reports whether a new mapping of the current flow may take the
 // public endpoint: in range, under the address's limit to the destination,
 // and its tuple free of confirmed mappings.
@@ -277,27 +308,29 @@ func (g *Gateway) usable(addr int, port uint16) bool {
 	if addr < 0 || addr >= len(g.cfg.Addrs) || port < g.cfg.Range.Lo || port > g.cfg.Range.Hi {
 		return false
 	}
-	if !g.open(addr) {
+	if g.cfg.Limit > 0 && int(g.curLoad[addr]) >= g.cfg.Limit {
 		return false
 	}
-	_, taken := g.tuples[tupleKey{proto: g.cur.proto, addr: uint16(addr), port: port, dst: g.curTuple}]
-	return !taken
+	set := g.curSets[addr]
+	return set == nil || !set.has(port)
 }
 
-func (g *Gateway) open(addr int) bool { return g.cfg.Limit == 0 || g.load(addr) < g.cfg.Limit }
+func (g *Gateway) open(addr int) bool { return g.cfg.Limit == 0 || int(g.curLoad[addr]) < g.cfg.Limit }
 
 func (g *Gateway) load(addr int) int {
-	k := g.cur
-	k.addr = uint16(addr)
-	return int(g.perDst[k])
+	if g.cfg.Limit > 0 {
+		return int(g.curLoad[addr])
+	}
+	return int(g.perDst[dstKey{g.cur.proto, uint16(addr), g.cur.dst}])
 }
 
 // clashes reports whether an unconfirmed flow of another mapping than bi
-// chose tuple tk: conntrack would refuse the later one at confirmation.
-func (g *Gateway) clashes(tk tupleKey, bi int32) bool {
+// chose the public tuple (sk, port): conntrack would refuse the later one
+// at confirmation.
+func (g *Gateway) clashes(sk setKey, port uint16, bi int32) bool {
 	for _, pf := range g.pending[g.pendHead:] {
 		f := &g.flows[pf.slot]
-		if f.gen == pf.gen && f.state != flowFree && !f.confirmed && f.tuple == tk && f.bind != bi {
+		if f.gen == pf.gen && f.state != flowFree && !f.confirmed && f.port == port && f.set == sk && f.bind != bi {
 			return true
 		}
 	}
@@ -326,7 +359,7 @@ func (g *Gateway) newBinding(k bindKey, pub Endpoint, host int) int32 {
 	return bi
 }
 
-func (g *Gateway) newFlow(o *Outbound, bi int32, tk tupleKey) int32 {
+func (g *Gateway) newFlow(o *Outbound, bi int32, sk setKey, port uint16) int32 {
 	var slot int32
 	if n := len(g.freeFlows); n > 0 {
 		slot, g.freeFlows = g.freeFlows[n-1], g.freeFlows[:n-1]
@@ -336,10 +369,13 @@ func (g *Gateway) newFlow(o *Outbound, bi int32, tk tupleKey) int32 {
 	}
 	f := &g.flows[slot]
 	dk := g.cur
-	dk.addr = tk.addr
-	*f = flow{tuple: tk, dst: dk, opened: o.Now, bind: bi, host: int32(o.Host), gen: nextGen(f.gen), state: flowOpen}
+	dk.addr = sk.addr
+	*f = flow{set: sk, port: port, dst: dk, opened: o.Now, bind: bi, host: int32(o.Host), gen: nextGen(f.gen), state: flowOpen}
 	g.bindings[bi].refs++
-	g.perDst[dk]++
+	ck := connKey{dk, port}
+	if g.conns[ck]++; g.conns[ck] == 1 {
+		g.perDst[dk]++
+	}
 	g.hosts[o.Host]++
 	if g.cfg.Window > 0 {
 		g.pending = append(g.pending, pendingFlow{at: o.Now + g.cfg.Window, slot: slot, gen: f.gen})
@@ -361,13 +397,23 @@ func nextGen(g uint32) uint32 {
 // confirm makes f's tuple visible to other flows' choices.
 func (g *Gateway) confirm(f *flow) {
 	f.confirmed = true
-	ref := g.tuples[f.tuple]
+	set := g.sets[f.set]
+	if set == nil {
+		if n := len(g.spare); n > 0 {
+			set, g.spare = g.spare[n-1], g.spare[:n-1]
+		} else {
+			set = &tupleSet{refs: map[uint16]tupleRef{}}
+		}
+		g.sets[f.set] = set
+	}
+	ref := set.refs[f.port]
 	ref.bind = f.bind
 	ref.n++
-	g.tuples[f.tuple] = ref
-	pk := portKey{f.tuple.proto, f.tuple.addr, f.tuple.port}
+	set.refs[f.port] = ref
+	set.busy[f.port>>6] |= 1 << (f.port & 63)
+	pk := portKey{f.set.proto, f.set.addr, f.port}
 	if g.ports[pk]++; g.ports[pk] == 1 {
-		g.inUse[f.tuple.addr]++
+		g.inUse[f.set.addr]++
 	}
 }
 
@@ -391,7 +437,7 @@ func (g *Gateway) Close(fl Flow, how allocator.CloseHow, now time.Duration) erro
 	} else {
 		g.stats.Pending--
 	}
-	hold := g.cfg.Timeouts.hold(f.tuple.proto, how, g.now-f.opened)
+	hold := g.cfg.Timeouts.hold(f.set.proto, how, g.now-f.opened)
 	if hold <= 0 {
 		g.release(fl.slot, false)
 		return nil
@@ -446,20 +492,30 @@ func (g *Gateway) Advance(now time.Duration) {
 func (g *Gateway) release(slot int32, idle bool) {
 	f := &g.flows[slot]
 	if f.confirmed {
-		ref := g.tuples[f.tuple]
-		if ref.n--; ref.n == 0 {
-			delete(g.tuples, f.tuple)
+		set := g.sets[f.set]
+		ref := set.refs[f.port]
+		if ref.n--; ref.n > 0 {
+			set.refs[f.port] = ref
 		} else {
-			g.tuples[f.tuple] = ref
+			delete(set.refs, f.port)
+			set.busy[f.port>>6] &^= 1 << (f.port & 63)
+			if len(set.refs) == 0 {
+				delete(g.sets, f.set)
+				g.spare = append(g.spare, set)
+			}
 		}
-		pk := portKey{f.tuple.proto, f.tuple.addr, f.tuple.port}
+		pk := portKey{f.set.proto, f.set.addr, f.port}
 		if g.ports[pk]--; g.ports[pk] == 0 {
 			delete(g.ports, pk)
-			g.inUse[f.tuple.addr]--
+			g.inUse[f.set.addr]--
 		}
 	}
-	if g.perDst[f.dst]--; g.perDst[f.dst] == 0 {
-		delete(g.perDst, f.dst)
+	ck := connKey{f.dst, f.port}
+	if g.conns[ck]--; g.conns[ck] == 0 {
+		delete(g.conns, ck)
+		if g.perDst[f.dst]--; g.perDst[f.dst] == 0 {
+			delete(g.perDst, f.dst)
+		}
 	}
 	g.hosts[f.host]--
 	b := &g.bindings[f.bind]

@@ -15,7 +15,7 @@ type firstFit struct{ released []Endpoint }
 
 func (p *firstFit) Pick(r *Request, usable func(int, uint16) bool) (Endpoint, int, error) {
 	probes := 0
-	for a := range r.Addrs {
+	for a := range len(r.Addrs) {
 		for port := int(r.Lo); port <= int(r.Hi); port++ {
 			probes++
 			if usable(a, uint16(port)) {

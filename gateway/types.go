@@ -207,8 +207,8 @@ type Request struct {
 	Inside netip.AddrPort
 	Dst    netip.AddrPort
 	Now    time.Duration
-	Addrs  int    // public addresses, numbered 0 to Addrs-1
-	Lo, Hi uint16 // Config.Range
+	Addrs  []netip.Addr // the public addresses, lent; a policy answers with an index
+	Lo, Hi uint16       // Config.Range
 	// Prior is the public endpoint of a live mapping of the same inside
 	// endpoint (to another destination), when HasPrior: netfilter keeps
 	// an inside endpoint on its public endpoint when it can.

@@ -56,7 +56,7 @@ func buildGCP(seed uint64, p *Params, env natEnv) (gateway.Policy, gateway.Confi
 	}
 	if g.dynamic {
 		if eim {
-			return nil, gateway.Config{}, fmt.Errorf("dynamic=on and eim=on; Cloud NAT allows one or the other")
+			return nil, gateway.Config{}, fmt.Errorf("dynamic=on and eim=on: Cloud NAT allows one or the other; want one of them off")
 		}
 		if min < 32 || bits.OnesCount(uint(min)) != 1 || bits.OnesCount(uint(g.max)) != 1 || g.max <= min {
 			return nil, gateway.Config{}, fmt.Errorf("min-ports=%d, max-ports=%d; dynamic allocation wants powers of two, min-ports ≥ 32 and max-ports above it", min, g.max)

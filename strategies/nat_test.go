@@ -42,12 +42,18 @@ func natGateway(t *testing.T, spec string, hosts, addrs int) (*gateway.Gateway, 
 }
 
 // openFlows opens n flows from host h to dst, never closed, each from its
-// own inside port, and returns how many succeeded before the first
+// own inside endpoint (60,000 ports from each of the host's addresses:
+// the second 60,000 come from another of its addresses), and returns how
+// many succeeded before the first
 // failure and that failure's reason (noFailure when none).
 func openFlows(t *testing.T, g *gateway.Gateway, h, n int, dst netip.AddrPort, firstPort int) (int, gateway.Reason) {
 	t.Helper()
 	for i := range n {
-		_, err := g.Translate(&gateway.Outbound{Host: h, Inside: netip.AddrPortFrom(hostAddr(h), uint16(firstPort+i%60000)), Dst: dst})
+		in := hostAddr(h)
+		if i >= 60000 {
+			in = netip.AddrFrom4([4]byte{10, 1, byte(i / 60000), byte(h)})
+		}
+		_, err := g.Translate(&gateway.Outbound{Host: h, Inside: netip.AddrPortFrom(in, uint16(firstPort+i%60000)), Dst: dst})
 		if err != nil {
 			var ge *gateway.Error
 			if !errors.As(err, &ge) {
