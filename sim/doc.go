@@ -19,6 +19,17 @@
 // predictability. Time series are sampled at a fixed simulated step so
 // memory stays bounded however long the run.
 //
+// A scenario may put its hosts behind a gateway (the gateway, hosts and
+// public-ips fields): hosts internal hosts, each running the strategy with
+// its own tables and seeds, take the arrivals in turn, and a translator
+// from strategies.NewNAT maps each flow to a public address and port
+// (package gateway). The result then pools every host's figures and adds
+// the gateway's (StrategyResult.Gateway): failures under the product's
+// name, insert_failed from the confirm race, ports in use per public
+// address and per host over time, the busiest destination against its
+// limit, log records, and what a server outside sees of the public ports.
+// One host behind a gateway picks exactly the ports it picks without one.
+//
 // Picks is the other way to run a strategy, the one 'portsim explain'
 // shows: no workload, just one strategy picking ports in a row on a fresh
 // socket table, every step of each choice traced (NewPicks, Picks.All).

@@ -112,6 +112,9 @@ type closeEvent struct {
 // occupancy sample, so a sample sees everything that happened at its
 // instant. attempt, if not nil, hears of every allocation attempt.
 func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, attempt func(Alloc) error) (StrategyResult, bool, error) {
+	if sc.Gateway != "" {
+		return runGateway(ctx, sc, spec, opts, attempt)
+	}
 	h, err := newHost(sc, spec)
 	if err != nil {
 		return StrategyResult{}, false, err

@@ -29,6 +29,10 @@ type FieldDef struct {
 	items func(sc *Scenario, s []string) error // a YAML list, when joining with commas would lose meaning
 	get   func(sc *Scenario) string            // canonical text that set accepts
 	check func(sc *Scenario) error             // the field's own rules; names the value, not the field
+	// omit, when set, leaves the field out of Resolved while it says so:
+	// the gateway's fields at their defaults when there is no gateway, so
+	// that a scenario without one reads as it did before gateways.
+	omit func(sc *Scenario) bool
 }
 
 // shape is which YAML value forms a file may give for a field.
@@ -309,6 +313,59 @@ var fields = []FieldDef{
 		check: func(sc *Scenario) error { return checkStrategies(sc.Strategies) },
 	},
 	{
+		Name: "hosts", Type: "int",
+		Help: fmt.Sprintf("internal hosts, 1 to %d, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway", MaxHosts),
+		want: fmt.Sprintf("a whole number from 1 to %d", MaxHosts),
+		set: func(sc *Scenario, s string) error {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return wantf(fmt.Sprintf("a whole number from 1 to %d", MaxHosts), "not a whole number")
+			}
+			sc.Hosts = v
+			return nil
+		},
+		get: func(sc *Scenario) string { return strconv.Itoa(sc.Hosts) },
+		check: func(sc *Scenario) error {
+			if sc.Hosts < 1 || sc.Hosts > MaxHosts {
+				return fmt.Errorf("%d is out of range; want a whole number from 1 to %d", sc.Hosts, MaxHosts)
+			}
+			return nil
+		},
+		omit: func(sc *Scenario) bool { return sc.Gateway == "" && sc.Hosts == 1 },
+	},
+	{
+		Name: "gateway", Type: "spec",
+		Help: "a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies')",
+		want: gatewayWant,
+		set:  func(sc *Scenario, s string) error { return parseInto(&sc.Gateway, s, ParseGateway) },
+		get:  func(sc *Scenario) string { return sc.Gateway.String() },
+		check: func(sc *Scenario) error {
+			return sc.Gateway.Validate()
+		},
+		omit: func(sc *Scenario) bool { return sc.Gateway == "" },
+	},
+	{
+		Name: "public-ips", Type: "int",
+		Help: fmt.Sprintf("the gateway's public addresses, 1 to %d (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6)", MaxPublicIPs),
+		want: fmt.Sprintf("a whole number from 1 to %d", MaxPublicIPs),
+		set: func(sc *Scenario, s string) error {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return wantf(fmt.Sprintf("a whole number from 1 to %d", MaxPublicIPs), "not a whole number")
+			}
+			sc.PublicIPs = v
+			return nil
+		},
+		get: func(sc *Scenario) string { return strconv.Itoa(sc.PublicIPs) },
+		check: func(sc *Scenario) error {
+			if sc.PublicIPs < 1 || sc.PublicIPs > MaxPublicIPs {
+				return fmt.Errorf("%d is out of range; want a whole number from 1 to %d", sc.PublicIPs, MaxPublicIPs)
+			}
+			return nil
+		},
+		omit: func(sc *Scenario) bool { return sc.Gateway == "" && sc.PublicIPs == 1 },
+	},
+	{
 		Name: "sample-step", Type: "duration",
 		Help: "simulated time between occupancy samples; 0 means duration/500 (at least 1ms)",
 		want: durationWant("≥", "100ms") + "; 0 means duration/500",
@@ -419,12 +476,16 @@ func (sc *Scenario) Get(name string) string {
 	return f.get(sc)
 }
 
-// Resolved lists every field in table order with Get's value: setting them
-// in this order on any scenario reproduces sc.
+// Resolved lists every field in table order with Get's value, but the
+// gateway's fields while there is no gateway and they are at their
+// defaults: setting them in this order on any scenario without a gateway
+// reproduces sc.
 func (sc *Scenario) Resolved() []Field {
-	out := make([]Field, len(fields))
+	out := make([]Field, 0, len(fields))
 	for i := range fields {
-		out[i] = Field{Name: fields[i].Name, Value: fields[i].get(sc)}
+		if f := &fields[i]; f.omit == nil || !f.omit(sc) {
+			out = append(out, Field{Name: f.Name, Value: f.get(sc)})
+		}
 	}
 	return out
 }

@@ -20,8 +20,11 @@ var wantFieldNames = []string{
 	"name", "seed", "duration", "warmup", "rate", "arrivals", "lifetime",
 	"destinations", "popularity", "dst-port", "ipv6", "src", "kind", "close",
 	"time-wait", "tw-reuse", "tw-reuse-delay", "range", "reserved", "strategy",
-	"sample-step",
+	"hosts", "gateway", "public-ips", "sample-step",
 }
+
+// gatewayFields are left out of Resolved when there is no gateway.
+var gatewayFields = []string{"hosts", "gateway", "public-ips"}
 
 func TestFieldsTable(t *testing.T) {
 	if got := FieldNames(); !slices.Equal(got, wantFieldNames) {
@@ -106,6 +109,13 @@ var setCases = []struct {
 		"sequential,linux:table-order=8,increments=off,random"},
 	{"strategy", " sequential , linux: table-order = 8 ,increments=off", "sequential,linux:table-order=8,increments=off"},
 	{"strategy", "linux,table-order=8", "linux:table-order=8"},
+	{"hosts", "4", "4"},
+	{"hosts", "1024", "1024"},
+	{"gateway", "aws-nat", "aws-nat"},
+	{"gateway", " netfilter : random = fully ", "netfilter:random=fully"},
+	{"gateway", "none", "none"},
+	{"gateway", "", "none"},
+	{"public-ips", "8", "8"},
 	{"sample-step", "100ms", "100ms"},
 	{"sample-step", "0", "0s"},
 }
@@ -268,6 +278,14 @@ var setErrorCases = []struct {
 	{"strategy", "linux:table-order=99", "table-order"},
 	{"strategy", "sequential:nosuch=1", "unknown parameter"},
 	{"strategy", "random,random", "listed twice"},
+	{"hosts", "0", "out of range"},
+	{"hosts", "1025", "out of range"},
+	{"hosts", "many", "not a whole number"},
+	{"gateway", "nope", "unknown gateway"},
+	{"gateway", "aws-nat:limit=0", "limit"},
+	{"gateway", "gcp-nat:dynamic=on,eim=on", "dynamic=on and eim=on"},
+	{"public-ips", "0", "out of range"},
+	{"public-ips", "65", "out of range"},
 	{"sample-step", "-1s", "negative"},
 	{"sample-step", "often", "not a duration"},
 }
@@ -347,13 +365,17 @@ func TestResolvedReplays(t *testing.T) {
 	from = append(from, ex, v6)
 	for _, want := range from {
 		res := want.Resolved()
-		if len(res) != len(fields) {
-			t.Fatalf("Resolved() has %d fields; want %d", len(res), len(fields))
+		names := wantFieldNames
+		if want.Gateway == "" {
+			names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(gatewayFields, n) })
+		}
+		if len(res) != len(names) {
+			t.Fatalf("%s: Resolved() has %d fields; want %d", want.Name, len(res), len(names))
 		}
 		got, _ := PresetScenario("dns-resolver") // a start far from most
 		for i, f := range res {
-			if f.Name != wantFieldNames[i] {
-				t.Fatalf("Resolved()[%d] = %s; want %s", i, f.Name, wantFieldNames[i])
+			if f.Name != names[i] {
+				t.Fatalf("Resolved()[%d] = %s; want %s", i, f.Name, names[i])
 			}
 			if err := got.Set(f.Name, f.Value); err != nil {
 				t.Fatalf("%s: replaying %s=%q: %v", want.Name, f.Name, f.Value, err)
@@ -570,7 +592,7 @@ func ExampleScenario_Set() {
 	fmt.Printf("%q\n", sc.Strategies)
 	// Output:
 	// error: lifetime: "exp:-2s": mean must be > 0; want fixed:D, exp:D or lognormal:D,SIGMA
-	// error: unknown field "colour"; want one of name, seed, duration, warmup, rate, arrivals, lifetime, destinations, popularity, dst-port, ipv6, src, kind, close, time-wait, tw-reuse, tw-reuse-delay, range, reserved, strategy, sample-step
+	// error: unknown field "colour"; want one of name, seed, duration, warmup, rate, arrivals, lifetime, destinations, popularity, dst-port, ipv6, src, kind, close, time-wait, tw-reuse, tw-reuse-delay, range, reserved, strategy, hosts, gateway, public-ips, sample-step
 	// fixed:50ms
 	// ["sequential" "linux:table-order=8,increments=off"]
 }

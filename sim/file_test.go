@@ -30,7 +30,8 @@ func TestExampleFile(t *testing.T) {
 		"ipv6": "true", "src": "fd00::10,fd00::11", "kind": "connect=0.9,bind=0.1",
 		"close": "client=0.7,server=0.3", "time-wait": "30s", "tw-reuse": "on",
 		"tw-reuse-delay": "2s", "range": "49152-65535", "reserved": "50000,60000-60100",
-		"strategy":    "sequential,random,linux:table-order=8,increments=off,double-hash:table-length=10",
+		"strategy": "sequential,random,linux:table-order=8,increments=off,double-hash:table-length=10",
+		"hosts":    "4", "gateway": "netfilter:random=fully", "public-ips": "2",
 		"sample-step": "1s",
 	}
 	for _, f := range sc.Resolved() {
@@ -227,7 +228,7 @@ strategy: [linux, "linux:table-order=8,increments=off"]
 	// lifetime=fixed:50ms
 	// destinations=1
 	// strategy=linux,linux:table-order=8,increments=off
-	// bad.yaml:2: unknown field "lifetme" (did you mean "lifetime"?); want one of preset, name, seed, duration, warmup, rate, arrivals, lifetime, destinations, popularity, dst-port, ipv6, src, kind, close, time-wait, tw-reuse, tw-reuse-delay, range, reserved, strategy, sample-step
+	// bad.yaml:2: unknown field "lifetme" (did you mean "lifetime"?); want one of preset, name, seed, duration, warmup, rate, arrivals, lifetime, destinations, popularity, dst-port, ipv6, src, kind, close, time-wait, tw-reuse, tw-reuse-delay, range, reserved, strategy, hosts, gateway, public-ips, sample-step
 }
 
 // FuzzParseFile: no input panics, a failure leaves sc alone, and what is

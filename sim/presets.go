@@ -32,6 +32,8 @@ func DefaultScenario() Scenario {
 		TWReuseDelay: cfg.TWReuseDelay,
 		Range:        cfg.Range,
 		Strategies:   []string{"sequential", "random", "hashed", "linux"},
+		Hosts:        1,
+		PublicIPs:    1,
 	}
 }
 
@@ -103,6 +105,61 @@ var presets = []Preset{
 				sc.Popularity = Popularity{Zipf: true, S: 1}
 				sc.DstPorts = []uint16{53}
 				sc.Kinds = []Share[allocator.Kind]{{Value: allocator.UDP, Weight: 1}}
+			})
+		},
+	},
+	{
+		Name:        "aws-nat-fleet",
+		Description: "20 VMs behind an AWS NAT gateway opening 1000 short connections/s in all to one API: each closed connection holds its NAT port to that destination about a minute, so one address gives ~900/s and ~8% fail with ErrorPortAllocation; --public-ips 2 fixes it",
+		Scenario: func() Scenario {
+			return preset("aws-nat-fleet", func(sc *Scenario) {
+				sc.Duration, sc.Warmup = 3*time.Minute, time.Minute // the NAT's holds fill in a minute
+				sc.Arrivals = Arrivals{Process: Poisson, Rate: 1000}
+				sc.Lifetime = Lifetime{Dist: Fixed, Mean: 50 * time.Millisecond}
+				sc.Destinations = 1
+				sc.Hosts, sc.Gateway = 20, "aws-nat"
+			})
+		},
+	},
+	{
+		Name:        "k8s-node",
+		Description: "40 pods on a Kubernetes node behind MASQUERADE (netfilter) connecting to one service in bursts of 40 at once: two pods that chose the same port both keep it inside conntrack's confirm window and the later SYN is dropped (insert_failed); try --gateway netfilter:random=fully",
+		Scenario: func() Scenario {
+			return preset("k8s-node", func(sc *Scenario) {
+				sc.Duration = 2 * time.Minute
+				// 40 arrivals in 40µs, once a second: every pod at once.
+				sc.Arrivals = Arrivals{Process: OnOff, Rate: 1e6, On: 40 * time.Microsecond, Off: time.Second - 40*time.Microsecond}
+				sc.Lifetime = Lifetime{Dist: Exponential, Mean: 200 * time.Millisecond}
+				sc.Destinations = 1
+				sc.DstPorts = []uint16{8080}
+				sc.Hosts, sc.Gateway = 40, "netfilter:window=50us"
+			})
+		},
+	},
+	{
+		Name:        "azure-lb-pool",
+		Description: "200 VMs behind Azure Load Balancer's default outbound SNAT (256 ports each) holding 30 s connections to one API at 10/s per VM: a VM wants ~300 ports to that destination and SNAT port exhaustion follows, though the frontend's 64,000 are far from used",
+		Scenario: func() Scenario {
+			return preset("azure-lb-pool", func(sc *Scenario) {
+				sc.Duration, sc.Warmup = 3*time.Minute, time.Minute
+				sc.Arrivals = Arrivals{Process: Poisson, Rate: 2000}
+				sc.Lifetime = Lifetime{Dist: Fixed, Mean: 30 * time.Second}
+				sc.Destinations = 1
+				sc.Close = []Share[allocator.CloseHow]{{Value: allocator.ServerFirst, Weight: 1}}
+				sc.Hosts, sc.Gateway = 200, "azure-lb"
+			})
+		},
+	},
+	{
+		Name:        "gcp-nat-api",
+		Description: "10 VMs behind Cloud NAT with static allocation (64 ports each) calling one API twice a second each: every closed connection holds its NAT port 120 s (TIME_WAIT), so a VM wants ~240 ports and most calls fail OUT_OF_RESOURCES; try gcp-nat:dynamic=on",
+		Scenario: func() Scenario {
+			return preset("gcp-nat-api", func(sc *Scenario) {
+				sc.Duration, sc.Warmup = 5*time.Minute, 2*time.Minute // TIME_WAIT is 120 s at the NAT
+				sc.Arrivals = Arrivals{Process: Poisson, Rate: 20}
+				sc.Lifetime = Lifetime{Dist: Fixed, Mean: 200 * time.Millisecond}
+				sc.Destinations = 1
+				sc.Hosts, sc.Gateway = 10, "gcp-nat"
 			})
 		},
 	},

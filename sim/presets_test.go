@@ -39,7 +39,7 @@ func TestDefaultScenario(t *testing.T) {
 }
 
 func TestPresets(t *testing.T) {
-	wantNames := []string{"browser", "load-tester", "proxy-backend", "bind-before-connect", "dns-resolver"}
+	wantNames := []string{"browser", "load-tester", "proxy-backend", "bind-before-connect", "dns-resolver", "aws-nat-fleet", "k8s-node", "azure-lb-pool", "gcp-nat-api"}
 	if got := PresetNames(); !slices.Equal(got, wantNames) {
 		t.Fatalf("PresetNames() = %v; want %v", got, wantNames)
 	}

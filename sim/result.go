@@ -72,7 +72,10 @@ type StrategyResult struct {
 	PairsCrossDst   int     `json:"pairs_cross_dst"` // deltas behind EntropyCrossDst and GuessCrossDst
 	// ByOccupancy bins attempts by the occupancy the request met, for the
 	// collisions-versus-occupancy chart: OccupancyBins equal bins over [0, 1].
-	ByOccupancy      []OccupancyBin `json:"by_occupancy"`
+	ByOccupancy []OccupancyBin `json:"by_occupancy"`
+	// Gateway is what the gateway in front of the hosts did, when the
+	// scenario has one; with one, the figures above pool every host's.
+	Gateway          *GatewayResult `json:"gateway,omitempty"`
 	Samples          []Alloc        `json:"-"` // the first attempts, for charts and --out
 	SamplesTruncated bool           `json:"-"` // more attempts happened than Samples holds
 }
@@ -120,6 +123,12 @@ type Alloc struct {
 	Kind        string
 	Port        uint16 // 0 on failure
 	Probes      int
+	// Behind a gateway: the host (Src is its local address index, see
+	// Scenario.HostAddr) and the public endpoint, PublicPort 0 when the
+	// gateway dropped the flow or the host found no port.
+	Host       int
+	PublicAddr int // index in Scenario.PublicAddrs
+	PublicPort uint16
 }
 
 // OccupancyBins is how many equal bins ByOccupancy has over [0, 1].

@@ -34,6 +34,15 @@ type Scenario struct {
 
 	Strategies []string // strategy specs, "name[:k=v,…]"
 
+	// Hosts is how many internal hosts run each strategy, each with its
+	// own tables and seeds; arrivals go to them in turn. More than one
+	// needs a Gateway.
+	Hosts int
+	// Gateway is the translator in front of the hosts, "" for none.
+	Gateway GatewaySpec
+	// PublicIPs is how many public addresses the gateway has.
+	PublicIPs int
+
 	// SampleStep is how often occupancy is sampled; 0 picks Duration/500.
 	SampleStep time.Duration
 }

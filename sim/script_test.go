@@ -209,7 +209,82 @@ func scriptRun(t *testing.T, d *datadriven.TestData) string {
 	addDigest("by-occupancy", func(r *sim.StrategyResult) []kv { return digestByOccupancy(r.ByOccupancy) })
 	addDigest("samples", func(r *sim.StrategyResult) []kv { return digestSamples(r.Samples, r.SamplesTruncated) })
 	add("first-ports", func(r *sim.StrategyResult) string { return firstPorts(r.Samples, 4) })
+	if res.Results[0].Gateway != nil {
+		addGatewayRows(add, addDigest)
+	}
 	return table(rows)
+}
+
+// addGatewayRows adds a row per figure of StrategyResult.Gateway, for runs
+// behind a gateway.
+func addGatewayRows(add func(string, func(*sim.StrategyResult) string), addDigest func(string, func(*sim.StrategyResult) []kv)) {
+	g := func(f func(g *sim.GatewayResult) string) func(*sim.StrategyResult) string {
+		return func(r *sim.StrategyResult) string { return f(r.Gateway) }
+	}
+	add("gw.policy", g(func(g *sim.GatewayResult) string { return g.Policy }))
+	add("gw.hosts", g(func(g *sim.GatewayResult) string { return itoa(g.Hosts) }))
+	add("gw.public-ips", g(func(g *sim.GatewayResult) string { return itoa(g.PublicIPs) }))
+	add("gw.range", g(func(g *sim.GatewayResult) string { return g.Range.String() }))
+	add("gw.limit", g(func(g *sim.GatewayResult) string { return itoa(g.Limit) }))
+	add("gw.mapping", g(func(g *sim.GatewayResult) string { return g.Mapping }))
+	add("gw.filtering", g(func(g *sim.GatewayResult) string { return g.Filtering }))
+	add("gw.holds-s", g(func(g *sim.GatewayResult) string {
+		return strings.Join([]string{ftoa(g.ClosingSeconds), ftoa(g.ResetSeconds), ftoa(g.UDPSeconds), ftoa(g.EstablishedSeconds)}, "/")
+	}))
+	add("gw.window-s", g(func(g *sim.GatewayResult) string { return ftoa(g.WindowSeconds) }))
+	add("gw.allocations", g(func(g *sim.GatewayResult) string { return itoa(g.Allocations) }))
+	add("gw.failures", g(func(g *sim.GatewayResult) string { return itoa(g.Failures) }))
+	add("gw.failure-name", g(func(g *sim.GatewayResult) string { return g.FailureName }))
+	add("gw.failure-rate", g(func(g *sim.GatewayResult) string { return ftoa(g.FailureRate) }))
+	add("gw.insert-failed", g(func(g *sim.GatewayResult) string { return itoa(g.InsertFailed) }))
+	add("gw.conflicts", g(func(g *sim.GatewayResult) string { return itoa(g.Conflicts) }))
+	add("gw.mappings", g(func(g *sim.GatewayResult) string { return itoa(g.Mappings) }))
+	add("gw.probes-mean", g(func(g *sim.GatewayResult) string { return ftoa(g.ProbesMean) }))
+	add("gw.preserved", g(func(g *sim.GatewayResult) string { return ftoa(g.Preserved) }))
+	add("gw.log-records", g(func(g *sim.GatewayResult) string { return itoa(g.LogRecords) }))
+	add("gw.log-records-per-mapping", g(func(g *sim.GatewayResult) string { return itoa(g.LogRecordsPerMapping) }))
+	add("gw.idle-timeouts", g(func(g *sim.GatewayResult) string { return itoa(g.IdleTimeouts) }))
+	add("gw.ports-in-use-max", g(func(g *sim.GatewayResult) string { return joinInts(g.PortsInUseMax) }))
+	add("gw.host-flows-max", g(func(g *sim.GatewayResult) string { return itoa(g.HostFlowsMax) }))
+	add("gw.host-flows-mean", g(func(g *sim.GatewayResult) string { return ftoa(g.HostFlowsMean) }))
+	add("gw.host-held-max", g(func(g *sim.GatewayResult) string { return itoa(g.HostHeldMax) }))
+	add("gw.busiest-max", g(func(g *sim.GatewayResult) string { return itoa(g.BusiestMax) }))
+	add("gw.busiest-share", g(func(g *sim.GatewayResult) string { return ftoa(g.BusiestShare) }))
+	add("gw.entropy.same-dst", g(func(g *sim.GatewayResult) string { return ftoa(g.EntropySameDst) }))
+	add("gw.entropy.cross-dst", g(func(g *sim.GatewayResult) string { return ftoa(g.EntropyCrossDst) }))
+	add("gw.guess.same-dst", g(func(g *sim.GatewayResult) string { return ftoa(g.GuessSameDst) }))
+	add("gw.pairs.same-dst", g(func(g *sim.GatewayResult) string { return itoa(g.PairsSameDst) }))
+	addDigest("gw.series", func(r *sim.StrategyResult) []kv { return digestGatewaySeries(r.Gateway.Series) })
+	addDigest("gw.samples", func(r *sim.StrategyResult) []kv { return digestPublic(r.Samples) })
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func digestGatewaySeries(ss []sim.GatewaySample) []kv {
+	g := newDigest()
+	var flows, fails, ins int
+	for _, s := range ss {
+		g.add(ftoa(s.TimeSeconds), joinInts(s.PortsInUse), itoa(s.Flows), itoa(s.HostMax), itoa(s.Busiest), itoa(s.Failures), itoa(s.InsertFailed))
+		flows, fails, ins = flows+s.Flows, fails+s.Failures, ins+s.InsertFailed
+	}
+	return []kv{{"len", itoa(len(ss))}, {"flows-sum", itoa(flows)}, {"failures-sum", itoa(fails)}, {"insert-failed-sum", itoa(ins)}, {"fnv", g.String()}}
+}
+
+// digestPublic covers the gateway's part of the kept attempts: each one's
+// host and public endpoint.
+func digestPublic(as []sim.Alloc) []kv {
+	g, ports := newDigest(), 0
+	for _, a := range as {
+		g.add(itoa(a.Host), itoa(a.PublicAddr), itoa(int(a.PublicPort)))
+		ports += int(a.PublicPort)
+	}
+	return []kv{{"public-port-sum", itoa(ports)}, {"fnv", g.String()}}
 }
 
 // table aligns rows into columns two spaces apart, without trailing space.
@@ -391,15 +466,13 @@ func scriptParse(t *testing.T, d *datadriven.TestData) string {
 		case err != nil:
 			fmt.Fprintf(&b, "%s -> error: %s\n", line, err)
 			// On error Set leaves the scenario as it was.
-			for i, f := range sc.Resolved() {
-				if f.Value != before[i].Value {
-					fmt.Fprintf(&b, "  but %s changed to %s\n", f.Name, f.Value)
-				}
+			for _, f := range changedFields(before, sc.Resolved()) {
+				fmt.Fprintf(&b, "  but %s changed to %s\n", f.Name, f.Value)
 			}
 		default:
 			fmt.Fprintf(&b, "%s -> %s", line, sc.Get(name))
-			for i, f := range sc.Resolved() {
-				if f.Name != name && f.Value != before[i].Value {
+			for _, f := range changedFields(before, sc.Resolved()) {
+				if f.Name != name {
 					fmt.Fprintf(&b, " [also %s=%s]", f.Name, f.Value)
 				}
 			}
@@ -412,6 +485,23 @@ func scriptParse(t *testing.T, d *datadriven.TestData) string {
 		}
 	}
 	return b.String()
+}
+
+// changedFields lists the fields of after whose values differ from
+// before's, or that before leaves out (Resolved omits the gateway's fields
+// without a gateway), in after's order.
+func changedFields(before, after []sim.Field) []sim.Field {
+	was := map[string]string{}
+	for _, f := range before {
+		was[f.Name] = f.Value
+	}
+	var out []sim.Field
+	for _, f := range after {
+		if v, ok := was[f.Name]; !ok || v != f.Value {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // cloneScenario copies sc's slices too, so settings on the copy cannot
@@ -445,11 +535,9 @@ func scriptFile(t *testing.T, d *datadriven.TestData) string {
 		return b.String()
 	}
 	changed := false
-	for i, f := range sc.Resolved() {
-		if f.Value != before[i].Value {
-			fmt.Fprintf(&b, "%s=%s\n", f.Name, f.Value)
-			changed = true
-		}
+	for _, f := range changedFields(before, sc.Resolved()) {
+		fmt.Fprintf(&b, "%s=%s\n", f.Name, f.Value)
+		changed = true
 	}
 	if !changed {
 		b.WriteString("no change\n")

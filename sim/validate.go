@@ -89,6 +89,7 @@ func (sc *Scenario) crossChecks() []error {
 				a.String(), formatFloat(rate), wall/(365.25*24*3600))
 		}
 	}
+	errs = append(errs, sc.checkGatewayFields()...)
 	if held := sc.heldSockets(); held > MaxOpenSockets {
 		add("rate: %s per second with lifetime %s and time-wait %s holds about %.3g sockets at once, over the limit of %.0e; want a lower rate or shorter lifetimes or time-wait",
 			formatFloat(rate), sc.Lifetime.String(), format.Duration(sc.TimeWait), held, float64(MaxOpenSockets))
