@@ -27,20 +27,39 @@ src,sport,dst,dport,time[,proto], one attempt a row (with flags[,seq], one
 packet a row, taken as a pcap's packets are; ttl,ipid,df,win,mss,ws,opts
 give each packet's stack) — and takes each TCP SYN without ACK and the
 first UDP datagram of each flow that answers none as one connection
-attempt. It prints the packet counts, then for each source host and
-protocol: the ports seen (range, share of even ports), the steps between
-successive ports to the same destination, the spread of the ports in bits
-with the DNS-OARC porttest rating (POOR under 10 bits, GOOD to 13.75, GREAT
-above), and the candidate models ranked by likelihood.
+attempt. Ports the kernel did not choose are left out, and listed: ports
+below 1024, an application's bound port (one port with at least 5 of a
+host's attempts and a tenth of them, towards 3 destinations or more), a
+UDP socket used again towards another destination right after (counted
+once). It prints the packet counts, then for each source host and
+protocol: what was left out, the ports seen (range, share of even ports),
+the steps between successive ports to the same destination, the spread of
+the ports in bits with the DNS-OARC porttest rating (POOR under 10 bits,
+GOOD to 13.75, GREAT above), the verdict, the OS, and the candidate models
+ranked by likelihood.
 
 The candidates are every OS profile's strategy for the attempts' kind —
 connect() and bind() for TCP, UDP for UDP — NetBSD's algorithm variants
-included; profiles with identical models are one candidate and are named
-together. Each model predicts every port from the ones before it, leaving
-1% to ports it cannot explain (other applications, ports given by hand).
-The confidence is the posterior probability of the model with every
-candidate equally likely beforehand. A host with fewer than 20 attempts is
-summarized but not judged.`,
+included; profiles with identical models (or models whose ranges differ
+by a port or two) are one candidate and are named together. Each model
+predicts every port from the ones before it, leaving 1% to ports it
+cannot explain (other applications, ports given by hand). The confidence
+is the posterior probability of the model with every candidate equally
+likely beforehand; since that only compares the candidates, the best one
+is also checked on its own: its strategy runs on the host's own requests
+(the first 2,000) and the parity, the steps, the range and the surprise of
+its ports are compared with the host's. When they differ by a margin no
+stray port explains, the verdict is "no model fits; closest: ...". A
+verdict is given at a posterior of 0.9 or more, with the check passed. A
+host with fewer than 20 attempts is summarized but not judged.
+
+The OS line combines the ports with the shape of the host's packets: the
+initial TTL (the TTL seen, rounded up to 32, 64, 128 or 255), the window,
+MSS, window scale and TCP option order of its SYNs, compared with each
+profile's signature (portsim strategies --format json lists them; p0f's
+database is their reference). Ports date a system, the stack names its
+family: macOS and Windows, whose ports are alike, differ in TTL and
+option order. Profiles the evidence cannot tell apart are a tie.`,
 		examples: `# the hosts in a capture, best three models each
 portsim analyze trace.pcapng
 # one host's TCP ports, every candidate, as JSON

@@ -11,8 +11,11 @@ import (
 
 // The acceptance check, through the files a user would handle: for
 // each profile, 'run --pcap' writes 2,000 simulated connections as a
-// pcapng, and 'analyze' names that profile (or a documented equivalent,
-// listed in the best fit's profiles) as the best explanation.
+// pcapng, with the profile's SYN shape, and 'analyze' names that profile
+// (or a documented equivalent, listed in the best fit's profiles) as the
+// best explanation of the ports, and its system (ports and SYNs together)
+// as the host's OS: decided for a profile with a signature, in a tie at
+// least for the simulators, which have none.
 func TestProfileRoundTripThroughCapture(t *testing.T) {
 	dir := t.TempDir()
 	for _, spec := range strategies.ProfileSpecs() {
@@ -32,7 +35,12 @@ func TestProfileRoundTripThroughCapture(t *testing.T) {
 				Hosts []struct {
 					Attempts int
 					Verdict  string
-					Fits     []struct {
+					OS       struct {
+						Profile string
+						Decided bool
+						Tie     []string
+					}
+					Fits []struct {
 						Name      string
 						Profiles  []string
 						Posterior float64
@@ -52,6 +60,16 @@ func TestProfileRoundTripThroughCapture(t *testing.T) {
 			best := h.Fits[0]
 			if !slices.Contains(best.Profiles, spec+" (connect)") || best.Posterior < 0.9 {
 				t.Errorf("analyzed as %q (same model: %v); want %s (connect) or an equivalent with posterior ≥ 0.9", h.Verdict, best.Profiles, spec)
+			}
+			p, err := strategies.LookupProfile(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case p.Stack.Known() && (h.OS.Profile != p.Name || !h.OS.Decided):
+				t.Errorf("OS %+v; want %s, decided", h.OS, p.Name)
+			case !p.Stack.Known() && h.OS.Profile != p.Name && !slices.Contains(h.OS.Tie, p.Name):
+				t.Errorf("OS %+v; want %s, or a tie with it", h.OS, p.Name)
 			}
 		})
 	}

@@ -97,6 +97,11 @@ type HostReport struct {
 	// Check is the goodness-of-fit check of the best model; nil without
 	// fits.
 	Check *FitCheck
+	// Stack is the shape of the host's packets, nil when the capture has
+	// none (a CSV without its columns); OS names the system from the
+	// ports and the stack together.
+	Stack *HostStack
+	OS    *OSVerdict
 
 	// The verdict, made over every fit before Fits is cut to Top.
 	verdict string
@@ -202,6 +207,8 @@ type hostReportJSON struct {
 	Decided      bool       `json:"decided"`
 	Verdict      string     `json:"verdict"`
 	Check        *FitCheck  `json:"check,omitempty"`
+	Stack        *HostStack `json:"stack"`
+	OS           *OSVerdict `json:"os"`
 	Fits         []Fit      `json:"fits"`
 }
 
@@ -221,7 +228,7 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.Even,
 		Deltas: deltasJSON{Pairs: r.Steps, SmallEven: r.SmallEven, PlusOne: r.PlusOne, MedianAbs: r.MedianAbs},
 		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, LeftOut: r.LeftOut, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
-		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Fits: r.Fits,
+		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Stack: r.Stack, OS: r.OS, Fits: r.Fits,
 	}
 	if !r.First.IsZero() {
 		j.First, j.Last = &r.First, &r.Last
@@ -262,8 +269,9 @@ func Analyze(atts *capture.Attempts, opts AnalyzeOptions) []HostReport {
 	st := &fitScratch{}
 	s := &hostSeries{}
 	f := &portFilter{}
+	ss := &stackSample{}
 	for _, g := range groups {
-		reports = append(reports, analyzeHost(atts, g, minN, opts.Top, s, st, f))
+		reports = append(reports, analyzeHost(atts, g, minN, opts.Top, s, st, f, ss))
 	}
 	return reports
 }
@@ -365,7 +373,7 @@ func groupAttempts(atts *capture.Attempts, host netip.Addr, proto capture.Proto)
 
 // analyzeHost reports on the attempts of g; s holds their series, its
 // memory reused from host to host.
-func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSeries, st *fitScratch, f *portFilter) HostReport {
+func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSeries, st *fitScratch, f *portFilter, ss *stackSample) HostReport {
 	// Time order, capture order among equal times.
 	if !g.sorted {
 		if g.idx == nil {
@@ -380,6 +388,8 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 	r := HostReport{Host: atts.Addr(first.Src), Proto: first.Proto(), MinAttempts: minN, PortMin: math.MaxUint16}
 
 	f.start(atts, g)
+	ss.reset()
+	v4 := r.Host.Unmap().Is4()
 	s.reset(g.n)
 	var streams streamIDs
 	var sum, sumSq float64
@@ -390,6 +400,7 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		if f.decide(a, i, secs) != keep {
 			continue
 		}
+		ss.add(atts, g.at(i), v4)
 		if n == 0 {
 			r.First = a.Time()
 		}
@@ -406,6 +417,7 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 	s.cut(n)
 	s.streams = streams.n
 	r.LeftOut = f.leftOut()
+	r.Stack = ss.host(r.Proto)
 	r.Summary = summarize(s.ports, s.stream, s.streams, 0)
 	if n == 0 {
 		r.PortMin = 0
@@ -426,11 +438,13 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 	if n < minN {
 		r.TooFew = true
 		r.judge(nil)
+		r.OS = osVerdict(&r, nil, r.Stack)
 		return r
 	}
 	fits := rankModels(s, cands, st)
 	r.Check = checkFit(s, &fits[0], r.Host, st)
 	r.judge(fits)
+	r.OS = osVerdict(&r, fits, r.Stack)
 	if top > 0 && len(fits) > top {
 		fits = fits[:top]
 	}
@@ -510,6 +524,7 @@ func (r *HostReport) String() string {
 	}
 	if r.Count == 0 {
 		fmt.Fprintf(&b, "  %s\n", r.Verdict())
+		fmt.Fprintf(&b, "  os: %s\n", r.OS)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.Even)
@@ -525,6 +540,7 @@ func (r *HostReport) String() string {
 		b.WriteString("  spread   n/a: one attempt\n")
 	}
 	fmt.Fprintf(&b, "  %s\n", r.Verdict())
+	fmt.Fprintf(&b, "  os: %s\n", r.OS)
 	// The name column fits the longest name, 32 at least.
 	w := 32
 	for i := range r.Fits {

@@ -6,7 +6,10 @@
 // best is then checked on its own (the posteriors only compare the
 // candidates), by running its strategy on the host's requests and
 // comparing statistics of the ports (FitCheck), so that ports no model
-// explains say so. Judge compares ports a kernel chose for one request
+// explains say so. The host's packets' shape (HostStack: initial TTL,
+// window, MSS, window scale, TCP option order) is weighed against each
+// profile's SYN signature, and with the port fits makes one OSVerdict per
+// host: ports date a system, the stack names its family. Judge compares ports a kernel chose for one request
 // kind (as package probe collects them) with a strategy run on the very
 // same requests, check by check, and says whether they match; LinuxRules
 // runs the Linux models as a host's sysctls set them.
