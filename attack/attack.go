@@ -201,12 +201,13 @@ type StrategyResult struct {
 	Success *float64 `json:"success,omitempty"`
 
 	// Tracking. Counters is the table size the attacker worked with, and
-	// Budget the most connections it could cause in a visit. Found is the share of first visits that ended with an ID within the
-	// budget; Connections and Seconds are the median connections and
-	// simulated seconds they took (nil when none did). IDStable is the
-	// share of plays whose second visit gave the same ID, IDMoved whose
-	// third, from another network (another source address), did, and
-	// IDDistinct those whose ID differed from a second device's.
+	// Budget the most connections it could cause in a visit. Found is the
+	// share of first visits that ended with an ID within the budget;
+	// Connections and Seconds are the median connections and simulated
+	// seconds they took (nil when none did). IDStable is the share of
+	// plays whose second visit gave the same ID, IDMoved whose third, from
+	// another network (another source address), did, and IDDistinct those
+	// whose ID differed from a second device's.
 	Counters    int      `json:"counters,omitempty"`
 	Budget      int      `json:"budget,omitempty"`
 	Found       *float64 `json:"found,omitempty"`
