@@ -254,6 +254,12 @@ func Run(ctx context.Context, name string, sc sim.Scenario, c Config) (*Result, 
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
+	switch {
+	case sc.Gateway != "":
+		return nil, fieldErrorf("gateway", "%s: an attack plays one host with nothing in front of it; want none", sc.Gateway)
+	case sc.Hosts > 1:
+		return nil, fieldErrorf("hosts", "%d: an attack plays one host; want 1", sc.Hosts)
+	}
 	// In seconds: samples × interval may overflow a Duration.
 	if end := sc.Warmup.Seconds() + float64(c.Samples)*c.Interval.Seconds() + c.Gap.Seconds(); name != Tracking && end > sc.Duration.Seconds() {
 		return nil, fieldErrorf("samples", "%d every %s from the warm-up (%s) run to %.4gs, past the scenario's duration %s, where the background stops; want fewer samples, a shorter interval or a longer duration",

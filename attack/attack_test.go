@@ -44,6 +44,17 @@ func TestRunRefuses(t *testing.T) {
 			t.Errorf("%s: error %v; want a FieldError on %s saying %q", tt.name, err, tt.field, tt.want)
 		}
 	}
+	nat := browser(t, "linux")
+	if err := nat.Set("hosts", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nat.Set("gateway", "aws-nat"); err != nil {
+		t.Fatal(err)
+	}
+	var fe *FieldError
+	if _, err := Run(context.Background(), Count, nat, DefaultConfig()); !errors.As(err, &fe) || fe.Field != "gateway" {
+		t.Errorf("a scenario behind a gateway: error %v; want a FieldError on gateway", err)
+	}
 	if _, err := Run(context.Background(), Count, browser(t, "linux:table-order=99"), DefaultConfig()); err == nil || !strings.Contains(err.Error(), "table-order") {
 		t.Errorf("a bad strategy spec: error %v; want one naming table-order", err)
 	}
