@@ -68,7 +68,7 @@ p_success and p_success_dns as [guesses, p] pairs, p_dns_window). --out
 DIR writes it as attack.json, which 'portsim report' reads.`,
 		examples: `# the paper's attack on Linux 5.12, and on Linux 6.x
 portsim attack tracking
-# how the cost grows with the table (2^16 takes a minute)
+# how the cost grows with the table's size (add 14,16 for the kernel's 2^16: a minute or two)
 portsim attack tracking --table-orders 8,10,12 --seeds 3
 # which systems leak how many connections you make?
 portsim attack count --profile linux-4 --profile linux --profile macos

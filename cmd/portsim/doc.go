@@ -206,6 +206,9 @@ Flags:
 	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
 	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
 	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
 	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
 	    --format FORMAT           output FORMAT: table, csv or json (default table)
 	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
@@ -259,6 +262,9 @@ Flags:
 	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
 	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
 	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
 	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
 	    --format FORMAT           output FORMAT: table, csv or json (default table)
 	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
@@ -314,6 +320,9 @@ Flags:
 	    --tw-reuse-delay string        minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
 	    --range string                 ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
 	    --reserved string              ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts string                 internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway string               a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips string            the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
 	    --sample-step string           simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
 	    --vary FIELD=START:STOP:STEP   the field to vary and its values: FIELD=START:STOP:STEP or FIELD=V1,V2,...
 	    --kinds KIND                   repeat the sweep for each request KIND (connect, bind, udp)
@@ -570,11 +579,14 @@ Flags:
 	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
 	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
 	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
 	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
 	    --seeds string            plays per strategy, each against a new device (its own keys) with a new draw of background traffic (default 1; tracking, count, guess)
 	    --attack-rate string      connections per second the attacker's page makes the victim open (default 1000; tracking)
 	    --rtt string              round trip to the attacker's server, waited after each batch of connections (default 50ms; tracking)
-	    --budget string           most connections the attacker may cause in one visit; auto is 100 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
+	    --budget string           most connections the attacker may cause in one visit; auto is 200 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
 	    --pairs string            colliding pairs of loopback destinations the attacker wants in an ID, on average (default 8; tracking)
 	    --revisit string          time from the end of one visit to the next (the second visit, then the third from another network) (default 1m; tracking)
 	    --interval string         time between the attacker's observations (default 1s; count, guess)
@@ -594,7 +606,7 @@ Examples:
 
 	# the paper's attack on Linux 5.12, and on Linux 6.x
 	portsim attack tracking
-	# how the cost grows with the table (2^16 takes a minute)
+	# how the cost grows with the table's size (add 14,16 for the kernel's 2^16: a minute or two)
 	portsim attack tracking --table-orders 8,10,12 --seeds 3
 	# which systems leak how many connections you make?
 	portsim attack count --profile linux-4 --profile linux --profile macos
