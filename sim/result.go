@@ -1,6 +1,11 @@
 package sim
 
-import "github.com/portsim/portsim/allocator"
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/portsim/portsim/allocator"
+)
 
 // Schema is the version of the JSON results format.
 const Schema = "portsim.results/v1"
@@ -171,4 +176,53 @@ type SweepRow struct {
 	// LimitRate is the range's capacity for one destination: usable ports
 	// over TIME_WAIT, in connections per second (0 when TIME_WAIT is 0).
 	LimitRate float64 `json:"limit_rate"`
+	// Gateway is what the gateway did, for hosts behind one.
+	Gateway *SweepGateway `json:"gateway,omitempty"`
+}
+
+// SweepGateway is a gateway's part of a sweep row (see GatewayResult).
+type SweepGateway struct {
+	Policy       string  `json:"policy"`
+	PublicIPs    int     `json:"public_ips"`
+	Allocations  int     `json:"allocations"`
+	Failures     int     `json:"failures"`
+	FailureName  string  `json:"failure_name"`
+	FailureRate  float64 `json:"failure_rate"`
+	InsertFailed int     `json:"insert_failed"`
+	Conflicts    int     `json:"conflicts"`
+	BusiestMax   int     `json:"busiest_max"`
+	Limit        int     `json:"limit"`
+}
+
+// sweepRowJSON is SweepRow with X as a pointer, so that a value that is
+// not a number (a gateway spec, a distribution) reads and writes as null
+// rather than failing on NaN.
+type sweepRowJSON struct {
+	X *float64 `json:"x"`
+	sweepRowAlias
+}
+
+type sweepRowAlias SweepRow
+
+// MarshalJSON writes X as null when it is NaN.
+func (r SweepRow) MarshalJSON() ([]byte, error) {
+	j := sweepRowJSON{sweepRowAlias: sweepRowAlias(r)}
+	if !math.IsNaN(r.X) {
+		j.X = &r.X
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a null X as NaN.
+func (r *SweepRow) UnmarshalJSON(b []byte) error {
+	var j sweepRowJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = SweepRow(j.sweepRowAlias)
+	r.X = math.NaN()
+	if j.X != nil {
+		r.X = *j.X
+	}
+	return nil
 }

@@ -25,6 +25,14 @@ func ParseVary(spec string) (field string, values []string, err error) {
 		return "", nil, fmt.Errorf("%q: %q is not a field a sweep can vary; want one of %s", spec, field, strings.Join(FieldNames(), ", "))
 	}
 	parts := strings.Split(list, ":")
+	if field == "gateway" {
+		// Gateway specs hold commas of their own, as strategy specs do.
+		values = SplitStrategies(list)
+		if len(values) == 0 {
+			return "", nil, fmt.Errorf("%q: no values", spec)
+		}
+		return field, values, nil
+	}
 	if len(parts) != 3 {
 		for _, v := range strings.Split(list, ",") {
 			if v = strings.TrimSpace(v); v != "" {
@@ -97,11 +105,17 @@ func Sweep(ctx context.Context, base Scenario, field string, values, kinds []str
 			}
 			x := sweepX(sc.Get(field))
 			for _, r := range res.Results {
-				out.Rows = append(out.Rows, SweepRow{
+				row := SweepRow{
 					Value: sc.Get(field), X: x, Kind: sc.Get("kind"), Strategy: r.Strategy,
 					Allocations: r.Allocations, Failures: r.Failures, FailureRate: r.FailureRate,
 					ProbesMean: r.ProbesMean, LimitRate: r.Host.LimitRate(),
-				})
+				}
+				if g := r.Gateway; g != nil {
+					row.Gateway = &SweepGateway{Policy: g.Policy, PublicIPs: g.PublicIPs, Allocations: g.Allocations, Failures: g.Failures,
+						FailureName: g.FailureName, FailureRate: g.FailureRate, InsertFailed: g.InsertFailed, Conflicts: g.Conflicts,
+						BusiestMax: g.BusiestMax, Limit: g.Limit}
+				}
+				out.Rows = append(out.Rows, row)
 			}
 			if res.Partial {
 				out.Partial = true

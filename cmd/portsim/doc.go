@@ -12,7 +12,7 @@ Usage:
 The commands are:
 
 	explain     show, step by step, how a strategy picks ports
-	strategies  list the port-selection strategies and their parameters
+	strategies  list the port-selection strategies, OS profiles and gateways
 	demo        compare the main strategies on a built-in teaching scenario
 	run         simulate a scenario with one or more strategies
 	compare     run a scenario with several strategies side by side
@@ -99,17 +99,22 @@ Strategies lists every registered strategy: its name, the request kind and
 port range it uses by default, whether it always finds a free port when one
 exists (exhaustive), what it does and whom it models, and its parameters
 with their defaults. Then it lists the OS profiles: each system's strategy
-per request kind, its port range and TIME_WAIT, and its parameters.
+per request kind, its port range and TIME_WAIT, and its parameters. Last it
+lists the gateways, the translators that may sit in front of the hosts
+(--gateway): Linux's NAT, the RFC models and the clouds' NAT services, with
+the most public addresses each takes and its parameters.
 
 A strategy is named on other commands by a spec: its name, or
 name:param=value,... to change parameters; a profile by its name, with
 --profile NAME, or as profile:NAME where a strategy spec goes.
 
-The json format is one array of strategies and profiles, told apart by
-"type". Each has name, description and params (name, default, help); a
-strategy also exhaustive, kind and range (lo, hi); a profile also
+The json format is one array of strategies, profiles and gateways, told
+apart by "type". Each has name, description and params (name, default,
+help); a strategy also exhaustive, kind and range (lo, hi); a profile also
 approximate, strategies (one spec per request kind), range, reserved,
-time_wait, tw_reuse, tw_reuse_delay, exclusive_connect and sources.
+time_wait, tw_reuse, tw_reuse_delay, exclusive_connect and sources; a
+gateway also how, max_addrs (0: no limit of its own), failures (its
+product's names for a refused flow) and sources, each with the date read.
 
 Flags:
 
@@ -122,6 +127,8 @@ Examples:
 	portsim strategies --format json
 	# then try one
 	portsim explain --strategy sequential:start=50000
+	# or put hosts behind a gateway
+	portsim run --preset aws-nat-fleet --strategy linux
 
 # portsim demo
 

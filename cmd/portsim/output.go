@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/portsim/portsim/internal/format"
@@ -38,6 +39,60 @@ var resultColumns = []struct {
 	{"uniformity_p", "UNIF-P", func(r *sim.StrategyResult) string { return ffmt(r.UniformityP, 3) }},
 }
 
+// gatewayColumns follow resultColumns when the hosts sat behind a gateway.
+var gatewayColumns = []struct {
+	name, head string
+	get        func(g *sim.GatewayResult) string
+	show       func(g *sim.GatewayResult) bool // nil: always
+}{
+	{"gateway_allocations", "GW-ALLOCS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Allocations) }, nil},
+	{"gateway_failures", "GW-FAILS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Failures) }, nil},
+	{"gateway_failure_rate", "GW-FAIL%", func(g *sim.GatewayResult) string { return format.PercentNumber(g.FailureRate, 2) }, nil},
+	{"gateway_insert_failed", "INS-FAIL", func(g *sim.GatewayResult) string { return strconv.Itoa(g.InsertFailed) }, nil},
+	{"gateway_conflicts", "CONFLICT", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Conflicts) },
+		func(g *sim.GatewayResult) bool { return g.ConflictName != "" }},
+	{"gateway_busiest_max", "BUSIEST", func(g *sim.GatewayResult) string { return strconv.Itoa(g.BusiestMax) }, nil},
+	{"gateway_busiest_share", "BUSY%", func(g *sim.GatewayResult) string { return format.PercentNumber(g.BusiestShare, 1) }, nil},
+	{"gateway_ports_in_use_max", "PORTS/IP", func(g *sim.GatewayResult) string { return strconv.Itoa(maxInt(g.PortsInUseMax)) }, nil},
+	{"gateway_host_flows_max", "HOST-MAX", func(g *sim.GatewayResult) string { return strconv.Itoa(g.HostFlowsMax) }, nil},
+	{"gateway_log_records", "LOGS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.LogRecords) }, nil},
+	{"gateway_entropy_same_dst_bits", "PUB-BITS", func(g *sim.GatewayResult) string { return ffmt(g.EntropySameDst, 1) }, nil},
+}
+
+func maxInt(v []int) int {
+	m := 0
+	for _, n := range v {
+		m = max(m, n)
+	}
+	return m
+}
+
+// column is one figure of a result row, as the table and the CSV show it.
+type column struct {
+	name, head string
+	get        func(r *sim.StrategyResult) string
+}
+
+// columnsOf are res's columns: resultColumns, and gatewayColumns when the
+// run had a gateway.
+func columnsOf(res *sim.Result) []column {
+	cols := make([]column, 0, len(resultColumns)+len(gatewayColumns))
+	for _, c := range resultColumns {
+		cols = append(cols, column{c.name, c.head, c.get})
+	}
+	if len(res.Results) == 0 || res.Results[0].Gateway == nil {
+		return cols
+	}
+	for _, c := range gatewayColumns {
+		if c.show != nil && !c.show(res.Results[0].Gateway) {
+			continue
+		}
+		get := c.get
+		cols = append(cols, column{c.name, c.head, func(r *sim.StrategyResult) string { return get(r.Gateway) }})
+	}
+	return cols
+}
+
 func ffmt(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
 
 func secs(s float64) string {
@@ -58,15 +113,16 @@ func writeResult(w io.Writer, res *sim.Result, as string) error {
 		_, err = w.Write(append(b, '\n'))
 		return err
 	case "csv":
+		cols := columnsOf(res)
 		cw := csv.NewWriter(w)
-		head := make([]string, len(resultColumns))
-		for i, c := range resultColumns {
+		head := make([]string, len(cols))
+		for i, c := range cols {
 			head[i] = c.name
 		}
 		cw.Write(head)
 		for i := range res.Results {
-			row := make([]string, len(resultColumns))
-			for j, c := range resultColumns {
+			row := make([]string, len(cols))
+			for j, c := range cols {
 				row[j] = c.get(&res.Results[i])
 			}
 			cw.Write(row)
@@ -82,8 +138,9 @@ func writeTable(w io.Writer, res *sim.Result) error {
 	if res.Partial {
 		fmt.Fprintln(w, "PARTIAL RESULTS: the run was stopped before the end of the scenario.")
 	}
+	cols := columnsOf(res)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for i, c := range resultColumns {
+	for i, c := range cols {
 		if i > 0 {
 			fmt.Fprint(tw, "\t")
 		}
@@ -91,7 +148,7 @@ func writeTable(w io.Writer, res *sim.Result) error {
 	}
 	fmt.Fprintln(tw, "\t")
 	for i := range res.Results {
-		for j, c := range resultColumns {
+		for j, c := range cols {
 			if j > 0 {
 				fmt.Fprint(tw, "\t")
 			}
@@ -108,7 +165,48 @@ COLL%: allocations whose first candidate was busy.  REUSE: time from a 4-tuple's
 TW-REUSE: 4-tuples taken from TIME_WAIT.  BITS: entropy of the next port given the previous one,
 to the same destination and to another; GUESS-SAME: how often the best single guess is right.
 UNIF-P: chi-square p-value of port usage against uniform.`)
+	if len(res.Results) > 0 && res.Results[0].Gateway != nil {
+		writeGatewayLegend(w, res.Results[0].Gateway)
+	}
 	return nil
+}
+
+// writeGatewayLegend explains the gateway columns in the product's words.
+func writeGatewayLegend(w io.Writer, g *sim.GatewayResult) {
+	limit := "no limit but its ports"
+	if g.Limit > 0 {
+		limit = fmt.Sprintf("a limit of %d", g.Limit)
+	}
+	text := fmt.Sprintf("Gateway %s, %s behind %s; the columns before GW-ALLOCS pool every host's ports. "+
+		"GW-ALLOCS/GW-FAILS: flows given a public port / refused (%s). "+
+		"INS-FAIL: flows that lost conntrack's confirm race (insert_failed). ",
+		g.Policy, format.Plural(g.Hosts, "host"), format.Plural(g.PublicIPs, "public address"), g.FailureName)
+	if g.ConflictName != "" {
+		text += fmt.Sprintf("CONFLICT: flows whose endpoint-independent mapping was taken to their destination (%s). ", g.ConflictName)
+	}
+	text += fmt.Sprintf("BUSIEST, BUSY%%: the most connections one public address held to one destination, against %s. "+
+		"PORTS/IP: most public ports in use on one address. HOST-MAX: most flows one host had at the gateway. "+
+		"LOGS: log records the gateway needed (%d if it logged every mapping). "+
+		"PUB-BITS: entropy of the next public port to the same destination, as a server outside sees it.", limit, g.LogRecordsPerMapping)
+	fmt.Fprintln(w, wrapText(text, 100))
+}
+
+// wrapText breaks text into lines of at most width columns, between words.
+func wrapText(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		if i > 0 && n+1+len(word) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
 
 // writeOutDir writes results.json, timeseries.csv and allocations.csv into
@@ -121,6 +219,11 @@ func writeOutDir(dir string, res *sim.Result) ([]string, error) {
 	}
 	if err := od.put("results.json", func(w io.Writer) error { return writeResult(w, res, "json") }); err != nil {
 		return od.paths, err
+	}
+	if len(res.Results) > 0 && res.Results[0].Gateway != nil {
+		if err := od.put("gateway.csv", func(w io.Writer) error { return writeGatewaySeries(w, res) }); err != nil {
+			return od.paths, err
+		}
 	}
 	if err := od.put("timeseries.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
@@ -138,17 +241,50 @@ func writeOutDir(dir string, res *sim.Result) ([]string, error) {
 	}
 	err = od.put("allocations.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"strategy", "n", "time", "dst", "kind", "port", "probes"})
+		gw := len(res.Results) > 0 && res.Results[0].Gateway != nil
+		head := []string{"strategy", "n", "time", "dst", "kind", "port", "probes"}
+		if gw {
+			head = append(head, "host", "public_addr", "public_port")
+		}
+		cw.Write(head)
 		for _, r := range res.Results {
 			for _, a := range r.Samples {
-				cw.Write([]string{r.Strategy, strconv.Itoa(a.N), ffmt(a.TimeSeconds, 6), strconv.Itoa(a.Dst),
-					a.Kind, strconv.Itoa(int(a.Port)), strconv.Itoa(a.Probes)})
+				row := []string{r.Strategy, strconv.Itoa(a.N), ffmt(a.TimeSeconds, 6), strconv.Itoa(a.Dst),
+					a.Kind, strconv.Itoa(int(a.Port)), strconv.Itoa(a.Probes)}
+				if gw {
+					row = append(row, strconv.Itoa(a.Host), strconv.Itoa(a.PublicAddr), strconv.Itoa(int(a.PublicPort)))
+				}
+				cw.Write(row)
 			}
 		}
 		cw.Flush()
 		return cw.Error()
 	})
 	return od.paths, err
+}
+
+// writeGatewaySeries writes each strategy's gateway series as CSV: flows
+// held, the busiest host and destination, failures, and ports in use on
+// each public address.
+func writeGatewaySeries(w io.Writer, res *sim.Result) error {
+	cw := csv.NewWriter(w)
+	head := []string{"strategy", "t", "flows", "host_max", "busiest", "failures", "insert_failed"}
+	for i := range res.Results[0].Gateway.PortsInUseMax {
+		head = append(head, fmt.Sprintf("ports_in_use_%d", i+1))
+	}
+	cw.Write(head)
+	for _, r := range res.Results {
+		for _, s := range r.Gateway.Series {
+			row := []string{r.Strategy, ffmt(s.TimeSeconds, 3), strconv.Itoa(s.Flows), strconv.Itoa(s.HostMax),
+				strconv.Itoa(s.Busiest), strconv.Itoa(s.Failures), strconv.Itoa(s.InsertFailed)}
+			for _, n := range s.PortsInUse {
+				row = append(row, strconv.Itoa(n))
+			}
+			cw.Write(row)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // outDir writes files into one directory, each whole or not at all.

@@ -16,11 +16,12 @@ func TestStrategiesJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
 		t.Fatalf("not a JSON array: %v\n%s", err, r.stdout)
 	}
-	all, profiles := strategies.All(), strategies.Profiles()
-	if len(raw) != len(all)+len(profiles) {
-		t.Fatalf("%d entries listed; want %d strategies and %d profiles", len(raw), len(all), len(profiles))
+	all, profiles, nats := strategies.All(), strategies.Profiles(), strategies.NATs()
+	if len(raw) != len(all)+len(profiles)+len(nats) {
+		t.Fatalf("%d entries listed; want %d strategies, %d profiles and %d gateways", len(raw), len(all), len(profiles), len(nats))
 	}
-	checkProfilesJSON(t, raw[len(all):], profiles)
+	checkGatewaysJSON(t, raw[len(all)+len(profiles):], nats)
+	checkProfilesJSON(t, raw[len(all):len(all)+len(profiles)], profiles)
 	raw = raw[:len(all)]
 	for i, obj := range raw {
 		for _, key := range []string{"name", "description", "params", "kind", "range", "exhaustive"} {
@@ -76,8 +77,38 @@ func checkProfilesJSON(t *testing.T, raw []map[string]json.RawMessage, profiles 
 	}
 }
 
+// checkGatewaysJSON: each gateway follows the profiles, in order, typed
+// "gateway", with its sources and its product's name for a refused flow.
+func checkGatewaysJSON(t *testing.T, raw []map[string]json.RawMessage, nats []strategies.NATInfo) {
+	t.Helper()
+	for i, obj := range raw {
+		var got struct {
+			Name, Type, How string
+			MaxAddrs        int `json:"max_addrs"`
+			Failures        map[string]string
+			Sources         []string
+		}
+		b, _ := json.Marshal(obj)
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		n := nats[i]
+		if got.Name != n.Name || got.Type != "gateway" || got.How != n.How || got.MaxAddrs != n.MaxAddrs || len(got.Sources) != len(n.Sources) {
+			t.Errorf("gateway %d: %+v; want %s", i, got, n.Name)
+		}
+		if got.Failures["exhausted"] == "" || got.Failures["insert_failed"] == "" {
+			t.Errorf("gateway %s: failures %v", n.Name, got.Failures)
+		}
+	}
+}
+
 func TestStrategiesText(t *testing.T) {
-	r := cliCase{args: []string{"strategies"}, wantCode: 0, wantStdout: []string{"NAME", "KIND", "RANGE", "DESCRIPTION", "OS PROFILES", "APPROXIMATION"}}.check(t)
+	r := cliCase{args: []string{"strategies"}, wantCode: 0, wantStdout: []string{"NAME", "KIND", "RANGE", "DESCRIPTION", "OS PROFILES", "APPROXIMATION", "GATEWAYS", "ErrorPortAllocation"}}.check(t)
+	for _, n := range strategies.NATs() {
+		if !strings.Contains(r.stdout, "\n"+n.Name+" ") || !strings.Contains(r.stdout, n.Description) {
+			t.Errorf("no row for gateway %s", n.Name)
+		}
+	}
 	for _, p := range strategies.Profiles() {
 		if !strings.Contains(r.stdout, "\n"+p.Name+" ") || !strings.Contains(r.stdout, p.Description) {
 			t.Errorf("no row for profile %s", p.Name)

@@ -102,10 +102,19 @@ func writeSweep(w io.Writer, sw *sim.SweepResult, as string) error {
 	if as == "json" {
 		return writeJSON(w, sw)
 	}
+	gw := len(sw.Rows) > 0 && sw.Rows[0].Gateway != nil
 	head := []string{sw.Param, "kind", "strategy", "allocations", "failures", "failure_rate", "probes_mean", "limit_rate"}
+	if gw {
+		head = append(head, "gateway_allocations", "gateway_failures", "gateway_failure_rate", "gateway_insert_failed", "gateway_busiest_max")
+	}
 	row := func(r sim.SweepRow) []string {
-		return []string{r.Value, r.Kind, r.Strategy, strconv.Itoa(r.Allocations), strconv.Itoa(r.Failures),
+		out := []string{r.Value, r.Kind, r.Strategy, strconv.Itoa(r.Allocations), strconv.Itoa(r.Failures),
 			ffmt(r.FailureRate, 4), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 1)}
+		if g := r.Gateway; g != nil {
+			out = append(out, strconv.Itoa(g.Allocations), strconv.Itoa(g.Failures), ffmt(g.FailureRate, 4),
+				strconv.Itoa(g.InsertFailed), strconv.Itoa(g.BusiestMax))
+		}
+		return out
 	}
 	if as == "csv" {
 		cw := csv.NewWriter(w)
@@ -120,14 +129,26 @@ func writeSweep(w io.Writer, sw *sim.SweepResult, as string) error {
 		fmt.Fprintln(w, "PARTIAL RESULTS: the sweep was stopped early.")
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tKIND\tSTRATEGY\tALLOCS\tFAILS\tFAIL%%\tPROBES\tLIMIT/s\t\n", sw.Param)
+	fmt.Fprintf(tw, "%s\tKIND\tSTRATEGY\tALLOCS\tFAILS\tFAIL%%\tPROBES\tLIMIT/s\t", sw.Param)
+	if gw {
+		fmt.Fprint(tw, "GW-ALLOCS\tGW-FAILS\tGW-FAIL%\tINS-FAIL\tBUSIEST\t")
+	}
+	fmt.Fprintln(tw)
 	for _, r := range sw.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", r.Value, r.Kind, r.Strategy, r.Allocations, r.Failures,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t", r.Value, r.Kind, r.Strategy, r.Allocations, r.Failures,
 			format.PercentNumber(r.FailureRate, 2), ffmt(r.ProbesMean, 2), ffmt(r.LimitRate, 0))
+		if g := r.Gateway; g != nil {
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t", g.Allocations, g.Failures, format.PercentNumber(g.FailureRate, 2), g.InsertFailed, g.BusiestMax)
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nLIMIT/s: usable ports / TIME_WAIT, the rate one destination (or, for bind, the whole host) can sustain.")
+	if gw {
+		g := sw.Rows[0].Gateway
+		fmt.Fprintf(w, "GW-: the gateway's flows given a public port / refused (%s); INS-FAIL: lost conntrack's confirm race;\nBUSIEST: the most connections one public address held to one destination.\n", g.FailureName)
+	}
 	return nil
 }
