@@ -183,8 +183,9 @@ type Gateway struct {
 	pending   []pendingFlow
 	pendHead  int
 
-	stats  Stats
-	counts Counts
+	stats   Stats
+	counts  Counts
+	busiest int // the most connections one address ever held to one destination
 
 	// The flow being translated; usableFn is bound once so that Pick does
 	// not allocate a closure per call.
@@ -375,6 +376,7 @@ func (g *Gateway) newFlow(o *Outbound, bi int32, sk setKey, port uint16) int32 {
 	ck := connKey{dk, port}
 	if g.conns[ck]++; g.conns[ck] == 1 {
 		g.perDst[dk]++
+		g.busiest = max(g.busiest, int(g.perDst[dk]))
 	}
 	g.hosts[o.Host]++
 	if g.cfg.Window > 0 {
@@ -565,6 +567,10 @@ func (g *Gateway) Busiest() int {
 	}
 	return int(n)
 }
+
+// BusiestEver is the most connections any public address has held to one
+// destination at any moment so far.
+func (g *Gateway) BusiestEver() int { return g.busiest }
 
 // LogRecords is how many log records the mappings made so far need: the
 // policy's count when it is a Logger, else one per mapping.

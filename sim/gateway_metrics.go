@@ -64,9 +64,9 @@ type GatewayResult struct {
 	HostFlowsMax  int     `json:"host_flows_max"`
 	HostFlowsMean float64 `json:"host_flows_mean"`
 	HostHeldMax   int     `json:"host_held_max"`
-	// BusiestMax is the most flows one public address held to one
-	// destination; BusiestShare that over Limit (or over the ports when
-	// there is no limit).
+	// BusiestMax is the most connections one public address held to one
+	// destination at any moment; BusiestShare that over Limit (or over
+	// the ports when there is no limit).
 	BusiestMax   int     `json:"busiest_max"`
 	BusiestShare float64 `json:"busiest_share"`
 
@@ -237,7 +237,6 @@ func (c *gatewayCollector) sample(now time.Duration) {
 		s.PortsInUse[a] = c.gw.PortsInUse(a)
 	}
 	c.res.Series = append(c.res.Series, s)
-	c.res.BusiestMax = max(c.res.BusiestMax, s.Busiest)
 	c.res.HostFlowsMax = max(c.res.HostFlowsMax, s.HostMax)
 	if now < c.warmup {
 		return
@@ -273,6 +272,7 @@ func (c *gatewayCollector) attach(r StrategyResult) StrategyResult {
 		g.HostFlowsMean = float64(c.hostSum) / float64(c.nsamp) / float64(c.hosts)
 	}
 	g.PortsInUseMax = append([]int(nil), c.res.PortsInUseMax...)
+	g.BusiestMax = c.gw.BusiestEver()
 	capacity := g.Limit
 	if capacity == 0 {
 		capacity = g.Range.Size()
