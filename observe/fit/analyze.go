@@ -15,6 +15,12 @@ import (
 	"github.com/portsim/portsim/observe/capture"
 )
 
+// maxRanked is the most attempts of a host its models are ranked on, its
+// first ones: millions of attempts rank the models no differently than a
+// million does, and each model costs a pass over them (the summary above
+// the fits is of all of them).
+const maxRanked = 1 << 20
+
 // DefaultMinAttempts is the fewest attempts from a host (of one protocol)
 // that Analyze ranks models for. Below it the summary is still reported,
 // but a handful of ports fits several models about equally (a stream's
@@ -92,6 +98,9 @@ type HostReport struct {
 	MinAttempts int
 	// Models is how many distinct candidate models were compared.
 	Models int
+	// Ranked is how many attempts (the host's first ones) the models were
+	// ranked on, when not all: a host of more than maxRanked attempts.
+	Ranked int
 	// Fits are the candidate models, best first (at most Top of them).
 	Fits []Fit
 	// Check is the goodness-of-fit check of the best model; nil without
@@ -204,6 +213,7 @@ type hostReportJSON struct {
 	TooFew       bool       `json:"too_few"`
 	MinAttempts  int        `json:"min_attempts"`
 	Models       int        `json:"models"`
+	Ranked       int        `json:"ranked_attempts,omitempty"`
 	Decided      bool       `json:"decided"`
 	Verdict      string     `json:"verdict"`
 	Check        *FitCheck  `json:"check,omitempty"`
@@ -228,7 +238,7 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.Even,
 		Deltas: deltasJSON{Pairs: r.Steps, SmallEven: r.SmallEven, PlusOne: r.PlusOne, MedianAbs: r.MedianAbs},
 		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, LeftOut: r.LeftOut, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
-		Models: r.Models, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Stack: r.Stack, OS: r.OS, Fits: r.Fits,
+		Models: r.Models, Ranked: r.Ranked, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Stack: r.Stack, OS: r.OS, Fits: r.Fits,
 	}
 	if !r.First.IsZero() {
 		j.First, j.Last = &r.First, &r.Last
@@ -441,7 +451,12 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		r.OS = osVerdict(&r, nil, r.Stack)
 		return r
 	}
-	fits := rankModels(s, cands, st)
+	ranked := s
+	if n > maxRanked {
+		ranked = &hostSeries{ports: s.ports[:maxRanked], secs: s.secs[:maxRanked], stream: s.stream[:maxRanked], streams: s.streams}
+		r.Ranked = maxRanked
+	}
+	fits := rankModels(ranked, cands, st)
 	r.Check = checkFit(s, &fits[0], r.Host, st)
 	r.judge(fits)
 	r.OS = osVerdict(&r, fits, r.Stack)
@@ -541,6 +556,9 @@ func (r *HostReport) String() string {
 	}
 	fmt.Fprintf(&b, "  %s\n", r.Verdict())
 	fmt.Fprintf(&b, "  os: %s\n", r.OS)
+	if r.Ranked > 0 {
+		fmt.Fprintf(&b, "  models ranked on the first %d of the %d attempts\n", r.Ranked, r.Count)
+	}
 	// The name column fits the longest name, 32 at least.
 	w := 32
 	for i := range r.Fits {

@@ -44,8 +44,9 @@ const (
 type FitCheck struct {
 	// Model is the fit checked, by name.
 	Model string `json:"model"`
-	// Attempts is how many attempts were checked (the host's first ones);
-	// Replicates how many runs of the model they were compared with.
+	// Attempts is how many attempts were checked (the host's first ones,
+	// and its last on a large host); Replicates how many runs of the
+	// model they were compared with.
 	Attempts   int `json:"attempts"`
 	Replicates int `json:"replicates"`
 	// Pass: no statistic differs from the model's by both a significant
@@ -121,13 +122,35 @@ func measureSeries(s *hostSeries, rng allocator.Range, st *fitScratch) seriesSta
 	return m
 }
 
-// checkFit runs the best candidate's strategy on s's requests and
-// compares. host seeds the runs, so that the same capture gives the same
-// check.
+// checkFit runs the best candidate's strategy on s's requests (its first
+// checkAttempts) and compares. host seeds the runs, so that the same
+// capture gives the same check.
+//
+// A host of more than twice checkAttempts is checked on its last ones
+// too, as a host under load (its ports busy, its walks longer) may fit
+// only while it was quiet; the check fails if either fails.
 func checkFit(s *hostSeries, best *Fit, host netip.Addr, st *fitScratch) *FitCheck {
-	c := best.cand
+	hs := seed.Named(seed.Mix64(addrHash(host)), "fit/check")
 	n := min(len(s.ports), checkAttempts)
-	obs := &hostSeries{ports: s.ports[:n], secs: s.secs[:n], stream: s.stream[:n], streams: s.streams}
+	first := checkWindow(&hostSeries{ports: s.ports[:n], secs: s.secs[:n], stream: s.stream[:n], streams: s.streams}, best, hs, st)
+	if len(s.ports) <= 2*checkAttempts || first == nil || !first.Pass {
+		return first
+	}
+	from := len(s.ports) - checkAttempts
+	last := checkWindow(&hostSeries{ports: s.ports[from:], secs: s.secs[from:], stream: s.stream[from:], streams: s.streams}, best, hs, st)
+	if last == nil || last.Pass {
+		first.Attempts *= 2
+		return first
+	}
+	last.Attempts *= 2
+	last.Finding = fmt.Sprintf("in the last %d attempts, %s", checkAttempts, last.Finding)
+	return last
+}
+
+// checkWindow checks best on the attempts of obs.
+func checkWindow(obs *hostSeries, best *Fit, hs uint64, st *fitScratch) *FitCheck {
+	c := best.cand
+	n := len(obs.ports)
 	fc := &FitCheck{Model: best.Name, Attempts: n, Replicates: checkReplicates, Pass: true}
 
 	om := measureSeries(obs, c.rng, st)
@@ -136,7 +159,6 @@ func checkFit(s *hostSeries, best *Fit, host netip.Addr, st *fitScratch) *FitChe
 	var sm seriesStats
 	bits := make([]float64, 0, checkReplicates)
 	sim := &hostSeries{ports: make([]uint16, n), secs: obs.secs, stream: obs.stream, streams: obs.streams}
-	hs := seed.Named(seed.Mix64(addrHash(host)), "fit/check")
 	// One strategy serves every run, each to destinations of its own and
 	// an hour (plus a random phase) after the last: independent runs, as
 	// a host's connections to other servers at other times are, without
