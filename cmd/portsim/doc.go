@@ -484,11 +484,13 @@ cannot explain (other applications, ports given by hand). The confidence
 is the posterior probability of the model with every candidate equally
 likely beforehand; since that only compares the candidates, the best one
 is also checked on its own: its strategy runs on the host's own requests
-(the first 2,000) and the parity, the steps, the range and the surprise of
-its ports are compared with the host's. When they differ by a margin no
-stray port explains, the verdict is "no model fits; closest: ...". A
-verdict is given at a posterior of 0.9 or more, with the check passed. A
-host with fewer than 20 attempts is summarized but not judged.
+(the first 2,000, and the last 2,000 of a larger host) and the parity, the
+steps, the range and the surprise of its ports are compared with the
+host's. When they differ by a margin no stray port explains, the verdict
+is "no model fits; closest: ...". A verdict is given at a posterior of 0.9
+or more, with the check passed. A host with fewer than 20 attempts is
+summarized but not judged; one with more than 2^20 has its models ranked
+on its first 2^20.
 
 The OS line combines the ports with the shape of the host's packets: the
 initial TTL (the TTL seen, rounded up to 32, 64, 128 or 255), the window,
