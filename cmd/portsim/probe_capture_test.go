@@ -125,7 +125,12 @@ func TestLoopbackCaptureIsLinux(t *testing.T) {
 	if best == nil || !slices.Contains(best.Profiles, "linux (connect)") || best.Posterior < 0.9 {
 		t.Fatalf("loopback capture analyzed as %s; want linux (connect) with posterior ≥ 0.9\n%s", host.Verdict(), host)
 	}
-	t.Logf("%d SYNs captured, %d of the probe's %d (truncated %v); %s", c.Attempts.Len(), seen, len(res.Samples), c.Truncated, host.Verdict())
+	// The kernel's own SYNs carry Linux's signature: the OS is Linux 6.x,
+	// ports and stack together.
+	if host.OS == nil || host.OS.Profile != "linux" || !host.OS.Decided || host.Stack == nil || host.Stack.InitialTTL != 64 {
+		t.Errorf("loopback capture's OS: %v; want linux, decided, from a stack with initial TTL 64", host.OS)
+	}
+	t.Logf("%d SYNs captured, %d of the probe's %d (truncated %v); %s; os: %v", c.Attempts.Len(), seen, len(res.Samples), c.Truncated, host.Verdict(), host.OS)
 }
 
 // readPortRange reads the port range the probe would read.
