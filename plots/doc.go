@@ -23,6 +23,15 @@
 //  8. predictability: bits of entropy per strategy over the DNS-OARC
 //     porttest rating bands (from EntropySameDst, EntropyCrossDst)
 //
+// Runs behind a gateway add two charts, read through small interfaces in
+// the same manner: GatewayPorts draws a GatewaySeries (GatewaySeriesOf
+// adapts a result) — public ports in use per public address over time,
+// the busiest destination's connections and their limit — and
+// GatewayCapacity draws a sweep's gateway rows: the new connections per
+// second the gateway carried against the swept value, with the rate
+// offered and one destination's ceiling (public addresses × connections
+// per destination, over the hold).
+//
 // Each Chart has a Name for file names, a Title, and a Caption of two or
 // three plain sentences for a learner, which also says when data were
 // thinned. Save writes PNG, SVG or PDF by file extension; Render writes to

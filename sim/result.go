@@ -192,6 +192,36 @@ type SweepGateway struct {
 	Conflicts    int     `json:"conflicts"`
 	BusiestMax   int     `json:"busiest_max"`
 	Limit        int     `json:"limit"`
+	// For a capacity chart: the seconds the figures cover (the run after
+	// its warm-up), the new flows per second offered, the hold after a
+	// FIN close, and the public ports per address (its range's size).
+	Seconds        float64 `json:"seconds"`
+	OfferedRate    float64 `json:"offered_rate"`
+	ClosingSeconds float64 `json:"closing_seconds"`
+	Ports          int     `json:"ports"`
+}
+
+// Rate is the new flows per second the gateway translated.
+func (g *SweepGateway) Rate() float64 {
+	if g.Seconds <= 0 {
+		return 0
+	}
+	return float64(g.Allocations) / g.Seconds
+}
+
+// LimitRate is what one destination can take through the gateway when
+// every closed connection holds its public port for the FIN hold: the
+// public addresses times the connections each may hold to it (Limit, or
+// its ports), over the hold; 0 when nothing is held.
+func (g *SweepGateway) LimitRate() float64 {
+	if g.ClosingSeconds <= 0 {
+		return 0
+	}
+	per := g.Ports
+	if g.Limit > 0 {
+		per = min(per, g.Limit)
+	}
+	return float64(g.PublicIPs*per) / g.ClosingSeconds
 }
 
 // sweepRowJSON is SweepRow with X as a pointer, so that a value that is

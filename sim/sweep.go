@@ -113,7 +113,8 @@ func Sweep(ctx context.Context, base Scenario, field string, values, kinds []str
 				if g := r.Gateway; g != nil {
 					row.Gateway = &SweepGateway{Policy: g.Policy, PublicIPs: g.PublicIPs, Allocations: g.Allocations, Failures: g.Failures,
 						FailureName: g.FailureName, FailureRate: g.FailureRate, InsertFailed: g.InsertFailed, Conflicts: g.Conflicts,
-						BusiestMax: g.BusiestMax, Limit: g.Limit}
+						BusiestMax: g.BusiestMax, Limit: g.Limit, Seconds: (sc.Duration - sc.Warmup).Seconds(), OfferedRate: sc.offeredRate(),
+						ClosingSeconds: g.ClosingSeconds, Ports: g.Range.Size()}
 				}
 				out.Rows = append(out.Rows, row)
 			}
@@ -172,4 +173,14 @@ func sweepX(v string) float64 {
 		return d.Seconds()
 	}
 	return math.NaN()
+}
+
+// offeredRate is the new connections per second the arrivals bring on
+// average: the rate, times the share of time an on/off process is on.
+func (sc *Scenario) offeredRate() float64 {
+	r := sc.Arrivals.Rate
+	if a := sc.Arrivals; a.Process == OnOff {
+		r *= a.On.Seconds() / (a.On + a.Off).Seconds()
+	}
+	return r
 }

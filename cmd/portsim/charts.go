@@ -11,15 +11,22 @@ import (
 	"github.com/portsim/portsim/sim"
 )
 
-// charts lists every chart the inputs can draw: all of each result's, then
-// a capacity curve per sweep.
+// charts lists every chart the inputs can draw: all of each result's (and
+// its gateway's ports over time, when it had one), then a capacity curve
+// per sweep (and the gateway's capacity, when its runs had one).
 func charts(results []*sim.Result, sweeps []*sim.SweepResult) []*plots.Chart {
 	var out []*plots.Chart
 	for _, r := range results {
 		out = append(out, plots.All(r)...)
+		if gs := plots.GatewaySeriesOf(r); len(gs) > 0 {
+			out = append(out, plots.GatewayPorts(gs))
+		}
 	}
 	for _, sw := range sweeps {
 		out = append(out, plots.Capacity(sw))
+		if len(sw.Rows) > 0 && sw.Rows[0].Gateway != nil {
+			out = append(out, plots.GatewayCapacity(sw))
+		}
 	}
 	return out
 }
