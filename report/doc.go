@@ -19,8 +19,14 @@
 // one <svg>, with an error naming the figure.
 //
 // Known chart names get their own explanation: port-signature,
-// collisions, probes, reuse, capacity, occupancy, port-usage and
-// predictability. Other figures show their caption only.
+// collisions, probes, reuse, capacity, occupancy, port-usage,
+// predictability, gateway-ports and gateway-capacity. Other figures show
+// their caption only.
+//
+// A run whose hosts sat behind a gateway (StrategyResult.Gateway) adds the
+// section "Behind a NAT": why a NAT's limit is per destination, and each
+// such run's gateway figures, refusals under the product's name. Without
+// one the section is left out.
 //
 // Input.Attacks adds the section "Can an attacker predict or track my
 // ports?": for each attack (package attack's tracking, count or guess,

@@ -113,6 +113,7 @@ type view struct {
 	Legend     template.HTML
 	Figures    []figureView
 	Sweeps     []sweepView
+	NAT        *natSection
 	Attacks    *attackSection
 	PartialMsg string
 }
@@ -158,7 +159,7 @@ type sweepRow struct {
 
 // fixedIDs are the ids the template writes itself.
 var fixedIDs = []string{"top", "contents", "why", "why-ranges", "why-strategies",
-	"why-your-system", "scenario", "results", "charts", "sweeps", "attacks", "sources"}
+	"why-your-system", "scenario", "results", "charts", "sweeps", "nat", "attacks", "sources"}
 
 func build(in Input) (*view, error) {
 	v := &view{
@@ -257,6 +258,11 @@ func build(in Input) (*view, error) {
 	}
 	if len(v.Sweeps) > 0 {
 		v.TOC = append(v.TOC, sweeps)
+	}
+
+	if nat, toc := buildNAT(in.Results); nat != nil {
+		v.NAT = nat
+		v.TOC = append(v.TOC, *toc)
 	}
 
 	sec, toc, err := buildAttacks(in.Attacks, ids)

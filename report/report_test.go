@@ -749,7 +749,8 @@ func TestNilInputs(t *testing.T) {
 }
 
 func TestChartTexts(t *testing.T) {
-	known := []string{"port-signature", "collisions", "probes", "reuse", "capacity", "occupancy", "port-usage", "predictability"}
+	known := []string{"port-signature", "collisions", "probes", "reuse", "capacity", "occupancy", "port-usage", "predictability",
+		"gateway-ports", "gateway-capacity"}
 	if len(chartText) != len(known) {
 		t.Errorf("chartText has %d entries, want %d", len(chartText), len(known))
 	}

@@ -76,6 +76,16 @@ stacked, with UDP sockets if any. After a ramp as long as TIME_WAIT the total le
 about rate × (lifetime + TIME_WAIT) (Little's law), and TIME_WAIT usually dwarfs the open
 connections. New connections fail when one destination's 4-tuples fill the whole range.`,
 
+	"gateway-ports": `The public ports the gateway has in use on each of its addresses over the
+run, and the connections one address holds to its busiest destination. A public port carries
+one connection per destination at a time, so the busiest destination meets its limit (the
+grey line) while the address still has idle ports for everyone else.`,
+
+	"gateway-capacity": `The new connections per second the gateway carried as the swept value
+grows, against the rate offered. The grey ceiling is the public addresses times the
+connections each may hold to one destination, over the time a closed connection keeps its
+port: more addresses raise it, more hosts behind the gateway do not.`,
+
 	"port-usage": `How many allocations landed in each slice of the port range. A flat histogram
 means the strategy spreads its choices over the whole range, which the uniformity p-value
 in the results table tests (near 0: not uniform). Gaps are reserved ports, or stretches a
