@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/portsim/portsim/attack"
@@ -131,9 +132,12 @@ func loadSamples(path string, res *sim.Result) error {
 		return usagef("%s: %v", path, err)
 	}
 	want := []string{"strategy", "n", "time", "dst", "kind", "port", "probes"}
-	if len(head) != len(want) {
-		return usagef("%s: header %v; want %v", path, head, want)
+	// A run behind a gateway adds each attempt's host and public endpoint.
+	gw := []string{"host", "public_addr", "public_port"}
+	if !slices.Equal(head, want) && !slices.Equal(head, append(slices.Clip(want), gw...)) {
+		return usagef("%s: header %v; want %v, optionally followed by %v", path, head, want, gw)
 	}
+	withGateway := len(head) > len(want)
 	index := map[string]int{}
 	for i := range res.Results {
 		index[res.Results[i].Strategy] = i
@@ -151,7 +155,7 @@ func loadSamples(path string, res *sim.Result) error {
 			return usagef("%s line %d: strategy %q is not in results.json", path, line, rec[0])
 		}
 		var a sim.Alloc
-		var errs [5]error
+		var errs [8]error
 		a.N, errs[0] = strconv.Atoi(rec[1])
 		a.TimeSeconds, errs[1] = strconv.ParseFloat(rec[2], 64)
 		a.Dst, errs[2] = strconv.Atoi(rec[3])
@@ -159,6 +163,12 @@ func loadSamples(path string, res *sim.Result) error {
 		port, e := strconv.ParseUint(rec[5], 10, 16)
 		a.Port, errs[3] = uint16(port), e
 		a.Probes, errs[4] = strconv.Atoi(rec[6])
+		if withGateway {
+			a.Host, errs[5] = strconv.Atoi(rec[7])
+			a.PublicAddr, errs[6] = strconv.Atoi(rec[8])
+			pub, e := strconv.ParseUint(rec[9], 10, 16)
+			a.PublicPort, errs[7] = uint16(pub), e
+		}
 		if err := errors.Join(errs[:]...); err != nil {
 			return usagef("%s line %d: %v", path, line, err)
 		}
