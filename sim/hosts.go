@@ -30,15 +30,24 @@ var (
 
 // PublicAddrs are the gateway's public addresses, public-ips of them.
 func (sc *Scenario) PublicAddrs() []netip.Addr {
-	base := publicBase4
-	if sc.IPv6 {
-		base = publicBase6
-	}
 	out := make([]netip.Addr, max(sc.PublicIPs, 1))
 	for i := range out {
-		out[i] = addAddr(base, big.NewInt(int64(i)))
+		out[i] = sc.PublicAddr(i)
 	}
 	return out
+}
+
+// PublicAddr is the gateway's public address i (from 0; below
+// MaxPublicIPs): 203.0.113.1 + i, or 2001:db8:fffe::1 + i with ipv6.
+func (sc *Scenario) PublicAddr(i int) netip.Addr {
+	if sc.IPv6 {
+		b := publicBase6.As16()
+		b[15] += byte(i) // MaxPublicIPs keeps it in the last byte
+		return netip.AddrFrom16(b)
+	}
+	b := publicBase4.As4()
+	b[3] += byte(i)
+	return netip.AddrFrom4(b)
 }
 
 // HostAddr is local address i of host h: src's address i for host 0, and

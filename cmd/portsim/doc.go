@@ -221,7 +221,8 @@ Flags:
 	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
 	    --charts DIR              also draw the charts as PNG into DIR (see 'portsim plot')
 	    --pcap FILE               also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
-	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng)
+	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
+	                              behind a --gateway, as a capture outside it sees them (public addresses and ports)
 	    --keep-allocations int    allocations per strategy kept for allocations.csv and charts (default 100000)
 	-h, --help                    show this help
 
@@ -277,7 +278,8 @@ Flags:
 	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
 	    --charts DIR              also draw the charts as PNG into DIR (see 'portsim plot')
 	    --pcap FILE               also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
-	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng)
+	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
+	                              behind a --gateway, as a capture outside it sees them (public addresses and ports)
 	    --keep-allocations int    allocations per strategy kept for allocations.csv and charts (default 100000)
 	-h, --help                    show this help
 

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portsim/portsim/observe/capture"
 )
 
 // TestRunGateway: a run behind a gateway prints its columns and legend,
@@ -69,5 +72,46 @@ func TestRunGatewayBadInput(t *testing.T) {
 		{name: "too many addresses", args: []string{"run", "--strategy", "linux", "--gateway", "aws-nat", "--public-ips", "9"}, wantCode: 2, wantStderr: []string{"gateway", "at most 8"}},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.check(t) })
+	}
+}
+
+// TestPcapBehindGateway: --pcap behind a gateway writes what a capture
+// outside it shows: every attempt from a public address with its public
+// port, none for flows the gateway dropped.
+func TestPcapBehindGateway(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nat.pcapng")
+	out := filepath.Join(dir, "out")
+	r := portsim("run", "--preset", "gcp-nat-api", "--strategy", "linux", "--duration", "3m", "--public-ips", "2",
+		"--pcap", path, "--out", out, "--format", "csv")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "allocations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string // public ports of the flows the gateway let out
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if f[9] != "0" {
+			want = append(want, f[9])
+		}
+	}
+	c, err := capture.ReadFile(path, capture.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Attempts.Len() != len(want) || len(want) < 100 {
+		t.Fatalf("%d attempts in the capture; %d flows got out", c.Attempts.Len(), len(want))
+	}
+	for i := range c.Attempts.Len() {
+		a := c.Attempts.Attempt(i)
+		if s := a.Src.String(); s != "203.0.113.1" && s != "203.0.113.2" {
+			t.Fatalf("attempt %d from %s; want a public address", i, s)
+		}
+		if strconv.Itoa(int(a.SrcPort)) != want[i] {
+			t.Fatalf("attempt %d: port %d; allocations.csv says %s", i, a.SrcPort, want[i])
+		}
 	}
 }

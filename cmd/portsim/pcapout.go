@@ -18,10 +18,19 @@ var captureEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // attemptOf is the connection attempt a capture on the host would show
 // for an allocation attempt: a SYN per TCP connection, the first datagram
-// per UDP flow. A failed allocation sent nothing.
+// per UDP flow. A failed allocation sent nothing. Behind a gateway the
+// capture is taken outside it, as a server would see the hosts: the public
+// address and port, and nothing for a flow the gateway dropped.
 func attemptOf(sc *sim.Scenario, a sim.Alloc) (capture.Attempt, bool) {
 	if a.Port == 0 {
 		return capture.Attempt{}, false
+	}
+	src, sport := sc.Srcs[a.Src%len(sc.Srcs)], a.Port
+	if sc.Gateway != "" {
+		if a.PublicPort == 0 {
+			return capture.Attempt{}, false
+		}
+		src, sport = sc.PublicAddr(a.PublicAddr), a.PublicPort
 	}
 	proto := capture.TCP
 	if a.Kind == "udp" {
@@ -33,8 +42,8 @@ func attemptOf(sc *sim.Scenario, a sim.Alloc) (capture.Attempt, bool) {
 		// and allocations.csv agree to the nanosecond.
 		Time:    captureEpoch.Add(time.Duration(a.TimeSeconds * float64(time.Second))),
 		Proto:   proto,
-		Src:     sc.Srcs[a.Src%len(sc.Srcs)],
-		SrcPort: a.Port,
+		Src:     src,
+		SrcPort: sport,
 		Dst:     dst.Addr(),
 		DstPort: dst.Port(),
 	}, true

@@ -82,7 +82,7 @@ func addOutputFlags(fs *pflag.FlagSet) *simFlags {
 	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, csv or json")
 	fs.StringVar(&o.out, "out", "", "also write results.json, timeseries.csv and allocations.csv into `DIR`")
 	fs.StringVar(&o.charts, "charts", "", "also draw the charts as PNG into `DIR` (see 'portsim plot')")
-	fs.StringVar(&o.pcap, "pcap", "", "also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to `FILE`.pcapng,\nfor Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng)")
+	fs.StringVar(&o.pcap, "pcap", "", "also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to `FILE`.pcapng,\nfor Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);\nbehind a --gateway, as a capture outside it sees them (public addresses and ports)")
 	fs.IntVar(&o.keep, "keep-allocations", 100000, "allocations per strategy kept for allocations.csv and charts")
 	return o
 }
