@@ -23,6 +23,7 @@ The commands are:
 	probe       ask this machine's kernel for ports over loopback and compare with the models
 	analyze     say which OS profile best explains each host's source ports in a capture
 	attack      play an attacker against simulated hosts: track a device, count its connections, guess its next port
+	serve       explore scenarios and step through picks in the browser
 
 'portsim help COMMAND' or 'portsim COMMAND --help' shows a command's flags
 and examples. Data goes to stdout and messages to stderr. Bad input (an
@@ -624,5 +625,55 @@ Examples:
 	# guessing a DNS resolver's next query port, with charts and a report
 	portsim attack guess --preset dns-resolver --guess-kind udp --profile linux --profile macos --out att/ --charts att/
 	portsim report att/ --out report.html
+
+# portsim serve
+
+	portsim serve [--listen ADDR] [flags]
+
+Serve starts a small web server for a browser on this machine: one page,
+self-contained (it fetches nothing from elsewhere and works offline), with
+three tabs.
+
+Explore has a control for every scenario field — strategies and profiles
+side by side, rate, lifetime, destinations and popularity, request kind,
+close mode, TIME_WAIT, tw_reuse, range, seed and the rest — and re-runs the
+simulation on each change: the results table, a capacity gauge per strategy
+(the rate against what the busiest pool of ports sustains) and the charts.
+The URL carries the scenario, so a link or a reload shows the same run, and
+a button downloads it as a file that 'portsim run --scenario' reads.
+
+Step through picks ports with one strategy as 'portsim explain' does, one
+pick at a time, drawing the port range (free, in use, TIME_WAIT, reserved)
+and the candidates probed in order, with the hash inputs, table index and
+counter where the algorithm has them; the command line that prints the
+same picks is shown above them.
+
+Ask answers the report's questions for the current scenario: why a port
+such as 62412 was used, and how many connections per second one server
+takes before connect() fails with EADDRNOTAVAIL.
+
+The server listens on loopback (127.0.0.1:8080) and answers only requests
+addressed to a loopback name. Any other address needs --allow-remote, and
+then anyone who can reach it can run simulations: each request is limited
+(--max-arrivals, --timeout, --max-runs at once) but not authenticated.
+Ctrl-C stops it.
+
+Flags:
+
+	    --listen ADDR        ADDR to listen on, HOST:PORT; a host other than loopback needs --allow-remote (default 127.0.0.1:8080)
+	    --allow-remote       allow --listen on an address other machines can reach (prints a warning)
+	    --max-arrivals N     most simulated arrivals one request may ask for, N summed over its strategies (default 2e+06)
+	    --timeout DURATION   longest a run may take, a DURATION; slower runs are stopped and answered with 503 (default 10s)
+	    --max-runs N         N runs at once, 0 for one per CPU; a few more wait briefly, the rest are answered with 503 (default 0)
+	-h, --help               show this help
+
+Examples:
+
+	# open http://127.0.0.1:8080/ in a browser
+	portsim serve
+	# another port
+	portsim serve --listen 127.0.0.1:9000
+	# a classroom: every address of this machine, with a warning
+	portsim serve --listen :8080 --allow-remote
 */
 package main
