@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,14 +17,28 @@ import (
 
 const csvColumnsHelp = "src,sport,dst,dport,time, optionally proto, flags, seq and a stack's ttl, ipid, df, win, mss, ws, opts, in any order"
 
-// csvRequired are the columns a CSV header must have.
-var csvRequired = []string{"src", "sport", "dst", "dport", "time"}
+// The columns Read knows: the required ones, then the optional ones, the
+// stack's last.
+const (
+	colSrc = iota
+	colSport
+	colDst
+	colDport
+	colTime
+	colProto // optional from here
+	colFlags
+	colSeq
+	colTTL // the stack's from here: its packet's shape and IP ID
+	colIPID
+	colDF
+	colWin
+	colMSS
+	colWS
+	colOpts
+	nCols
+)
 
-// csvStackColumns hold a row's stack: its packet's shape and IP ID.
-var csvStackColumns = []string{"ttl", "ipid", "df", "win", "mss", "ws", "opts"}
-
-// csvOptional are the columns a CSV header may have besides.
-var csvOptional = append([]string{"proto", "flags", "seq"}, csvStackColumns...)
+var csvColumns = [nCols]string{"src", "sport", "dst", "dport", "time", "proto", "flags", "seq", "ttl", "ipid", "df", "win", "mss", "ws", "opts"}
 
 // maxCSVLine bounds one CSV row, so a file without newlines, or a quoted
 // field running over many, cannot make the reader buffer all of it.
@@ -61,15 +76,21 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 	if err != nil {
 		return csvErr(err)
 	}
-	col := map[string]int{}
+	r := csvRow{}
+	for c := range r.idx {
+		r.idx[c] = -1
+	}
 	known := 0
+	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
-		if _, dup := col[h]; dup && h != "" {
+		if seen[h] && h != "" {
 			return inputErr("line 1", "CSV header: column %q appears twice", h)
 		}
-		col[h] = i
-		if contains(csvRequired, h) || contains(csvOptional, h) {
+		seen[h] = true
+		if c := slices.Index(csvColumns[:], h); c >= 0 {
+			r.idx[c] = i
+			r.stacks = r.stacks || c >= colTTL
 			known++
 		}
 	}
@@ -77,16 +98,15 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 		return notCapture(head)
 	}
 	var missing []string
-	for _, name := range csvRequired {
-		if _, ok := col[name]; !ok {
+	for c, name := range csvColumns[:colProto] {
+		if r.idx[c] < 0 {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
 		return inputErr("line 1", "CSV header lacks column(s) %s; want %s", strings.Join(missing, ", "), csvColumnsHelp)
 	}
-	r := csvRow{col: col}
-	_, packets := col["flags"]
+	packets := r.idx[colFlags] >= 0
 	ncols := len(header)
 	for {
 		rec, err := cr.Read()
@@ -124,15 +144,16 @@ func (d *decoder) readCSV(br *bufio.Reader) error {
 	}
 }
 
-// csvRow reads the fields of a row by their columns' names.
+// csvRow reads the fields of a row by their columns.
 type csvRow struct {
-	col map[string]int
-	rec []string
+	idx    [nCols]int // each column's index in a row; -1 for none
+	stacks bool       // whether there is any stack column
+	rec    []string
 }
 
-// field is the row's value in column name, "" if there is no such column.
-func (r *csvRow) field(name string) string {
-	if i, ok := r.col[name]; ok {
+// field is the row's value in column c, "" if there is no such column.
+func (r *csvRow) field(c int) string {
+	if i := r.idx[c]; i >= 0 {
 		return strings.TrimSpace(r.rec[i])
 	}
 	return ""
@@ -143,22 +164,22 @@ func (r *csvRow) field(name string) string {
 func (r *csvRow) attempt() (Attempt, error) {
 	var a Attempt
 	var err error
-	if a.Src, err = csvAddr(r.field("src")); err != nil {
+	if a.Src, err = csvAddr(r.field(colSrc)); err != nil {
 		return a, fmt.Errorf("src %w", err)
 	}
-	if a.Dst, err = csvAddr(r.field("dst")); err != nil {
+	if a.Dst, err = csvAddr(r.field(colDst)); err != nil {
 		return a, fmt.Errorf("dst %w", err)
 	}
-	if a.SrcPort, err = csvPort(r.field("sport")); err != nil {
+	if a.SrcPort, err = csvPort(r.field(colSport)); err != nil {
 		return a, fmt.Errorf("sport %w", err)
 	}
-	if a.DstPort, err = csvPort(r.field("dport")); err != nil {
+	if a.DstPort, err = csvPort(r.field(colDport)); err != nil {
 		return a, fmt.Errorf("dport %w", err)
 	}
-	if a.Time, err = parseCSVTime(r.field("time")); err != nil {
+	if a.Time, err = parseCSVTime(r.field(colTime)); err != nil {
 		return a, fmt.Errorf("time %w", err)
 	}
-	if a.Proto, err = csvProto(r.field("proto")); err != nil {
+	if a.Proto, err = csvProto(r.field(colProto)); err != nil {
 		return a, fmt.Errorf("proto %w", err)
 	}
 	err = r.stack(&a)
@@ -169,47 +190,47 @@ func (r *csvRow) attempt() (Attempt, error) {
 // stack fields is set, and then a ttl.
 func (r *csvRow) stack(a *Attempt) error {
 	set := false
-	for _, c := range csvStackColumns {
+	for c := colTTL; c < nCols && r.stacks; c++ {
 		set = set || r.field(c) != ""
 	}
 	if !set {
 		return nil
 	}
 	s := Stack{WScale: -1}
-	ttl, err := csvUint(r.field("ttl"), 8)
+	ttl, err := csvUint(r.field(colTTL), 8)
 	if err != nil {
-		return fmt.Errorf("ttl %q: want 0-255 (a row with any of %s needs one)", r.field("ttl"), strings.Join(csvStackColumns, ", "))
+		return fmt.Errorf("ttl %q: want 0-255 (a row with any of %s needs one)", r.field(colTTL), strings.Join(csvColumns[colTTL:], ", "))
 	}
 	s.TTL = uint8(ttl)
-	ipid, err := csvUint(r.field("ipid"), 16)
-	if err != nil && r.field("ipid") != "" {
-		return fmt.Errorf("ipid %q: want 0-65535, decimal or 0x hex, or empty", r.field("ipid"))
+	ipid, err := csvUint(r.field(colIPID), 16)
+	if err != nil && r.field(colIPID) != "" {
+		return fmt.Errorf("ipid %q: want 0-65535, decimal or 0x hex, or empty", r.field(colIPID))
 	}
-	switch strings.ToLower(r.field("df")) {
+	switch strings.ToLower(r.field(colDF)) {
 	case "1", "true", "yes", "df":
 		s.DF = true
 	case "", "0", "false", "no":
 	default:
-		return fmt.Errorf("df %q: want 1 or 0 (true, false, yes, no; empty means 0)", r.field("df"))
+		return fmt.Errorf("df %q: want 1 or 0 (true, false, yes, no; empty means 0)", r.field(colDF))
 	}
-	win, err := csvUint(r.field("win"), 16)
-	if err != nil && r.field("win") != "" {
-		return fmt.Errorf("win %q: want 0-65535, or empty", r.field("win"))
+	win, err := csvUint(r.field(colWin), 16)
+	if err != nil && r.field(colWin) != "" {
+		return fmt.Errorf("win %q: want 0-65535, or empty", r.field(colWin))
 	}
 	s.Window = uint16(win)
-	mss, err := csvUint(r.field("mss"), 16)
-	if err != nil && r.field("mss") != "" {
-		return fmt.Errorf("mss %q: want 0-65535, or empty for none", r.field("mss"))
+	mss, err := csvUint(r.field(colMSS), 16)
+	if err != nil && r.field(colMSS) != "" {
+		return fmt.Errorf("mss %q: want 0-65535, or empty for none", r.field(colMSS))
 	}
 	s.MSS = uint16(mss)
-	if ws := r.field("ws"); ws != "" {
+	if ws := r.field(colWS); ws != "" {
 		n, err := csvUint(ws, 8)
 		if err != nil {
 			return fmt.Errorf("ws %q: want 0-255, or empty for none", ws)
 		}
 		s.WScale = int16(n)
 	}
-	k, err := shapeOf(Stack{Options: r.field("opts")})
+	k, err := shapeOf(Stack{Options: r.field(colOpts)})
 	if err != nil {
 		return fmt.Errorf("opts: %w", err)
 	}
@@ -290,11 +311,11 @@ func (d *decoder) csvPacket(r *csvRow, a Attempt, where string) error {
 		f.k, f.stack, f.ipid = k, true, a.IPID
 	}
 	if a.Proto == TCP {
-		flags, err := csvFlags(r.field("flags"))
+		flags, err := csvFlags(r.field(colFlags))
 		if err != nil {
 			return inputErr(where, "flags %v", err)
 		}
-		if seq := r.field("seq"); seq != "" {
+		if seq := r.field(colSeq); seq != "" {
 			n, err := csvUint(seq, 32)
 			if err != nil {
 				return inputErr(where, "seq %q: want 0-4294967295, or empty", seq)
@@ -321,15 +342,6 @@ func (d *decoder) csvPacket(r *csvRow, a Attempt, where string) error {
 	}
 	atts.add(newRecord(a.Time.Unix(), uint32(a.Time.Nanosecond()), f.proto, f.srcID, f.dstID, f.sport, f.dport), d.stackWord(&f))
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // csvErr turns encoding/csv's errors into ones that say where.

@@ -431,7 +431,7 @@ type frame struct {
 func (d *decoder) packet(lt LinkType, b []byte, sec int64, nsec uint32) error {
 	d.c.Packets++
 	p := &d.batch[d.n]
-	p.f = frame{}
+	p.f.stack = false // decodeFrame sets the rest an attempt's frame needs
 	if cl := decodeFrame(lt, b, &p.f); cl != clAttempt {
 		d.counts[cl]++
 		return nil
@@ -830,9 +830,7 @@ func decodeIP(want byte, b []byte, f *frame) class {
 			return clFragment
 		}
 		f.k.ttl = b[8]
-		if b[6]&0x40 != 0 {
-			f.k.flags = shapeDF
-		}
+		f.k.flags = b[6] >> 6 & shapeDF
 		f.ipid = be16(b[4:])
 		proto = b[9]
 		f.src = rawAddr{lo: uint64(be32(b[12:]))}
@@ -848,6 +846,8 @@ func decodeIP(want byte, b []byte, f *frame) class {
 		}
 		proto = b[6]
 		f.k.ttl = b[7] // the hop limit
+		f.k.flags = 0
+		f.ipid = 0
 		f.src = rawAddr{hi: be64(b[8:]), lo: be64(b[16:]), v6: true}
 		f.dst = rawAddr{hi: be64(b[24:]), lo: be64(b[32:]), v6: true}
 		b = b[40:]
@@ -908,9 +908,7 @@ func decodeIP(want byte, b []byte, f *frame) class {
 		}
 		f.isn = be32(b[4:])
 		if n := int(b[12]>>4) * 4; len(b) >= n {
-			f.k.win = be16(b[14:])
-			f.k.ws = -1
-			f.k.tcpOptions(b[20:n])
+			f.k.tcp(be16(b[14:]), b[20:n])
 			f.stack = true
 		}
 		return clAttempt
@@ -920,7 +918,7 @@ func decodeIP(want byte, b []byte, f *frame) class {
 		}
 		f.proto = UDP
 		f.sport, f.dport = be16(b[0:]), be16(b[2:])
-		f.k.ws = -1
+		f.k.udp()
 		f.stack = true
 		return clAttempt
 	}

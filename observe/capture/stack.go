@@ -89,7 +89,8 @@ const maxOpts = 40
 
 // shape is a Stack in a fixed size, without the string: what the reader
 // fills per packet without allocating, and the key of the table of a
-// capture's shapes.
+// capture's shapes. The reader leaves the kinds past n as they were
+// (same compares shapes without them); a key has them zero.
 type shape struct {
 	ttl    uint8
 	flags  uint8 // shapeDF, shapeEOL, shapeBad
@@ -106,6 +107,30 @@ const (
 	shapeEOL             // the options end with EOL and eolPad bytes
 	shapeBad             // the options end with one that could not be parsed
 )
+
+// tcp sets k's TCP fields, but for the kinds past its options', from a
+// SYN's window and options.
+func (k *shape) tcp(win uint16, opts []byte) {
+	k.win, k.mss, k.ws = win, 0, -1
+	k.flags &= shapeDF
+	k.eolPad, k.n = 0, 0
+	k.tcpOptions(opts)
+}
+
+// udp sets k's TCP fields, but for the kinds past its options, as a
+// datagram has them: none.
+func (k *shape) udp() {
+	k.win, k.mss, k.ws = 0, 0, -1
+	k.flags &= shapeDF
+	k.eolPad, k.n = 0, 0
+}
+
+// same reports whether k and o are the same shape, whatever the kinds
+// past their options.
+func (k *shape) same(o *shape) bool {
+	return k.ttl == o.ttl && k.flags == o.flags && k.eolPad == o.eolPad && k.n == o.n &&
+		k.win == o.win && k.mss == o.mss && k.ws == o.ws && string(k.opts[:k.n]) == string(o.opts[:o.n])
+}
 
 // tcpOptions reads the options of a TCP header, b (what follows its
 // first 20 bytes, up to its data offset), into k.
@@ -317,10 +342,12 @@ type shapes struct {
 // the table is full.
 func (t *shapes) id(k *shape) uint16 {
 	c := &t.cache[(uint(k.ttl)^uint(k.win)^uint(k.win>>8)^uint(k.n)*5^uint(k.flags)*3)%shapeCacheLen]
-	if c.id != 0 && c.k == *k {
+	if c.id != 0 && c.k.same(k) {
 		return c.id
 	}
-	id, ok := t.ids[*k]
+	key := *k
+	clear(key.opts[key.n:])
+	id, ok := t.ids[key]
 	if !ok {
 		if len(t.list) >= maxShapes {
 			return 0
@@ -328,10 +355,10 @@ func (t *shapes) id(k *shape) uint16 {
 		if t.ids == nil {
 			t.ids = map[shape]uint16{}
 		}
-		t.list = append(t.list, k.stack())
+		t.list = append(t.list, key.stack())
 		id = uint16(len(t.list))
-		t.ids[*k] = id
+		t.ids[key] = id
 	}
-	*c = shapeCached{*k, id}
+	*c = shapeCached{key, id}
 	return id
 }
