@@ -190,8 +190,8 @@ async function run() {
     runs++;
     document.body.dataset.runMs = ms.toFixed(1);
     document.body.dataset.runs = String(runs);
-    $("#status").textContent = `ran and redrew in ${Math.round(ms)} ms: the server ran it in ${Math.round(body.timing.sim_ms)} ms ` +
-      `and drew the charts in ${Math.round(body.timing.charts_ms)}; the answer took ${Math.round(t1 - t0)} ms to arrive, the page ${Math.round(ms - (t1 - t0))} ms to show it`;
+    $("#status").textContent = `ran and redrew in ${Math.round(ms)} ms (server ${Math.round(body.timing.sim_ms)} ms to simulate, ` +
+      `${Math.round(body.timing.charts_ms)} ms to draw; page ${Math.round(ms - (t1 - t0))} ms)`;
   }
   document.body.dataset.busy = "false";
 }
