@@ -244,8 +244,14 @@ func ReadFile(path string, opts ReadOptions) (*Capture, error) {
 
 // Read reads connection attempts from a pcap file (either byte
 // order, microsecond or nanosecond), a pcapng file, or a CSV file with the
-// header src,sport,dst,dport,time[,proto] in any column order; any of them
-// may be gzip-compressed. The format is found from the first bytes.
+// header src,sport,dst,dport,time in any column order; any of them may be
+// gzip-compressed. The format is found from the first bytes.
+//
+// A CSV row is an attempt (its proto column, if any, says tcp or udp). With
+// a flags column a row is a packet instead, taken as a pcap's packets are
+// (the TCP flags as letters, "S", "SA", or a number; seq the sequence
+// number). The columns ttl, ipid, df, win, mss, ws and opts (Stack.Options'
+// words, or tshark's option kind numbers) give a row its stack.
 //
 // An attempt is a TCP segment with SYN set and ACK clear (a repeat of the
 // last SYN of its 4-tuple with the same sequence number is a

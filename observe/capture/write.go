@@ -109,7 +109,9 @@ func NewPcapngWriter(w io.Writer) (*PcapngWriter, error) {
 // SYNs look like, so that a capture of a simulated host can be told by its
 // stack as a real one is. Without it they are written as TTL 64, DF,
 // window 64240 and one MSS option (1460, 1440 over IPv6) with random IDs.
-// It refuses options it cannot write as given (see checkStack).
+// It refuses a shape a SYN cannot carry as it is: bad options, options of
+// more than 40 bytes or not a multiple of 4, or an MSS or window scale its
+// options have no room for (or a ws option without a scale).
 func (w *PcapngWriter) SetStack(s Stack, ids IPIDMode) error {
 	k, err := checkStack(s)
 	if err != nil {
