@@ -19,6 +19,7 @@ func FuzzRead(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	paths = append(paths, "testdata/lo-ether-tshark.csv")
 	for _, p := range paths {
 		if strings.HasSuffix(p, ".golden") {
 			continue

@@ -490,3 +490,36 @@ func TestCSVRoundTripStacks(t *testing.T) {
 		t.Errorf("unparsable options: error %v", err)
 	}
 }
+
+// A CSV of packets as tshark exports them reads as the capture it came
+// from: testdata/lo-ether-tshark.csv is lo-ether.pcap's IPv4 TCP packets,
+// written by
+//
+//	tshark -r lo-ether.pcap -Y 'ip and tcp' -T fields -E separator=, -E quote=d \
+//	  -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport -e frame.time_epoch \
+//	  -e tcp.flags -e tcp.seq_raw -e ip.ttl -e ip.id -e ip.flags.df \
+//	  -e tcp.window_size_value -e tcp.options.mss_val \
+//	  -e tcp.options.wscale.shift -e tcp.option_kind
+//
+// under the header src,dst,sport,dport,time,flags,seq,ttl,ipid,df,win,mss,ws,opts.
+func TestReadTsharkCSV(t *testing.T) {
+	c, err := ReadFile("testdata/lo-ether-tshark.csv", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadFile("testdata/lo-ether.pcap", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Attempt
+	for a := range p.Attempts.All() {
+		if a.Proto == TCP && a.Src.Is4() {
+			want = append(want, a)
+		}
+	}
+	checkCounts(t, c)
+	if len(want) == 0 || c.NotAttemptsBy["tcp syn-ack"] != 1 || c.NotAttemptsBy["tcp without syn"] != 10 {
+		t.Errorf("%d attempts in the pcap; the CSV:\n%s", len(want), capSummary(c))
+	}
+	sameAttempts(t, all(c), want)
+}
