@@ -252,7 +252,7 @@ func synthPacketOf(a Attempt, i int) []byte {
 	if err != nil && a.Proto == TCP {
 		panic(err)
 	}
-	return synthPacket(nil, a, i, &k, a.IPID)
+	return synthPacket(nil, a, isnHash(a, i), &k, a.IPID)
 }
 
 func TestPcapngWriterSetStack(t *testing.T) {

@@ -133,7 +133,7 @@ func (w *PcapngWriter) Write(a Attempt) error {
 	var pkt []byte
 	if a.HasStack {
 		k, _ := checkStack(a.Stack) // checkPcapng passed it
-		pkt = synthPacket(w.buf[:0], a, w.n, &k, a.IPID)
+		pkt = synthPacket(w.buf[:0], a, isnHash(a, w.n), &k, a.IPID)
 	} else {
 		pkt = w.synth(a)
 	}
@@ -151,10 +151,11 @@ func (w *PcapngWriter) synth(a Attempt) []byte {
 			k = &defaultShape6
 		}
 	}
+	h := isnHash(a, w.n)
 	var id uint16
 	switch w.ipids {
 	case IPIDRandom:
-		id = uint16(isnHash(a, w.n) >> 32)
+		id = uint16(h >> 32)
 	case IPIDIncrement:
 		if a.Src.Is4() {
 			src := a.Src.WithZone("")
@@ -171,7 +172,7 @@ func (w *PcapngWriter) synth(a Attempt) []byte {
 			w.nextID[src] = next + 1
 		}
 	}
-	return synthPacket(w.buf[:0], a, w.n, k, id)
+	return synthPacket(w.buf[:0], a, h, k, id)
 }
 
 // The shapes of attempts written without a stack.
@@ -312,10 +313,9 @@ func isnHash(a Attempt, i int) uint64 {
 	return siphash.Hash(isnKey0, isnKey1, seed[:])
 }
 
-// synthPacket appends to b the IP packet for attempt a, the i'th written,
-// in shape k with IPv4 ID id.
-func synthPacket(b []byte, a Attempt, i int, k *shape, id uint16) []byte {
-	h := isnHash(a, i)
+// synthPacket appends to b the IP packet for attempt a in shape k with
+// IPv4 ID id, its sequence number (and timestamp) from h, its isnHash.
+func synthPacket(b []byte, a Attempt, h uint64, k *shape, id uint16) []byte {
 	l4len := udpLen
 	if a.Proto == TCP {
 		l4len = 20 + optionsLen(k)
