@@ -53,6 +53,9 @@ func runOne(t *testing.T, sc Scenario, keep int) StrategyResult {
 // open to one destination succeed and the 55,001st fails
 // (ErrorPortAllocation); with two public addresses 110,000 do.
 func TestAWSHeldOpen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("165,000 connections; the full run checks them")
+	}
 	for _, tc := range []struct {
 		ips   int
 		srcs  string // the host needs more than 64,512 local ports for 110,001
@@ -80,6 +83,9 @@ func TestAWSHeldOpen(t *testing.T) {
 // address: about 900/s is sustained with no failures, 1,000/s is not
 // (each closed connection's port is held 60 s: 55,000 a minute).
 func TestAWSShortLived(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two runs of 120,000 connections; the full run checks them")
+	}
 	for _, tc := range []struct {
 		rate     string
 		min, max float64 // gateway failure rate

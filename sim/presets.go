@@ -138,12 +138,12 @@ var presets = []Preset{
 	},
 	{
 		Name:        "azure-lb-pool",
-		Description: "200 VMs behind Azure Load Balancer's default outbound SNAT (256 ports each) holding 30 s connections to one API at 10/s per VM: a VM wants ~300 ports to that destination and SNAT port exhaustion follows, though the frontend's 64,000 are far from used",
+		Description: "200 VMs behind Azure Load Balancer's default outbound SNAT (256 ports each) opening connections of ~30 s to one API at 10/s per VM: a VM wants ~300 ports to that destination and SNAT port exhaustion follows, though the frontend's 64,000 are far from used",
 		Scenario: func() Scenario {
 			return preset("azure-lb-pool", func(sc *Scenario) {
 				sc.Duration, sc.Warmup = 3*time.Minute, time.Minute
 				sc.Arrivals = Arrivals{Process: Poisson, Rate: 2000}
-				sc.Lifetime = Lifetime{Dist: Fixed, Mean: 30 * time.Second}
+				sc.Lifetime = Lifetime{Dist: Exponential, Mean: 30 * time.Second}
 				sc.Destinations = 1
 				sc.Close = []Share[allocator.CloseHow]{{Value: allocator.ServerFirst, Weight: 1}}
 				sc.Hosts, sc.Gateway = 200, "azure-lb"
