@@ -49,6 +49,9 @@ func isField(name string) bool {
 // Every other key is refused, so nothing else (a file name) gets in.
 func (s *Server) scenarioOf(q url.Values) (sim.Scenario, sim.Scenario, error) {
 	for key, vs := range q {
+		if key == "" {
+			return sim.Scenario{}, sim.Scenario{}, badInput("query", "query: a setting without a name; want NAME=VALUE pairs")
+		}
 		if _, ok := sim.LookupField(key); !ok && key != keyPreset && key != keyWhy {
 			return sim.Scenario{}, sim.Scenario{}, badInput(key, "%s: not a setting of a scenario; want preset, why or a scenario field: %s",
 				key, strings.Join(sim.FieldNames(), ", "))

@@ -107,6 +107,9 @@ func (s *Server) handleExplain(r *http.Request) (any, error) {
 // flags, and returns the picks and the command line that prints them.
 func (s *Server) picksOf(q url.Values) (*sim.Picks, string, error) {
 	for key, vs := range q {
+		if key == "" {
+			return nil, "", badInput("query", "query: a setting without a name; want NAME=VALUE pairs")
+		}
 		if !slices.Contains(explainKeys, key) {
 			return nil, "", badInput(key, "%s: not a setting of explain; want one of %s", key, strings.Join(explainKeys, ", "))
 		}

@@ -179,6 +179,8 @@ async function run() {
   if (!res || !res.ok) {
     showError("#error", "#f-", body);
     $("#status").textContent = "not run: see the message";
+    lastQuery = q; // so that a reload shows the same message
+    writeURL(q);
   } else {
     $("#error").hidden = true;
     render(body);
@@ -482,6 +484,7 @@ buildExplain(start.step);
 if (start.scen.has("preset") && CONFIG.preset_values[start.scen.get("preset")]) $("#preset").value = start.scen.get("preset");
 fillControls(start.scen);
 $("#why").value = start.scen.get("why") || CONFIG.why;
+lastQuery = scenarioParams().toString(); // the URL keeps it until the server answers
 showTab(tab);
 run();
 loadWalk();
