@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/portsim/portsim/allocator"
@@ -147,8 +149,13 @@ func writeSweep(w io.Writer, sw *sim.SweepResult, as string) error {
 	}
 	fmt.Fprintln(w, "\nLIMIT/s: usable ports / TIME_WAIT, the rate one destination (or, for bind, the whole host) can sustain.")
 	if gw {
-		g := sw.Rows[0].Gateway
-		fmt.Fprintf(w, "GW-: the gateway's flows given a public port / refused (%s); INS-FAIL: lost conntrack's confirm race;\nBUSIEST: the most connections one public address held to one destination.\n", g.FailureName)
+		var names []string
+		for _, r := range sw.Rows {
+			if g := r.Gateway; g != nil && !slices.Contains(names, g.FailureName) {
+				names = append(names, g.FailureName)
+			}
+		}
+		fmt.Fprintf(w, "GW-: the gateway's flows given a public port / refused (%s); INS-FAIL: lost conntrack's confirm race;\nBUSIEST: the most connections one public address held to one destination.\n", strings.Join(names, ", "))
 	}
 	return nil
 }
