@@ -27,6 +27,14 @@
 // likelihood models. LinuxSpecs gives a Linux host's specs as its sysctls
 // set them.
 //
+// The translation policies of NATs and cloud NAT gateways live here too,
+// in nat*.go, each a gateway.Policy with the gateway rules of its product
+// and the sources of its facts: netfilter, rfc4787, port-block,
+// deterministic, aws-nat, azure-lb, azure-nat and gcp-nat. They have a
+// registry of their own (NATs, LookupNAT), so no strategy list or profile
+// takes them for a host's algorithm; NewNAT turns a spec and a seed into
+// a policy for so many hosts and public addresses.
+//
 // When a request carries a Trace, a strategy records its hash inputs, table
 // indexes, counters and state updates there; without one it allocates
 // nothing.
