@@ -364,3 +364,31 @@ func TestRFC4787(t *testing.T) {
 		t.Fatalf("same endpoint, new destination: %v, %v; want %v reused", c.Public, err, a.Public)
 	}
 }
+
+// FuzzNewNAT: any spec builds a translator whose rules validate, or is
+// refused with an error; nothing panics.
+func FuzzNewNAT(f *testing.F) {
+	for _, s := range []string{"netfilter", "netfilter:random=fully,to-ports=2000-2999", "aws-nat:limit=10", "azure-lb:ports=4",
+		"gcp-nat:dynamic=on,min-ports=64,max-ports=1024", "port-block:block=4,blocks=2", "deterministic:parity=on", "rfc4787:filtering=apdf", "nope:x=1"} {
+		f.Add(s, uint8(3), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, spec string, hosts, addrs uint8) {
+		n, err := strategies.NewNAT(spec, 1, int(hosts)+1, publicAddrs(int(addrs)%8+1))
+		if err != nil {
+			return
+		}
+		if err := n.Config.Validate(); err != nil {
+			t.Fatalf("%q built rules that do not validate: %v", spec, err)
+		}
+		g, err := gateway.New(n.Config, n.Policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Translate(&gateway.Outbound{Inside: netip.AddrPortFrom(hostAddr(0), 40000), Dst: natDst}); err != nil {
+			var ge *gateway.Error
+			if !errors.As(err, &ge) {
+				t.Fatalf("%q: first flow: %v", spec, err)
+			}
+		}
+	})
+}
