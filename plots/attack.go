@@ -84,15 +84,22 @@ func attackLines(pn *panel, series []AttackSeries, legend *plot.Legend, lines bo
 // counters in the victim's table, log-log, one point per strategy that
 // gave an ID, with any reference series (the paper's figures) dashed.
 func AttackTracking(series []AttackSeries) *Chart {
-	return build("attack-tracking", "Tracking: connections needed against the table's size", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		pn := newPanel("", "counters in the perturbation table", "victim connections until an ID", true, true)
+	d := description{
+		marks: []mark{lines, dots},
+		x:     axis{label: "counters in the perturbation table", log: true},
+		y:     []axis{{label: "victim connections until an ID", log: true}},
+	}
+	return build("attack-tracking", "Tracking: connections needed against the table's size", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := d.panel("", 0)
 		addGrid(pn.Plot)
 		legend := newLegend()
 		attackLines(pn, series, legend, true)
 		pn.note = "no strategy gave an ID"
-		c.Caption = "Each point is how many connections the attacker's web page had the victim make before it had a device ID, against the size of the victim's table of counters (both on log scales). " +
-			"The attack must watch every counter, so a bigger table makes it dearer: a dashed line is a published figure to compare with. " +
-			"Strategies that gave no ID within the attacker's budget have no point."
+		c.Caption = d.caption(
+			"Each dot is how many connections the attacker's web page had the victim make before it had a device ID, joined by a line per strategy across table sizes; a strategy that gave no ID within the attacker's budget has no dot.",
+			"The attack has to find a witness for every counter and watch them all, so a larger table costs more than proportionally; a grey dashed line is a published figure to compare with (the paper's 40 connections per counter).",
+			"The kernel's fix relies on this: at 65,536 counters the attack needs millions of connections, too many to make unnoticed and to finish before the 10-second re-keying.",
+		)
 		return single(c, pn, legend)
 	})
 }
@@ -103,8 +110,13 @@ func AttackTracking(series []AttackSeries) *Chart {
 // estimate. Estimates far above the truths are left off the chart, and
 // the caption says how many.
 func AttackCount(series []AttackSeries) *Chart {
-	return build("attack-count", "Counting: the attacker's estimate against the truth", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		pn := newPanel("", "connections the victim made in between", "the attacker's estimate", false, false)
+	d := description{
+		marks: []mark{dots, lines},
+		x:     axis{label: "connections the victim made in between"},
+		y:     []axis{{label: "the attacker's estimate"}},
+	}
+	return build("attack-count", "Counting: the attacker's estimate against the truth", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := d.panel("", 0)
 		addGrid(pn.Plot)
 		legend := newLegend()
 		top := 0.0
@@ -146,12 +158,14 @@ func AttackCount(series []AttackSeries) *Chart {
 			pn.Y.Min, pn.Y.Max = 0, ceiling
 		}
 		pn.note = "no estimates"
-		c.Caption = "Each point is one reading: how many connections the victim really made between two of the attacker's (across) and how many the attacker worked out from the two ports it saw (up). " +
-			"Points on the dashed diagonal are exact: one counter shared by every connection gives the count away. " +
-			"Points scattered anywhere else mean the ports say nothing about the count."
-		if off > 0 {
-			c.Caption += fmt.Sprintf(" %d estimates above %s are off the chart.", off, tickLabel(ceiling))
+		text := []string{
+			"Each dot is one reading: how many connections the victim really made between two of the attacker's, and how many the attacker worked out from the two ports it saw.",
+			"Dots on the dashed diagonal line are exact: one counter shared by every connection gives the count away. Dots scattered anywhere else mean the ports say nothing about the count.",
 		}
+		if off > 0 {
+			text = append(text, fmt.Sprintf("%d estimates above %s are off the chart.", off, tickLabel(ceiling)))
+		}
+		c.Caption = d.caption(text...)
 		return single(c, pn, legend)
 	})
 }
@@ -169,11 +183,18 @@ func (n named) Name() string { return n.name }
 // log-log, one line per strategy, with the line of blind guessing among
 // ports ports.
 func AttackGuess(series []AttackSeries, ports int) *Chart {
-	return build("attack-guess", "Guessing the next port: success against guesses", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		pn := guessPanel("guesses (ports tried)", series, float64(ports), "blind guessing")
-		c.Caption = "Each line is the chance that the port of the victim's next connection is among the attacker's first guesses (both scales logarithmic). " +
-			"The attacker has seen one earlier port and knows the algorithm; it guesses the moves it saw most often on devices of its own. " +
-			fmt.Sprintf("The dashed line is guessing blind among %d ports: a strategy on it gives nothing away, one far above it lets an off-path attacker forge packets that match.", ports)
+	d := description{
+		marks: []mark{lines, dots},
+		x:     axis{label: "guesses (ports tried)", log: true},
+		y:     []axis{{label: "P(success)", log: true}},
+	}
+	return build("attack-guess", "Guessing the next port: success against guesses", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := guessPanel(d, series, float64(ports), "blind guessing")
+		c.Caption = d.caption(
+			"Each line, with a dot per number of guesses, is one strategy: the chance that the port of the victim's next connection is among the attacker's first guesses.",
+			"The attacker has seen one earlier port and knows the algorithm; it guesses the moves it saw most often on devices of its own.",
+			fmt.Sprintf("The grey dashed line is guessing blind among %d ports: a strategy on it gives nothing away; a line at the top left means one or two guesses suffice, and lets an off-path attacker forge packets that match.", ports),
+		)
 		return single(c, pn.panel, pn.legend)
 	})
 }
@@ -184,16 +205,24 @@ func AttackGuess(series []AttackSeries, ports int) *Chart {
 // blind guessing among ports × 65536 pairs and the Kaminsky window
 // (window answers before the real one arrives) marked.
 func AttackGuessDNS(series []AttackSeries, ports, window int) *Chart {
-	return build("attack-guess-dns", "Poisoning a DNS answer: success against spoofed answers", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		pn := guessPanel("spoofed answers", series, float64(ports)*65536, "blind guessing")
+	d := description{
+		marks: []mark{lines, dots},
+		x:     axis{label: "spoofed answers", log: true},
+		y:     []axis{{label: "P(success)", log: true}},
+	}
+	return build("attack-guess-dns", "Poisoning a DNS answer: success against spoofed answers", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := guessPanel(d, series, float64(ports)*65536, "blind guessing")
 		if window > 0 {
 			m := vline(float64(window), draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}})
 			pn.Add(m)
 			pn.legend.Add(fmt.Sprintf("one race (%d answers)", window), m)
 		}
-		c.Caption = "A forged DNS answer is accepted only if it matches the query's source port and its 16-bit transaction ID, so each spoofed answer is one guess at the pair. " +
-			"Each line is the chance that one of so many answers matches (both scales logarithmic); the dotted vertical line is how many fit in one race, before the real answer arrives (Kaminsky's window). " +
-			"Random ports multiply the attacker's work by the size of the range: that is what stopped Kaminsky's attack in 2008."
+		c.Caption = d.caption(
+			"A forged DNS answer is accepted only if it matches the query's source port and its 16-bit transaction ID, so each spoofed answer is one guess at the pair.",
+			"Each line, with a dot per number of answers, is one strategy: the chance that one of so many answers matches; the grey dashed line is guessing blind.",
+			"The dotted vertical line is how many answers fit in one race, before the real one arrives (Kaminsky's window); an attacker repeats the race with a new query as often as it likes, so what counts is how far up a line is at the race.",
+			"Random ports multiply the attacker's work by the size of the range: that is what stopped Kaminsky's attack in 2008.",
+		)
 		return single(c, pn.panel, pn.legend)
 	})
 }
@@ -204,10 +233,10 @@ type guessFig struct {
 	legend *plot.Legend
 }
 
-// guessPanel is a log-log panel of success against guesses, the line of
+// guessPanel is d's log-log panel of success against guesses, the line of
 // blind guessing over [1, space] first, under the data.
-func guessPanel(xLabel string, series []AttackSeries, space float64, blind string) guessFig {
-	pn := newPanel("", xLabel, "P(success)", true, true)
+func guessPanel(d description, series []AttackSeries, space float64, blind string) guessFig {
+	pn := d.panel("", 0)
 	addGrid(pn.Plot)
 	legend := newLegend()
 	if space >= 1 {

@@ -27,18 +27,25 @@ func Capacity(sw *sim.SweepResult) *Chart {
 	if param != "rate" && param != "" {
 		title = "Capacity: failures against " + param
 	}
-	return build("capacity", title, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		var rows []sim.SweepRow
-		if sw != nil {
-			rows = sw.Rows
-		}
-		xLabel := param
-		switch {
-		case param == "rate":
-			xLabel = "connection rate (connections/s)"
-		case isDurationParam(rows):
-			xLabel = param + " (s)"
-		}
+	var rows []sim.SweepRow
+	if sw != nil {
+		rows = sw.Rows
+	}
+	xLabel := param
+	switch {
+	case param == "rate":
+		xLabel = "connection rate (connections/s)"
+	case isDurationParam(rows):
+		xLabel = param + " (s)"
+	case param == "":
+		xLabel = "swept value"
+	}
+	d := description{
+		marks: []mark{lines, dots},
+		x:     axis{label: xLabel, log: logWorthy(rows)},
+		y:     []axis{{label: "failure rate (share of attempts)"}},
+	}
+	return build("capacity", title, d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
 
 		// Colour and marker follow the strategy, dashes the request kind.
 		type key struct{ strategy, kind string }
@@ -59,7 +66,7 @@ func Capacity(sw *sim.SweepResult) *Chart {
 			}
 		}
 
-		pn := newPanel("", xLabel, "failure rate (share of attempts)", logWorthy(rows), false)
+		pn := d.panel("", 0)
 		addGrid(pn.Plot)
 		legend := newLegend()
 
@@ -78,33 +85,38 @@ func Capacity(sw *sim.SweepResult) *Chart {
 			legend.Add(fmt.Sprintf("range / TIME_WAIT (%s/s)", strconv.FormatFloat(limit, 'f', 0, 64)), m)
 		}
 
-		for _, k := range keys {
+		names, data := make([]string, len(keys)), make([]plotter.XYs, len(keys))
+		for i, k := range keys {
 			xys := pn.filter(lines[k])
 			sort.SliceStable(xys, func(i, j int) bool { return xys[i].X < xys[j].X })
-			name := k.strategy
+			names[i], data[i] = k.strategy, xys
 			if len(kinds) > 1 {
-				name += " (" + k.kind + ")"
+				names[i] += " (" + k.kind + ")"
 			}
+		}
+		same := sameAs(names, data)
+		for i, k := range keys {
 			sty := styleOf(strat[k.strategy])
 			sty.line.Dashes = seriesDashes[kinds[k.kind]%len(seriesDashes)]
-			pn.series(xys, sty, name, legend, true)
+			pn.series(data[i], sty, legendName(names[i], same[i]), legend, true)
 		}
 		if pn.n > 0 {
 			pn.Y.Min, pn.Y.Max = 0, math.Max(1, pn.Y.Max)
 		}
 		pn.note = "the sweep has no rows"
 
-		c.Caption = "Each line shows, for one strategy"
+		each := "Each line is one strategy"
 		if len(kinds) > 1 {
-			c.Caption += " and request kind (line dashes tell kinds apart)"
+			each += " and request kind (dashes tell the kinds apart)"
 		}
-		c.Caption += fmt.Sprintf(", the share of connection attempts that found no free port (EADDRNOTAVAIL) as %s grows. ", describeParam(param))
+		text := []string{each + fmt.Sprintf(", with a dot per run: the share of its connection attempts that found no free port (EADDRNOTAVAIL) as %s grows.", describeParam(param))}
 		if limit > 0 {
-			c.Caption += "The dashed vertical line is the most one destination can take when every closed connection holds its port for TIME_WAIT: the usable ports divided by TIME_WAIT. " +
-				"A strategy that fails well before that line wastes ports; one that keeps working past it must be reusing ports early."
+			text = append(text, fmt.Sprintf("The dashed vertical line is the most one destination can take when every closed connection holds its 4-tuple for TIME_WAIT: the usable ports over TIME_WAIT, here %s connections a second (28,232 / 60 s ≈ 470 on Linux's defaults).", strconv.FormatFloat(limit, 'f', 0, 64)),
+				"Failures start near it for every strategy that searches the whole range; one that fails well before it wastes ports (random-pick may give up while ports are free), and one that keeps working past it must be reusing 4-tuples early.")
 		} else {
-			c.Caption += "The further right a line stays at zero, the more load the strategy sustains."
+			text = append(text, "The further right a line stays at zero, the more load the strategy sustains.")
 		}
+		c.Caption = d.caption(text...)
 		return single(c, pn, legend)
 	})
 }

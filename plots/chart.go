@@ -47,23 +47,26 @@ type Chart struct {
 	Name string
 	// Title is the heading drawn at the top of the chart.
 	Title string
-	// Caption says in two or three plain sentences what the chart shows
-	// and how to read it, including any downsampling of the data.
+	// Caption is the one text under the chart: its axes and marks, how to
+	// read it and what its patterns mean, in plain sentences, including
+	// any thinning of the data. It opens with the words of the description
+	// the chart is drawn from, so it cannot describe another chart.
 	Caption string
 	// Width and Height are the size Save draws at; DefaultWidth and
 	// DefaultHeight when zero.
 	Width, Height vg.Length
 
-	fig *figure
-	err error // why fig could not be built; drawn as a note
+	desc description // its marks and axes, which the caption opens with
+	fig  *figure
+	err  error // why fig could not be built; drawn as a note
 }
 
-// build makes a chart, running f to fill in its figure and caption. A
-// panic in f (a bug, or data no guard foresaw) becomes the chart's error,
-// which it draws as a note: a report with one broken chart still has the
-// others.
-func build(name, title string, width, height vg.Length, f func(c *Chart) *figure) (c *Chart) {
-	c = &Chart{Name: name, Title: title, Width: width, Height: height}
+// build makes a chart drawn as d describes, running f to fill in its
+// figure and caption. A panic in f (a bug, or data no guard foresaw)
+// becomes the chart's error, which it draws as a note: a report with one
+// broken chart still has the others.
+func build(name, title string, d description, width, height vg.Length, f func(c *Chart) *figure) (c *Chart) {
+	c = &Chart{Name: name, Title: title, Width: width, Height: height, desc: d}
 	defer func() {
 		if r := recover(); r != nil {
 			c.fig = nil

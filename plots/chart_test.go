@@ -57,7 +57,7 @@ func TestSignatureDownsampling(t *testing.T) {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("the same result drew two different SVGs")
 	}
-	if small := PortSignature(Samples(fixture())); strings.Contains(small.Caption, "every") {
+	if small := PortSignature(Samples(fixture())); strings.Contains(small.Caption, "k-th") {
 		t.Errorf("a small run's caption mentions thinning: %q", small.Caption)
 	}
 }
@@ -215,13 +215,13 @@ func (panicky) Plot(draw.Canvas, *plot.Plot) { panic("boom") }
 // The last resort: a panic while building or drawing becomes a note, and
 // nothing drawn before the panic is left under it.
 func TestRecover(t *testing.T) {
-	drawing := build("x", "Broken", 0, 0, func(c *Chart) *figure {
+	drawing := build("x", "Broken", description{}, 0, 0, func(c *Chart) *figure {
 		pn := newPanel("", "", "", false, false)
 		pn.series(plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 2}}, styleOf(0), "line", nil, false)
 		pn.Add(panicky{})
 		return single(c, pn, nil)
 	})
-	building := build("y", "Broken too", 0, 0, func(*Chart) *figure { panic("bang") })
+	building := build("y", "Broken too", description{}, 0, 0, func(*Chart) *figure { panic("bang") })
 	for _, c := range []*Chart{drawing, building, nil} {
 		rec := &recorder.Canvas{}
 		err := c.Draw(draw.NewCanvas(rec, DefaultWidth, DefaultHeight))

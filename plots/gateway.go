@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/portsim/portsim/sim"
 	"gonum.org/v1/plot/plotter"
@@ -56,7 +57,8 @@ func (s gatewayResult) PortsInUse(i, a int) int { return s.g.Series[i].PortsInUs
 // destination's connections and their limit. It draws a note when no
 // series is given.
 func GatewayPorts(series []GatewaySeries) *Chart {
-	return build("gateway-ports", "Gateway: public ports in use over time", DefaultWidth, gridHeight(max(len(series), 1)), func(c *Chart) *figure {
+	d := description{marks: []mark{lines}, x: axis{label: "time (s)"}, y: []axis{{label: "ports / connections"}}, each: "strategy on the hosts"}
+	return build("gateway-ports", "Gateway: public ports in use over time", d, DefaultWidth, gridHeight(max(len(series), 1)), func(c *Chart) *figure {
 		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
 		busySty := style{line: draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
 		limitSty := referenceStyle
@@ -65,7 +67,7 @@ func GatewayPorts(series []GatewaySeries) *Chart {
 		legendDone := map[string]bool{}
 		limit := 0
 		for _, s := range series {
-			pn := newPanel(s.Name(), "time (s)", "ports / connections", false, false)
+			pn := d.panel(s.Name(), 0)
 			pn.note = "no samples"
 			panels = append(panels, pn)
 			n := s.Len()
@@ -115,21 +117,21 @@ func GatewayPorts(series []GatewaySeries) *Chart {
 			pn.Y.Min = 0
 		}
 		if len(panels) == 0 {
-			pn := newPanel("", "time (s)", "ports / connections", false, false)
+			pn := d.panel("", 0)
 			pn.note = "the run has no gateway"
 			panels = append(panels, pn)
 		}
 		fig.grid = gridOf(panels, columns(len(panels)))
-		c.Caption = "Each panel shows, for one strategy on the hosts, how many public ports the gateway has in use on each of its addresses over the run (solid lines), and how many connections one address holds to its busiest destination (dotted). " +
-			"A public port can carry one connection to each destination at a time, so the busiest destination runs out first: "
+		text := []string{"The solid lines are the public ports the gateway has in use on each of its addresses over the run; the dotted line is the connections one address holds to its busiest destination."}
 		if limit > 0 {
-			c.Caption += fmt.Sprintf("when the dotted line meets the grey limit (%d per address), new connections to that destination fail while the solid lines still have room.", limit)
+			text = append(text, fmt.Sprintf("A public port can carry one connection to each destination at a time, so the busiest destination runs out first: when the dotted line meets the grey limit line (%d per address), new connections to that destination fail while the solid lines still have room for everyone else.", limit))
 		} else {
-			c.Caption += "when the dotted line reaches an address's ports, new connections to that destination fail while other destinations still get ports."
+			text = append(text, "A public port can carry one connection to each destination at a time, so the busiest destination runs out first: when the dotted line reaches an address's ports, new connections to that destination fail while other destinations still get ports.")
 		}
 		if len(thinned) > 0 {
-			c.Caption += fmt.Sprintf(" Long series are thinned to at most %d points (%v).", MaxAreaPoints, thinned)
+			text = append(text, fmt.Sprintf("Long series are thinned to at most %d points (%s).", MaxAreaPoints, strings.Join(thinned, ", ")))
 		}
+		c.Caption = d.caption(text...)
 		return fig
 	})
 }
@@ -149,7 +151,21 @@ func GatewayCapacity(sw *sim.SweepResult) *Chart {
 	if param == "" {
 		title = "Gateway capacity"
 	}
-	return build("gateway-capacity", title, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+	xLabel := param
+	switch param {
+	case "public-ips":
+		xLabel = "public addresses"
+	case "rate":
+		xLabel = "connections offered per second"
+	case "":
+		xLabel = "swept value"
+	}
+	d := description{
+		marks: []mark{lines, dots},
+		x:     axis{label: xLabel},
+		y:     []axis{{label: "connections per second through the gateway"}},
+	}
+	return build("gateway-capacity", title, d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
 		var rows []sim.SweepRow
 		if sw != nil {
 			for _, r := range sw.Rows {
@@ -158,14 +174,7 @@ func GatewayCapacity(sw *sim.SweepResult) *Chart {
 				}
 			}
 		}
-		xLabel := param
-		switch param {
-		case "public-ips":
-			xLabel = "public addresses"
-		case "rate":
-			xLabel = "connections offered per second"
-		}
-		pn := newPanel("", xLabel, "connections per second through the gateway", false, false)
+		pn := d.panel("", 0)
 		pn.note = "the sweep has no gateway rows"
 		addGrid(pn.Plot)
 		legend := newLegend()
@@ -204,18 +213,24 @@ func GatewayCapacity(sw *sim.SweepResult) *Chart {
 				legend.Add("offered", l)
 			}
 		}
+		data := make([]plotter.XYs, len(order))
 		for i, s := range order {
-			xys := pn.filter(lines[s])
-			sort.SliceStable(xys, func(i, j int) bool { return xys[i].X < xys[j].X })
-			pn.series(xys, styleOf(i), s, legend, true)
+			data[i] = pn.filter(lines[s])
+			sort.SliceStable(data[i], func(a, b int) bool { return data[i][a].X < data[i][b].X })
+		}
+		same := sameAs(order, data)
+		for i, s := range order {
+			pn.series(data[i], styleOf(i), legendName(s, same[i]), legend, true)
 		}
 		if pn.n > 0 {
 			pn.Y.Min = 0
 			pn.Y.Max = math.Max(pn.Y.Max*1.05, 1)
 		}
-		c.Caption = "Each line shows, for one strategy on the hosts, how many new connections per second got through the gateway" + policyNote(policy) + " as " + describeParam(param) + " changes; the dotted line is what was offered. " +
-			"The grey line is the ceiling for one destination: every closed connection keeps its public port for that destination for the gateway's hold, so each public address carries at most its connections per destination over the hold, whatever the number of hosts. " +
-			"Where the line leaves the offered rate, flows are refused; more public addresses raise the ceiling, more hosts do not."
+		c.Caption = d.caption(
+			"Each line is one strategy on the hosts, with a dot per run: how many new connections per second got through the gateway"+policyNote(policy)+" as "+describeParam(param)+" changes; the dotted line is what was offered.",
+			"The grey line is the ceiling for one destination: every closed connection keeps its public port for that destination for the gateway's hold, so each public address carries at most its connections per destination over the hold, whatever the number of hosts.",
+			"Where a strategy's line leaves the offered rate, flows are refused; more public addresses raise the ceiling, more hosts do not.",
+		)
 		return single(c, pn, legend)
 	})
 }

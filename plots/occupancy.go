@@ -22,7 +22,8 @@ const MaxAreaPoints = 5000
 // sampling intervals that saw a failure marked along the top. It reads
 // StrategyResult.Occupancy.
 func Occupancy(res *sim.Result) *Chart {
-	return build("occupancy", "Occupancy over time", DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
+	d := description{marks: []mark{bands, lines}, x: axis{label: "time (s)"}, y: []axis{{label: "sockets"}}, each: "strategy"}
+	return build("occupancy", "Occupancy over time", d, DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
 		rs := results(res)
 		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
 		openFill, twFill := tint(blue, 0.55), tint(orange, 0.55)
@@ -34,7 +35,7 @@ func Occupancy(res *sim.Result) *Chart {
 		var panels []*panel
 		var thinned []string
 		for _, r := range rs {
-			pn := newPanel(r.Strategy, "time (s)", "sockets", false, false)
+			pn := d.panel(r.Strategy, 0)
 			pn.note = "fewer than two samples"
 			var ss []sim.Sample
 			for _, s := range r.Occupancy {
@@ -82,11 +83,14 @@ func Occupancy(res *sim.Result) *Chart {
 		}
 		fig.grid = gridOf(panels, columns(len(panels)))
 
-		c.Caption = "Each panel shows, for one strategy, how many sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that blocks new ports. " +
-			"Short red marks along the top flag sampling intervals in which some connection found no free port."
-		if len(thinned) > 0 {
-			c.Caption += fmt.Sprintf(" Long series are thinned to at most %d points by keeping every k-th sample (%s); failure marks still cover every interval.", MaxAreaPoints, strings.Join(thinned, ", "))
+		text := []string{
+			"The bands are the sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that blocks new ports.",
+			"Short red lines along the top flag sampling intervals in which some connection found no free port.",
 		}
+		if len(thinned) > 0 {
+			text = append(text, fmt.Sprintf("Long series are thinned to at most %d points by keeping every k-th sample (%s); failure marks still cover every interval.", MaxAreaPoints, strings.Join(thinned, ", ")))
+		}
+		c.Caption = d.caption(text...)
 		return fig
 	})
 }

@@ -20,8 +20,13 @@ import (
 // strategy, with the scenario's TIME_WAIT marked. It reads
 // StrategyResult.ReuseHist and the "time-wait" scenario field.
 func Reuse(res *sim.Result) *Chart {
-	return build("reuse", "Reuse interval of a 4-tuple", DefaultWidth, DefaultHeight, func(c *Chart) *figure {
-		pn := newPanel("", "time from close to reuse (s)", "share of reuses within that time", true, false)
+	d := description{
+		marks: []mark{lines},
+		x:     axis{label: "time from close to reuse (s)", log: true},
+		y:     []axis{{label: "share of reuses within that time"}},
+	}
+	return build("reuse", "Reuse interval of a 4-tuple", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
+		pn := d.panel("", 0)
 		addGrid(pn.Plot)
 		legend := newLegend()
 		pn.X.Padding = vg.Points(10) // keep a TIME_WAIT line at the edge off the axis
@@ -57,19 +62,20 @@ func Reuse(res *sim.Result) *Chart {
 		}
 		pn.note = "no 4-tuple was used twice"
 
-		c.Caption = "Each line shows, for one strategy, what share of reused 4-tuples (same source port to the same destination) came back within a given time of being closed; the time axis is logarithmic. " +
-			"A line far to the left means ports are handed out again soon after use, which risks a late packet from the old connection being taken for the new one; "
+		text := []string{"Each line is one strategy: the share of its reused 4-tuples (same source port to the same destination) that came back within a given time of being closed. " +
+			"A line far to the left means ports are handed out again soon after use, which risks a late packet from the old connection being taken for the new one."}
 		if len(tws) > 1 {
-			c.Caption += "the dashed lines mark each host's TIME_WAIT (profiles bring their own), before which a closed 4-tuple may not be reused without tw_reuse."
+			text = append(text, "The dashed lines mark each host's TIME_WAIT (profiles bring their own), before which a closed 4-tuple may not be reused without tw_reuse.")
 		} else if hasTW {
-			c.Caption += "the dashed line marks TIME_WAIT, before which a closed 4-tuple may not be reused without tw_reuse."
+			text = append(text, "The dashed line marks TIME_WAIT, before which a closed 4-tuple may not be reused without tw_reuse.")
 		} else {
-			c.Caption += "the scenario has no TIME_WAIT to mark."
+			text = append(text, "The scenario has no TIME_WAIT to mark.")
 		}
-		c.Caption += " Times are binned five to a decade, so the curves are accurate to a bin."
+		text = append(text, "Times are binned five to a decade, so the curves are accurate to a bin.")
 		if len(never) > 0 {
-			c.Caption += fmt.Sprintf(" No reuse at all: %s.", strings.Join(never, ", "))
+			text = append(text, fmt.Sprintf("No reuse at all: %s.", strings.Join(never, ", ")))
 		}
+		c.Caption = d.caption(text...)
 		return single(c, pn, legend)
 	})
 }

@@ -2,13 +2,17 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
+	"math"
 	"sort"
 	"strings"
 
 	"github.com/portsim/portsim/sim"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // MaxScatterPoints bounds the points of one scatter panel. Past it a panel
@@ -68,12 +72,14 @@ func (s samples) Port(i int) (float64, uint16, int) {
 }
 
 // PortSignature is chart 1, "port-signature": source port against time,
-// one panel per series on shared axes, points coloured by destination.
-// Each strategy leaves its own pattern — sequential a sawtooth, random a
-// cloud, hashed and linux one rising line per destination. Failures
-// (port 0) are skipped.
+// one panel per series on shared axes, a dot per allocation coloured by
+// destination. Each strategy leaves its own pattern — sequential a
+// sawtooth, random a cloud, hashed and linux a rising streak per
+// destination. Failures (port 0) are skipped. A panel of more than
+// rasterAbove dots draws them as one image (see dotLayer).
 func PortSignature(series []PortSeries) *Chart {
-	return build("port-signature", "Port signature: source port against time", DefaultWidth, gridHeight(len(series)), func(c *Chart) *figure {
+	d := description{marks: []mark{dots}, x: axis{label: "time (s)"}, y: []axis{{label: "source port"}}, each: "strategy"}
+	return build("port-signature", "Port signature: source port against time", d, DefaultWidth, gridHeight(len(series)), func(c *Chart) *figure {
 		top := busiest(series)
 		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
 
@@ -81,7 +87,7 @@ func PortSignature(series []PortSeries) *Chart {
 		var thinned []string
 		truncated := false
 		for _, s := range series {
-			pn := newPanel(s.Name(), "time (s)", "source port", false, false)
+			pn := d.panel(s.Name(), 0)
 			ok := 0
 			for i := range s.Len() {
 				if _, port, _ := s.Port(i); port != 0 {
@@ -117,17 +123,18 @@ func PortSignature(series []PortSeries) *Chart {
 				groups[g] = append(groups[g], plotter.XY{X: t, Y: float64(port)})
 			}
 			// Grey first, so the coloured destinations sit on top.
+			layer := &dotLayer{}
 			for _, g := range append([]int{topDestinations}, seq(topDestinations)...) {
 				if len(groups[g]) == 0 {
 					continue
 				}
-				sc, err := plotter.NewScatter(groups[g])
-				if err != nil {
-					continue
-				}
-				sc.GlyphStyle = dstGlyph(g, vg.Points(1.4))
-				pn.Add(sc)
+				layer.groups = append(layer.groups, groups[g])
+				layer.styles = append(layer.styles, dstGlyph(g, vg.Points(1.4)))
 				pn.n += len(groups[g])
+			}
+			layer.raster = pn.n > rasterAbove
+			if pn.n > 0 {
+				pn.Add(layer)
 			}
 			pn.note = "no successful allocation kept"
 			panels = append(panels, pn)
@@ -148,18 +155,72 @@ func PortSignature(series []PortSeries) *Chart {
 		}
 		fig.grid = gridOf(panels, columns(len(panels)))
 
-		var b strings.Builder
-		fmt.Fprintf(&b, "Each dot is one allocation: the source port it got (up) against when it was made (across), one panel per strategy on the same axes, coloured and shaped by destination (the %d busiest; grey for the rest). ", topDestinations)
-		b.WriteString("A sequential strategy draws a sawtooth, a random one an even cloud, and hashed or linux one rising line per destination: the more visible the pattern, the easier the next port is to guess.")
+		text := []string{
+			fmt.Sprintf("Each dot is one allocation, coloured and shaped by its destination (the %d busiest; grey for the rest); a failure has no port and no dot.", topDestinations),
+			"A sequential cursor draws a sawtooth, climbing to the top of the range and starting again at the bottom (macOS); random choice an even cloud; a hashed scheme with a counter per destination (hashed, double-hash, linux) one rising streak of dots per destination, and linux's streaks jump elsewhere each time its hash is re-keyed, every 10 s.",
+			"The plainer the pattern, the easier the next port is to guess.",
+		}
 		if truncated {
-			b.WriteString(" Only the first attempts of each run were kept, so the panels cover the start of the run.")
+			text = append(text, "Only the first attempts of each run were kept, so the panels cover the start of the run.")
 		}
 		if len(thinned) > 0 {
-			fmt.Fprintf(&b, " To stay readable and fast, panels with more than %d points show every k-th allocation in order (%s).", MaxScatterPoints, strings.Join(thinned, ", "))
+			text = append(text, fmt.Sprintf("To stay readable and fast, panels with more than %d dots show every k-th allocation in order (%s).", MaxScatterPoints, strings.Join(thinned, ", ")))
 		}
-		c.Caption = b.String()
+		c.Caption = d.caption(text...)
 		return fig
 	})
+}
+
+// rasterAbove is the most dots a panel draws as a shape each. Past it the
+// dots are drawn into one image: in SVG (the report) tens of thousands of
+// shapes make megabytes that a browser takes seconds to draw, while an
+// image of them is a few tens of kilobytes and looks the same.
+const rasterAbove = 2000
+
+// rasterDPI is the resolution of such an image: twice the PNG output's,
+// so that it stays sharp on a high-density screen.
+const rasterDPI = 2 * DPI
+
+// dotLayer draws groups of dots, each in its glyph style, in order, so a
+// later group lies on top. With raster set it draws them into an image of
+// the data area first and puts that on the canvas whatever its format.
+type dotLayer struct {
+	groups []plotter.XYs
+	styles []draw.GlyphStyle
+	raster bool
+}
+
+func (l *dotLayer) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	dc, origin := c, vg.Point{}
+	var img *vgimg.Canvas
+	if l.raster {
+		w, h := c.Max.X-c.Min.X, c.Max.Y-c.Min.Y
+		if !(w > 0 && h > 0) {
+			return
+		}
+		img = vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(rasterDPI), vgimg.UseBackgroundColor(color.Transparent))
+		dc, origin = draw.New(img), c.Min
+	}
+	for i, g := range l.groups {
+		for _, xy := range g {
+			dc.DrawGlyph(l.styles[i], vg.Point{X: tx(xy.X) - origin.X, Y: ty(xy.Y) - origin.Y})
+		}
+	}
+	if img != nil {
+		c.DrawImage(c.Rectangle, img.Image())
+	}
+}
+
+func (l *dotLayer) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, g := range l.groups {
+		for _, xy := range g {
+			xmin, xmax = math.Min(xmin, xy.X), math.Max(xmax, xy.X)
+			ymin, ymax = math.Min(ymin, xy.Y), math.Max(ymax, xy.Y)
+		}
+	}
+	return
 }
 
 // busiest picks the destinations with the most successful allocations

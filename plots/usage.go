@@ -15,14 +15,15 @@ import (
 // chi-square p-value against uniform in each panel's title. It reads
 // StrategyResult.PortUsage and UniformityP.
 func PortUsage(res *sim.Result) *Chart {
-	return build("port-usage", "Port usage across the range", DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
+	d := description{marks: []mark{bars, lines}, x: axis{label: "source port"}, y: []axis{{label: "allocations per port"}}, each: "strategy"}
+	return build("port-usage", "Port usage across the range", d, DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
 		rs := results(res)
 		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
 		evenSty := draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
 		var panels []*panel
 		legendDone := false
 		for i, r := range rs {
-			pn := newPanel(fmt.Sprintf("%s (p %s)", r.Strategy, pValue(r.UniformityP)), "source port", "allocations per port", false, false)
+			pn := d.panel(fmt.Sprintf("%s (p %s)", r.Strategy, pValue(float64(r.UniformityP))), 0)
 			pn.note = "nothing allocated"
 			panels = append(panels, pn)
 
@@ -53,11 +54,15 @@ func PortUsage(res *sim.Result) *Chart {
 			}
 			pn.n += len(bins)
 			pn.Y.Min = 0
+			_, _, _, top := h.DataRange()
+			pn.Y.Max = 1.15 * math.Max(top, total/(hi-lo)) // room above the tallest bar
 		}
 		fig.grid = gridOf(panels, columns(len(panels)))
-		c.Caption = "Each panel splits the port range into equal slices and shows how many allocations per port each slice received. " +
-			"A strategy that uses the whole range evenly stays close to the dashed line; gaps or steps show parts of the range it favours or never touches. " +
-			"The p-value in each panel title is a chi-square test of the counts against an even spread: below 0.01 the unevenness is very unlikely to be chance (it does not say how large it is)."
+		c.Caption = d.caption(
+			"Each bar is an equal slice of the port range, as tall as the allocations it received per port; the dashed line is the height every bar would have if the strategy spread its choices evenly.",
+			"Bars far from the line show parts of the range a strategy favours or never reached before the run ended; a gap is reserved ports.",
+			"The p-value in each panel's title is a chi-square test of the counts against an even spread: below 0.01 the unevenness is very unlikely to be chance (it does not say how large it is); \"n/a\" means there was nothing to test.",
+		)
 		return fig
 	})
 }
