@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // withSnaplen sets a pcap file's snap length.
@@ -145,4 +146,65 @@ func TestCSVRowLimit(t *testing.T) {
 	if _, err := Read(strings.NewReader(in), ReadOptions{}); err == nil || !strings.HasPrefix(err.Error(), `line 5: sport "99999"`) {
 		t.Errorf("error %v, want one on line 5", err)
 	}
+}
+
+// Issue 12's bombs, built here, each read to a clear error or a count in
+// under 5 s and 256 MB: a gzip'd pcapng packet claiming 4 GB, and a gzip'd
+// CSV whose quoted field runs on for 64 MiB of lines (the reader stops at
+// 1 MiB, so more would only slow the test).
+func TestBombs(t *testing.T) {
+	gz := func(head string, body io.Reader) []byte {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		zw.Write([]byte(head))
+		io.Copy(zw, body)
+		zw.Close()
+		return z.Bytes()
+	}
+	syn := capIPv4("10.0.0.1", "10.0.0.2", 6, nil, 0, tcpSeg(1, 2, 3, fSYN))
+	ok := pcapngBytes(binary.LittleEndian, []uint16{101}, []ngPacket{{0, capT0, syn}})
+	epb := pcapngBytes(binary.LittleEndian, nil, []ngPacket{{0, capT0, syn}})[28+20:]
+	binary.LittleEndian.PutUint32(epb[20:], 0xfffffff0)
+	lines := strings.NewReader(strings.Repeat("twenty bytes a line\n", 1<<16)) // 1.3 MB, repeated
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string // the error, or "" for a capture read as truncated
+	}{
+		{"pcapng 0xFFFFFFF0-byte packet, 64 MiB of zeros", gz(string(ok)+string(epb[:28]), io.LimitReader(zeros{}, 64<<20)), ""},
+		{"CSV quoted field of 64 MiB", gz("src,sport,dst,dport,time,note\n10.0.0.1,1,10.0.0.2,2,0,\"", io.LimitReader(repeatReader{lines}, 64<<20)),
+			"line 2: longer than 1048576 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			var c *Capture
+			start := time.Now()
+			n := allocated(func() { c, err = Read(bytes.NewReader(tc.file), ReadOptions{}) })
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v; want under 5 s", d)
+			}
+			if n > 256<<20 {
+				t.Errorf("allocated %d MB; want under 256 MB", n>>20)
+			}
+			switch {
+			case tc.want == "" && (err != nil || !c.Truncated):
+				t.Errorf("error %v; want the capture read as truncated", err)
+			case tc.want != "" && (err == nil || err.Error() != tc.want):
+				t.Errorf("error %v; want %s", err, tc.want)
+			}
+			t.Logf("%d KB of gzip: %v, %d MB allocated", len(tc.file)>>10, time.Since(start), n>>20)
+		})
+	}
+}
+
+// repeatReader reads r over and over.
+type repeatReader struct{ r *strings.Reader }
+
+func (rr repeatReader) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err == io.EOF {
+		rr.r.Seek(0, io.SeekStart)
+		err = nil
+	}
+	return n, err
 }
