@@ -77,8 +77,13 @@ func (l Lifetime) String() string {
 	return fmt.Sprintf("LifetimeDist(%d):%s", l.Dist, format.Duration(l.Mean))
 }
 
+// MaxSigma bounds a lognormal's σ. At σ = 10 the median lifetime is
+// e^-50 of the mean already; larger σ only overflow (σ = 1e308 made
+// lifetimes of -2562047h).
+const MaxSigma = 10
+
 // Validate checks the distribution, 0 < Mean ≤ MaxDuration, and that
-// Sigma is > 0 for lognormal and unset otherwise.
+// Sigma is in (0, MaxSigma] for lognormal and unset otherwise.
 func (l Lifetime) Validate() error {
 	v := l.String()
 	switch {
@@ -90,6 +95,8 @@ func (l Lifetime) Validate() error {
 		return fmt.Errorf("%q: mean is over the limit of %s; want %s", v, format.Duration(MaxDuration), lifetimeWant)
 	case l.Dist == LogNormal && !(l.Sigma > 0 && finite(l.Sigma)):
 		return fmt.Errorf("%q: sigma must be > 0 (fixed:D has none); want %s", v, lifetimeWant)
+	case l.Dist == LogNormal && l.Sigma > MaxSigma:
+		return fmt.Errorf("%q: sigma is over the limit of %d; want %s", v, MaxSigma, lifetimeWant)
 	case l.Dist != LogNormal && l.Sigma != 0:
 		return fmt.Errorf("%q has a sigma set; only lognormal takes one; want %s", v, lifetimeWant)
 	}

@@ -147,8 +147,14 @@ func (w *workload) lifetime() time.Duration {
 	default:
 		d = mean
 	}
-	if d > float64(math.MaxInt64/2) {
-		d = float64(math.MaxInt64 / 2)
+	// Validate bounds the parameters; this bounds the draw, so that no
+	// rounding at the extremes gives a negative lifetime or one that
+	// overflows the clock.
+	switch {
+	case !(d >= 0): // NaN too
+		d = 0
+	case d > float64(MaxDuration):
+		d = float64(MaxDuration)
 	}
 	return time.Duration(d)
 }
