@@ -250,7 +250,8 @@ func shapeOf(s Stack) (shape, error) {
 
 // parseOptions reads a list of options as Stack.Options has them into k.
 // Case and spaces do not matter; a bare number is an option kind (as
-// tshark's tcp.option_kind lists them), and eol alone is eol+0.
+// tshark's tcp.option_kind lists them), eol alone is eol+0, and eol
+// followed by N more eols or zeros (tshark's padding) is eol+N.
 func (k *shape) parseOptions(list string) error {
 	list = strings.TrimSpace(list)
 	if list == "" {
@@ -284,7 +285,19 @@ func (k *shape) parseOptions(list string) error {
 			k.flags |= shapeBad
 			return nil
 		case "eol", "0":
+			// tshark lists each zero byte after an EOL as one more:
+			// a run of them to the end is eol+N.
+			pad := 0
+			for _, n := range names[i+1:] {
+				if n = strings.TrimSpace(n); n != "0" && !strings.EqualFold(n, "eol") {
+					break
+				}
+				pad++
+			}
 			name = "eol+0"
+			if i+pad == len(names)-1 {
+				name, last = "eol+"+strconv.Itoa(pad), true
+			}
 		}
 		if pad, ok := strings.CutPrefix(name, "eol+"); ok {
 			n, err := strconv.ParseUint(pad, 10, 8)

@@ -171,6 +171,9 @@ func TestStackOptionsParse(t *testing.T) {
 		{"mss,bad", "mss,bad", ""},
 		{"bad,mss", "", "bad must come last"},
 		{"eol+1,mss", "", "eol must come last"},
+		{"2,1,3,1,1,8,4,0,0", "mss,nop,ws,nop,nop,ts,sok,eol+1", ""}, // tshark: a macOS SYN's EOL and its pad byte
+		{"mss,eol,eol,eol", "mss,eol+2", ""},
+		{"eol,mss,eol", "", "eol must come last"},
 		{"eol+40", "", "want eol+0 to eol+39"},
 		{"?0", "", "write eol+N"},
 		{"timestamp", "", `"timestamp" is not an option`},
