@@ -10,10 +10,19 @@ import (
 
 const dstPortWant = "ports 1 to 65535, comma-separated, such as 443 or 80,443"
 
-// parsePorts reads a comma list of ports 1 to 65535; empty means none.
+// parsePorts reads a comma list of ports 1 to 65535; empty means none. An
+// empty item ("443,,80") is refused: it is more likely a port left out
+// than a comma too many.
 func parsePorts(s string) ([]uint16, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
 	var ports []uint16
-	for _, item := range splitList(s) {
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return nil, wantf(dstPortWant, "an empty item between commas")
+		}
 		n, err := strconv.Atoi(item)
 		if err != nil {
 			return nil, wantf(dstPortWant, "%q is not a port", item)

@@ -12,7 +12,6 @@ func TestPortsText(t *testing.T) {
 		{"1,65535", "1,65535"},
 		{"+443,0080", "443,80"},
 		{"", ""},
-		{" , ", ""},
 	} {
 		ps, err := parsePorts(tc.in)
 		if err != nil {
@@ -36,6 +35,8 @@ func TestPortsErrors(t *testing.T) {
 		{"0", "0 is out of range"},
 		{"65536", "65536 is out of range"},
 		{"-1", "-1 is out of range"},
+		{"443,,80", "an empty item between commas"},
+		{" , ", "an empty item between commas"},
 	})
 	testErrors(t, "checkPorts", checkPorts, []errorCase[[]uint16]{
 		{nil, "no ports"},

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,18 +52,24 @@ func durationWant(cmp, example string) string {
 }
 
 // parseDuration is time.ParseDuration with an error that says what is
-// allowed; a bare number other than 0 "has no unit".
+// allowed; a bare number other than 0 "has no unit", and a well-formed
+// duration that time.Duration cannot hold (about 292 years) overflows.
 func parseDuration(s, want string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		reason := "not a duration"
 		if _, numErr := strconv.ParseFloat(s, 64); numErr == nil && s != "0" {
 			reason = "has no unit"
+		} else if durationSyntax.MatchString(s) {
+			reason = "overflows a duration"
 		}
 		return 0, wantf(want, "%s", reason)
 	}
 	return d, nil
 }
+
+// durationSyntax is what time.ParseDuration reads: numbers with units.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // parseDurationInto stores the duration s at *dst when it parses.
 func parseDurationInto(dst *time.Duration, s, want string) error {
