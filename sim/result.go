@@ -154,31 +154,41 @@ type OccupancyBin struct {
 // SweepSchema is the version of the JSON sweep format.
 const SweepSchema = "portsim.sweep/v1"
 
-// SweepResult is a scenario run over a range of one parameter's values.
+// SweepResult is a scenario run over the points of a grid of field values.
 type SweepResult struct {
-	Schema   string     `json:"schema"`
-	Param    string     `json:"param"`    // the field varied, e.g. "rate"
+	Schema string `json:"schema"`
+	Param  string `json:"param"` // the (first) field varied, e.g. "rate": a chart's x axis
+	// More are the other fields a grid varies, in order; the first of
+	// them tells a family of curves apart.
+	More     []string   `json:"more,omitempty"`
 	Scenario []Field    `json:"scenario"` // the base scenario
 	Rows     []SweepRow `json:"rows"`
 	Partial  bool       `json:"partial,omitempty"`
 }
 
-// SweepRow is one strategy's outcome at one value of the varied field.
+// Fields are every field varied: Param, then More.
+func (sw *SweepResult) Fields() []string { return append([]string{sw.Param}, sw.More...) }
+
+// SweepRow is one strategy's outcome at one point of the grid.
 type SweepRow struct {
-	Value       string  `json:"value"` // as the field spells it
-	X           float64 `json:"x"`     // numeric value for charts (seconds for durations)
-	Kind        string  `json:"kind"`  // the request kind mix of the run
-	Strategy    string  `json:"strategy"`
-	Allocations int     `json:"allocations"`
-	Failures    int     `json:"failures"`
-	FailureRate float64 `json:"failure_rate"`
-	ProbesMean  float64 `json:"probes_mean"`
+	Value       string   `json:"value"`          // Param's, as the field spells it
+	X           float64  `json:"x"`              // Value as a number for charts (seconds for durations)
+	More        []string `json:"more,omitempty"` // the values of SweepResult.More, in its order
+	Kind        string   `json:"kind"`           // the request kind mix of the run
+	Strategy    string   `json:"strategy"`
+	Allocations int      `json:"allocations"`
+	Failures    int      `json:"failures"`
+	FailureRate float64  `json:"failure_rate"`
+	ProbesMean  float64  `json:"probes_mean"`
 	// LimitRate is the range's capacity for one destination: usable ports
 	// over TIME_WAIT, in connections per second (0 when TIME_WAIT is 0).
 	LimitRate float64 `json:"limit_rate"`
 	// Gateway is what the gateway did, for hosts behind one.
 	Gateway *SweepGateway `json:"gateway,omitempty"`
 }
+
+// Values are the row's values of every field varied: Value, then More.
+func (r *SweepRow) Values() []string { return append([]string{r.Value}, r.More...) }
 
 // SweepGateway is a gateway's part of a sweep row (see GatewayResult).
 type SweepGateway struct {

@@ -3,144 +3,76 @@ package sim
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// maxSweepValues bounds a sweep: each value is a whole simulation.
-const maxSweepValues = 1000
-
-// ParseVary reads a sweep specification, FIELD=START:STOP:STEP (numbers or
-// durations, STOP included) or FIELD=V1,V2,..., into the field name and its
-// values as the field spells them.
-func ParseVary(spec string) (field string, values []string, err error) {
-	field, list, ok := strings.Cut(spec, "=")
-	field = strings.TrimSpace(field)
-	if !ok || field == "" || list == "" {
-		return "", nil, fmt.Errorf("%q: want FIELD=START:STOP:STEP or FIELD=V1,V2,...", spec)
-	}
-	if _, known := LookupField(field); !known || field == "strategy" || field == "name" {
-		return "", nil, fmt.Errorf("%q: %q is not a field a sweep can vary; want one of %s", spec, field, strings.Join(FieldNames(), ", "))
-	}
-	parts := strings.Split(list, ":")
-	if field == "gateway" {
-		// Gateway specs hold commas of their own, as strategy specs do.
-		values = SplitStrategies(list)
-		if len(values) == 0 {
-			return "", nil, fmt.Errorf("%q: no values", spec)
-		}
-		return field, values, nil
-	}
-	if len(parts) != 3 {
-		for _, v := range strings.Split(list, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				values = append(values, v)
-			}
-		}
-		if len(values) == 0 {
-			return "", nil, fmt.Errorf("%q: no values", spec)
-		}
-		return field, values, nil
-	}
-	values, err = steps(parts[0], parts[1], parts[2])
-	if err != nil {
-		return "", nil, fmt.Errorf("%q: %w", spec, err)
-	}
-	return field, values, nil
+// A Sweep is a scenario run at every point of a grid — with each request
+// kind in Kinds, when given — and with each of Base's strategies: one run
+// per point, kind and strategy, numbered in that order (the point changing
+// slowest). Every run's scenario is Base with its point and kind set; its
+// seed is Base's, or the point's when the grid varies the seed, so a
+// run's result depends on its point alone, never on which runs share the
+// sweep, the jobs that run them or the shard they fall in.
+type Sweep struct {
+	Base  Scenario
+	Grid  Grid
+	Kinds []string
 }
 
-// steps expands START:STOP:STEP over numbers or durations.
-func steps(start, stop, step string) ([]string, error) {
-	a, errA := strconv.ParseFloat(start, 64)
-	b, errB := strconv.ParseFloat(stop, 64)
-	s, errS := strconv.ParseFloat(step, 64)
-	format := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	if errA != nil || errB != nil || errS != nil {
-		da, errA := time.ParseDuration(start)
-		db, errB := time.ParseDuration(stop)
-		ds, errS := time.ParseDuration(step)
-		if errA != nil || errB != nil || errS != nil {
-			return nil, fmt.Errorf("START:STOP:STEP must be three numbers or three durations")
-		}
-		a, b, s = float64(da), float64(db), float64(ds)
-		format = func(x float64) string { return time.Duration(x).String() }
-	}
-	if s <= 0 || b < a || math.IsNaN(a+b+s) {
-		return nil, fmt.Errorf("want START ≤ STOP and STEP > 0")
-	}
-	n := int(math.Floor((b-a)/s+1e-9)) + 1
-	if n > maxSweepValues {
-		return nil, fmt.Errorf("%d values; want at most %d", n, maxSweepValues)
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = format(a + float64(i)*s)
-	}
-	return out, nil
+// SweepOptions tune how a sweep runs; only Shard changes what it returns.
+type SweepOptions struct {
+	// Jobs bounds how many runs execute at once; 0 means GOMAXPROCS.
+	Jobs int
+	// Shard picks the runs to execute; the zero Shard runs them all.
+	Shard Shard
+	// Row, when set, is called with each row in run order as soon as its
+	// run and every one before it have finished, from one goroutine at a
+	// time. An error from it stops the sweep, and Run returns it.
+	Row func(SweepRow) error
+	// Progress, when set, is called now and then with the arrivals
+	// simulated so far (as each run's simulated time has got) and the
+	// arrivals expected in all; calls do not overlap.
+	Progress func(done, total float64)
 }
 
-// Sweep runs base once for each value of field (and once per kind in
-// kinds, when given), with every strategy of base. Rows come in value,
-// then kind, then strategy order. Every point is checked, as CheckSweep
-// does, before the first runs.
-func Sweep(ctx context.Context, base Scenario, field string, values, kinds []string, opts Options) (*SweepResult, error) {
-	if err := CheckSweep(base, field, values, kinds); err != nil {
-		return nil, err
-	}
-	if len(kinds) == 0 {
-		kinds = []string{base.Get("kind")}
-	}
-	out := &SweepResult{Schema: SweepSchema, Param: field, Scenario: base.Resolved()}
-	for _, v := range values {
-		for _, k := range kinds {
-			sc, err := sweepPoint(base, field, v, k)
-			if err != nil {
-				return nil, err
-			}
-			res, err := Run(ctx, sc, opts)
-			if err != nil {
-				return nil, err
-			}
-			x := sweepX(sc.Get(field))
-			for _, r := range res.Results {
-				row := SweepRow{
-					Value: sc.Get(field), X: x, Kind: sc.Get("kind"), Strategy: r.Strategy,
-					Allocations: r.Allocations, Failures: r.Failures, FailureRate: r.FailureRate,
-					ProbesMean: r.ProbesMean, LimitRate: r.Host.LimitRate(),
-				}
-				if g := r.Gateway; g != nil {
-					row.Gateway = &SweepGateway{Policy: g.Policy, PublicIPs: g.PublicIPs, Allocations: g.Allocations, Failures: g.Failures,
-						FailureName: g.FailureName, FailureRate: g.FailureRate, InsertFailed: g.InsertFailed, Conflicts: g.Conflicts,
-						BusiestMax: g.BusiestMax, Limit: g.Limit, Seconds: (sc.Duration - sc.Warmup).Seconds(), OfferedRate: sc.offeredRate(),
-						ClosingSeconds: g.ClosingSeconds, Ports: g.Range.Size()}
-				}
-				out.Rows = append(out.Rows, row)
-			}
-			if res.Partial {
-				out.Partial = true
-				return out, nil
-			}
-		}
-	}
-	return out, nil
+// Runs is the number of runs: points × kinds × strategies.
+func (s *Sweep) Runs() int {
+	return len(s.Grid.Points) * max(len(s.Kinds), 1) * len(s.Base.Strategies)
 }
 
-// CheckSweep checks every point of a sweep — base with each kind and each
-// value of field, as Sweep would run it — so that a bad value fails at
-// once rather than after minutes of simulation. An error names the field
-// and the value.
-func CheckSweep(base Scenario, field string, values, kinds []string) error {
-	if len(values) > maxSweepValues {
-		return fmt.Errorf("%d values; want at most %d", len(values), maxSweepValues)
+// Check checks every run's scenario before any runs, so that a bad value
+// fails at once rather than after minutes of simulation. An error names
+// the point and the field.
+func (s *Sweep) Check() error {
+	g := s.Grid
+	if len(g.Fields) == 0 {
+		return fmt.Errorf("no field varied; want --vary FIELD=... or --vary-file FILE")
 	}
-	if len(kinds) == 0 {
-		kinds = []string{base.Get("kind")}
+	if err := pointFields(g.Fields); err != nil {
+		return err
 	}
-	for _, v := range values {
-		for _, k := range kinds {
-			if _, err := sweepPoint(base, field, v, k); err != nil {
+	if len(s.Kinds) > 0 && index(g.Fields, "kind") >= 0 {
+		return fmt.Errorf("kind: varied by the grid and by kinds; want one of them")
+	}
+	if len(g.Points) == 0 || len(g.Points) > MaxSweepPoints {
+		return fmt.Errorf("%d points; want 1 to %d", len(g.Points), MaxSweepPoints)
+	}
+	if len(s.Base.Strategies) == 0 {
+		return fmt.Errorf("strategy: none given; want at least one")
+	}
+	if perPoint := max(len(s.Kinds), 1) * len(s.Base.Strategies); len(g.Points) > MaxSweepRuns/perPoint {
+		return fmt.Errorf("%d points × %d kinds and strategies is over %d runs; want a smaller grid", len(g.Points), perPoint, MaxSweepRuns)
+	}
+	for i, p := range g.Points {
+		if len(p) != len(g.Fields) {
+			return fmt.Errorf("point %d has %d values; want one for each of %s", i+1, len(p), strings.Join(g.Fields, ", "))
+		}
+		for k := range max(len(s.Kinds), 1) {
+			if _, err := s.point(i, k); err != nil {
 				return err
 			}
 		}
@@ -148,31 +80,259 @@ func CheckSweep(base Scenario, field string, values, kinds []string) error {
 	return nil
 }
 
-// sweepPoint is base with kind and field set, validated.
-func sweepPoint(base Scenario, field, value, kind string) (Scenario, error) {
-	sc := base
-	if err := sc.Set("kind", kind); err != nil {
-		return sc, err
+// point is Base at point i with kind k set, validated.
+func (s *Sweep) point(i, k int) (Scenario, error) {
+	sc := s.Base
+	if len(s.Kinds) > 0 {
+		if err := sc.Set("kind", s.Kinds[k]); err != nil {
+			return sc, err
+		}
 	}
-	if err := sc.Set(field, value); err != nil {
-		return sc, err // it names the field and the value
+	p := s.Grid.Points[i]
+	for j, f := range s.Grid.Fields {
+		if err := sc.Set(f, p[j]); err != nil {
+			return sc, err // it names the field and the value
+		}
 	}
 	if err := sc.Validate(); err != nil {
-		return sc, fmt.Errorf("%s=%s: %w", field, value, err)
+		return sc, fmt.Errorf("%s: %w", s.describe(i), err)
 	}
 	return sc, nil
 }
 
-// sweepX is a value's position on a chart's x axis: the number, or a
-// duration in seconds; NaN when it is neither.
-func sweepX(v string) float64 {
-	if x, err := strconv.ParseFloat(v, 64); err == nil {
-		return x
+// describe names point i as field=value pairs.
+func (s *Sweep) describe(i int) string {
+	parts := make([]string, len(s.Grid.Fields))
+	for j, f := range s.Grid.Fields {
+		parts[j] = f + "=" + s.Grid.Points[i][j]
 	}
-	if d, err := time.ParseDuration(v); err == nil {
-		return d.Seconds()
+	return strings.Join(parts, ", ")
+}
+
+// run is the scenario of run r: its point's, with its kind and its one
+// strategy.
+func (s *Sweep) run(r int) (Scenario, error) {
+	ns, nk := len(s.Base.Strategies), max(len(s.Kinds), 1)
+	sc, err := s.point(r/(nk*ns), r/ns%nk)
+	if err != nil {
+		return sc, err
 	}
-	return math.NaN()
+	sc.Strategies = []string{s.Base.Strategies[r%ns]}
+	return sc, nil
+}
+
+// arrivals is the arrivals expected in each of the shard's runs: rate ×
+// duration × the share of time arrivals are on.
+func (s *Sweep) arrivals(sh Shard) (runs []int, each []float64, err error) {
+	ns := len(s.Base.Strategies)
+	last, a := -1, 0.0
+	for r := range s.Runs() {
+		if !sh.has(r) {
+			continue
+		}
+		if r/ns != last { // strategies share their point's workload
+			sc, err := s.run(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			last, a = r/ns, sc.offeredRate()*sc.Duration.Seconds()
+		}
+		runs = append(runs, r)
+		each = append(each, a)
+	}
+	return runs, each, nil
+}
+
+// Arrivals are the arrivals each of the shard's runs is expected to
+// simulate, in run order.
+func (s *Sweep) Arrivals(sh Shard) ([]float64, error) {
+	if err := sh.check(); err != nil {
+		return nil, err
+	}
+	_, each, err := s.arrivals(sh)
+	return each, err
+}
+
+// MeasureSpeed times a short piece of the shard's first run — its first
+// few thousand arrivals, without warm-up — and returns the arrivals one
+// job simulates per second of wall time: the start of a run, with its
+// tables still filling, so an estimate from it errs on the fast side.
+func (s *Sweep) MeasureSpeed(ctx context.Context, sh Shard) (float64, error) {
+	const arrivals = 20_000
+	first := sh.Index
+	if first >= s.Runs() {
+		return 0, fmt.Errorf("shard %s has no runs", sh)
+	}
+	sc, err := s.run(first)
+	if err != nil {
+		return 0, err
+	}
+	if rate := sc.offeredRate(); rate*sc.Duration.Seconds() > arrivals {
+		sc.Duration = max(time.Duration(arrivals/rate*float64(time.Second)), time.Millisecond)
+	}
+	sc.Warmup, sc.SampleStep = 0, 0
+	var n atomic.Int64
+	start := time.Now()
+	_, err = Run(ctx, sc, Options{Workers: 1, Attempts: func(int) func(Alloc) error {
+		return func(Alloc) error { n.Add(1); return nil }
+	}})
+	wall := time.Since(start).Seconds()
+	if err != nil {
+		return 0, err
+	}
+	if n.Load() == 0 || wall <= 0 {
+		return 0, fmt.Errorf("no arrivals to time")
+	}
+	return float64(n.Load()) / wall, nil
+}
+
+// Run checks the sweep and executes the runs of opts.Shard on opts.Jobs
+// workers, returning their rows in run order. When ctx is cancelled the
+// runs stop where they are; the result then holds the rows of the runs
+// that finished before the first that did not, and is marked Partial.
+func (s *Sweep) Run(ctx context.Context, opts SweepOptions) (*SweepResult, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	if err := opts.Shard.check(); err != nil {
+		return nil, err
+	}
+	runs, weights, err := s.arrivals(opts.Shard)
+	if err != nil {
+		return nil, err
+	}
+	out := &SweepResult{Schema: SweepSchema, Param: s.Grid.Fields[0], More: s.Grid.Fields[1:], Scenario: s.Base.Resolved()}
+	if len(out.More) == 0 {
+		out.More = nil
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	jobs = min(jobs, len(runs))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	prog := newSweepProgress(weights, opts.Progress)
+	type done struct {
+		i       int // index in runs
+		row     SweepRow
+		partial bool
+		err     error
+	}
+	results := make(chan done)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(runs) || ctx.Err() != nil {
+					return
+				}
+				row, partial, err := s.execute(ctx, runs[i], func(reached, total time.Duration) { prog.update(i, reached, total) })
+				results <- done{i, row, partial, err}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	pending := map[int]done{}
+	emitted, failed := 0, -1
+	for d := range results {
+		if d.err != nil && (failed < 0 || d.i < failed) {
+			failed, err = d.i, d.err
+			cancel()
+		}
+		pending[d.i] = d
+		for failed < 0 {
+			d, ok := pending[emitted]
+			if !ok || d.partial {
+				break
+			}
+			delete(pending, emitted)
+			out.Rows = append(out.Rows, d.row)
+			emitted++
+			if opts.Row != nil {
+				if err = opts.Row(d.row); err != nil {
+					failed = emitted - 1
+					cancel()
+				}
+			}
+		}
+	}
+	if failed >= 0 {
+		return nil, err
+	}
+	out.Partial = emitted < len(runs)
+	return out, nil
+}
+
+// execute simulates run r and makes its row.
+func (s *Sweep) execute(ctx context.Context, r int, progress func(reached, total time.Duration)) (SweepRow, bool, error) {
+	sc, err := s.run(r)
+	if err != nil {
+		return SweepRow{}, false, err
+	}
+	res, err := Run(ctx, sc, Options{Workers: 1, Progress: func(_ string, reached, total time.Duration) { progress(reached, total) }})
+	if err != nil {
+		ns := len(s.Base.Strategies)
+		return SweepRow{}, false, fmt.Errorf("%s: strategy %s: %w", s.describe(r/(ns*max(len(s.Kinds), 1))), sc.Strategies[0], err)
+	}
+	progress(sc.Duration, sc.Duration)
+	return s.row(&sc, &res.Results[0]), res.Partial, nil
+}
+
+// row is a run's outcome as a sweep row.
+func (s *Sweep) row(sc *Scenario, r *StrategyResult) SweepRow {
+	fields := s.Grid.Fields
+	row := SweepRow{
+		Value: sc.Get(fields[0]), X: sweepX(sc.Get(fields[0])), Kind: sc.Get("kind"), Strategy: r.Strategy,
+		Allocations: r.Allocations, Failures: r.Failures, FailureRate: r.FailureRate,
+		ProbesMean: r.ProbesMean, LimitRate: r.Host.LimitRate(),
+	}
+	for _, f := range fields[1:] {
+		row.More = append(row.More, sc.Get(f))
+	}
+	if g := r.Gateway; g != nil {
+		row.Gateway = &SweepGateway{Policy: g.Policy, PublicIPs: g.PublicIPs, Allocations: g.Allocations, Failures: g.Failures,
+			FailureName: g.FailureName, FailureRate: g.FailureRate, InsertFailed: g.InsertFailed, Conflicts: g.Conflicts,
+			BusiestMax: g.BusiestMax, Limit: g.Limit, Seconds: (sc.Duration - sc.Warmup).Seconds(), OfferedRate: sc.offeredRate(),
+			ClosingSeconds: g.ClosingSeconds, Ports: g.Range.Size()}
+	}
+	return row
+}
+
+// sweepProgress adds up how far each run has got, in arrivals.
+type sweepProgress struct {
+	mu           sync.Mutex
+	weights, got []float64
+	done, total  float64
+	report       func(done, total float64)
+}
+
+func newSweepProgress(weights []float64, report func(done, total float64)) *sweepProgress {
+	p := &sweepProgress{weights: weights, got: make([]float64, len(weights)), report: report}
+	for _, w := range weights {
+		p.total += w
+	}
+	return p
+}
+
+// update records that run i has reached its simulated time reached of
+// total.
+func (p *sweepProgress) update(i int, reached, total time.Duration) {
+	if p.report == nil || total <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.weights[i] * min(float64(reached)/float64(total), 1)
+	p.done += now - p.got[i]
+	p.got[i] = now
+	p.report(p.done, p.total)
 }
 
 // offeredRate is the new connections per second the arrivals bring on

@@ -16,13 +16,14 @@ The commands are:
 	demo        compare the main strategies on a built-in teaching scenario
 	run         simulate a scenario with one or more strategies
 	compare     run a scenario with several strategies side by side
-	sweep       run a scenario over a range of one parameter
+	sweep       run a scenario over a grid of values, on every core or across machines
 	scenarios   list the built-in scenarios, or print one as a scenario file
 	plot        draw the charts of saved results
 	report      write a self-contained HTML report that explains the charts
 	probe       ask this machine's kernel for ports over loopback and compare with the models
 	analyze     say which OS profile best explains each host's source ports in a capture
 	attack      play an attacker against simulated hosts: track a device, count its connections, guess its next port
+	merge       join the parts of a sharded sweep into the whole sweep's output
 	serve       explore scenarios and step through picks in the browser
 
 'portsim help COMMAND' or 'portsim COMMAND --help' shows a command's flags
@@ -291,18 +292,46 @@ Examples:
 
 # portsim sweep
 
-	portsim sweep --vary FIELD=START:STOP:STEP [--kinds K1,K2] [--strategy SPEC…] [scenario flags]
+	portsim sweep --vary FIELD=VALUES [--vary …] | --vary-file FILE [--kinds K1,K2] [--strategy SPEC…] [--jobs N] [--shard I/N] [flags]
 
-Sweep runs a scenario once for each value of one field — rate, destinations,
-time-wait, any scenario flag — with each strategy, and prints one row per
-value, kind and strategy: allocations, failures, failure rate, probes, and
-the range / TIME_WAIT limit (the connection rate one destination can sustain
-when every closed 4-tuple waits out TIME_WAIT). --kinds repeats the sweep for
-each request kind, to compare connect() with bind() before connect().
+Sweep runs a scenario at every point of a grid — the cartesian product of
+each --vary's values (rate, destinations, time-wait, gateway, any scenario
+flag), or the points listed in --vary-file — with each strategy, and prints
+one row per point, kind and strategy: the varied fields, allocations,
+failures, failure rate, probes, and the range / TIME_WAIT limit (the
+connection rate one destination can sustain when every closed 4-tuple
+waits out TIME_WAIT). --kinds repeats the sweep for each request kind, to
+compare connect() with bind() before connect().
+
+A --vary is FIELD=START:STOP:STEP (numbers or durations, STOP included),
+FIELD=V1,V2,... or, for values that hold commas, FIELD=V1;V2;...
+(dst-port=80,443;8080); at most 1000 values each and 100000 points in all,
+the first --vary changing slowest. --vary-file reads the points from CSV (a
+header of field names, then a point a row) or YAML (a list of mappings,
+- {rate: 100, destinations: 4}); with --vary too, each of its points is
+crossed with their values.
+
+Runs go to --jobs workers at once (by default one per core this process
+may use). Each run's result depends on its point alone — every point runs
+with the scenario's seed, unless the grid varies seed — so the output is
+the same for any --jobs, and rows print in order as they finish. Before it
+starts, sweep prints on stderr the runs, the arrivals they simulate and how
+long that should take at the speed measured on a short piece of the first
+run, and refuses a sweep of more than --max-arrivals arrivals in all,
+saying how long it would take. A terminal shows a progress bar.
+
+Across machines, --shard I/N runs the I-th of N slices of the runs (I,
+I+N, I+2N, ...) and writes its part into --out as sweep-part-I-of-N.json;
+'portsim merge' joins the parts into what the whole sweep gives. --shards N
+takes I from the environment: JOB_COMPLETION_INDEX in a Kubernetes Indexed
+Job, or SLURM_ARRAY_TASK_ID in a Slurm job array (counted from
+SLURM_ARRAY_TASK_MIN). The repository's deploy/kubernetes and deploy/slurm
+hold a Job and an array script.
 
 The strategies default to linux. --out DIR writes the rows to sweep.json
 ("schema": "portsim.sweep/v1"), from which 'portsim plot' and 'portsim
-report' draw the capacity chart.
+report' draw the capacity chart: with two fields varied, a family of curves,
+one per value of the second.
 
 Flags:
 
@@ -334,10 +363,15 @@ Flags:
 	    --gateway string               a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
 	    --public-ips string            the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
 	    --sample-step string           simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
-	    --vary FIELD=START:STOP:STEP   the field to vary and its values: FIELD=START:STOP:STEP or FIELD=V1,V2,...
+	    --vary FIELD=START:STOP:STEP   a field to vary and its values, repeatable: FIELD=START:STOP:STEP, FIELD=V1,V2,... or FIELD=V1;V2;...
+	    --vary-file FILE               read the points to run from FILE: CSV (a header of fields, a point a row) or YAML (a list of field: value mappings)
 	    --kinds KIND                   repeat the sweep for each request KIND (connect, bind, udp)
 	    --format FORMAT                output FORMAT: table, csv or json (default table)
-	    --out DIR                      also write sweep.json into DIR
+	    --out DIR                      also write sweep.json (with --shard, the part) into DIR
+	    --jobs N                       run N runs at once (default: one per core) (default 0)
+	    --shard I/N                    run only slice I/N of the runs (I from 0) and write its part into --out
+	    --shards N                     cut the runs into N slices and run the one the environment names (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID) (default 0)
+	    --max-arrivals ARRIVALS        refuse a sweep of more ARRIVALS in all (0: no limit) (default 1e+10)
 	-h, --help                         show this help
 
 Examples:
@@ -346,6 +380,11 @@ Examples:
 	portsim sweep --preset load-tester --warmup 0s --duration 120s --vary rate=100:1000:100
 	# bind() before connect() shares one pool across destinations
 	portsim sweep --destinations 30 --lifetime fixed:50ms --vary rate=200:1200:200 --kinds connect,bind
+	# a grid: rate × destinations × TIME_WAIT on two cores
+	portsim sweep --preset load-tester --warmup 0s --vary rate=200:1000:200 --vary destinations=1,4 --vary time-wait=30s,60s --jobs 2
+	# the third of five slices, then the five parts joined
+	portsim sweep --preset load-tester --warmup 0s --vary rate=200:1000:200 --vary destinations=1,4 --shard 2/5 --out parts/
+	portsim merge parts/ --out sweep/
 
 # portsim scenarios
 
@@ -625,6 +664,35 @@ Examples:
 	# guessing a DNS resolver's next query port, with charts and a report
 	portsim attack guess --preset dns-resolver --guess-kind udp --profile linux --profile macos --out att/ --charts att/
 	portsim report att/ --out report.html
+
+# portsim merge
+
+	portsim merge PART_OR_DIR... [--format table|csv|json] [--out DIR]
+
+Merge reads the part files 'portsim sweep --shard I/N' (or --shards N)
+writes — each a file, or a directory whose sweep-part-*.json files are read
+— checks that they are the N parts of one sweep (the same scenario, seed,
+strategies, grid and kinds: a fingerprint each part carries), that none is
+missing and none is given twice, and prints the rows as the unsharded sweep
+prints them: the same bytes for --format table, csv or json. --out DIR
+writes sweep.json, as 'portsim sweep --out' does, for 'portsim plot' and
+'portsim report'.
+
+A missing part is named by its index: rerun that shard alone with
+--shard I/N and merge again.
+
+Flags:
+
+	    --format FORMAT   output FORMAT: table, csv or json (default table)
+	    --out DIR         also write sweep.json into DIR
+	-h, --help            show this help
+
+Examples:
+
+	# five shards, perhaps on five machines sharing parts/
+	portsim sweep --preset load-tester --warmup 0s --vary rate=200:1000:200 --vary destinations=1,4 --shard 0/5 --out parts/
+	# ... shards 1/5 to 4/5 ...
+	portsim merge parts/ --out sweep/
 
 # portsim serve
 
