@@ -17,8 +17,12 @@ import (
 // parameter of a sweep (usually the connection rate to one destination),
 // one line per strategy and request kind. When the sweep varies "rate",
 // the rate the range can sustain while every closed 4-tuple waits out
-// TIME_WAIT (SweepRow.LimitRate) is marked.
+// TIME_WAIT (SweepRow.LimitRate) is marked. A sweep over a grid draws a
+// family of curves (capacityFamily).
 func Capacity(sw *sim.SweepResult) *Chart {
+	if sw != nil && len(sw.More) > 0 {
+		return capacityFamily(sw) // a grid: a line per value of the other fields
+	}
 	param := ""
 	if sw != nil {
 		param = sw.Param

@@ -238,14 +238,14 @@ func build(in Input) (*view, error) {
 		if s == nil {
 			return nil, fmt.Errorf("report: Sweeps[%d] is nil", i)
 		}
-		sv := sweepView{Heading: "Sweep over " + s.Param, Partial: s.Partial}
+		sv := sweepView{Heading: "Sweep over " + strings.Join(s.Fields(), " × "), Partial: s.Partial}
 		if s.Param == "" {
 			sv.Heading = fmt.Sprintf("Sweep %d", i+1)
 		}
 		sv.ID = ids.take("sweep-" + slug(s.Param))
 		for _, r := range s.Rows {
 			sv.Rows = append(sv.Rows, sweepRow{
-				Value:      r.Value,
+				Value:      strings.Join(r.Values(), ", "), // in the heading's order
 				Kind:       r.Kind,
 				Strategy:   r.Strategy,
 				FailRate:   percent(r.FailureRate),

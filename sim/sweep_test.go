@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseVary(t *testing.T) {
@@ -450,4 +451,25 @@ func TestSweepArrivals(t *testing.T) {
 	if v, err := s.MeasureSpeed(t.Context(), Shard{}); err != nil || v <= 0 {
 		t.Errorf("MeasureSpeed = %g, %v", v, err)
 	}
+}
+
+// BenchmarkSweepJobs times one grid on one job and on two, alternately in
+// each iteration so both see the same load, and reports the ratio of
+// their wall times (speedup: 2 at best on two free cores).
+func BenchmarkSweepJobs(b *testing.B) {
+	base := scenario(b, "duration", "20s", "warmup", "0s", "strategy", "linux,random")
+	s := Sweep{Base: base, Grid: grid(b, "rate=200:1000:200", "destinations=1,4", "time-wait=30s,60s")}
+	var wall [3]time.Duration
+	for b.Loop() {
+		for _, jobs := range []int{1, 2} {
+			start := time.Now()
+			if _, err := s.Run(b.Context(), SweepOptions{Jobs: jobs}); err != nil {
+				b.Fatal(err)
+			}
+			wall[jobs] += time.Since(start)
+		}
+	}
+	b.ReportMetric(wall[1].Seconds()/float64(b.N), "jobs1-s/op")
+	b.ReportMetric(wall[2].Seconds()/float64(b.N), "jobs2-s/op")
+	b.ReportMetric(float64(wall[1])/float64(wall[2]), "speedup")
 }

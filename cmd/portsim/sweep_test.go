@@ -315,3 +315,34 @@ func TestShardOf(t *testing.T) {
 		}
 	}
 }
+
+// A grid's rows carry every field varied, in CSV and in sweep.json, and
+// plot and report draw its capacity chart as a family of curves.
+func TestSweepGridPlotAndReport(t *testing.T) {
+	dir := t.TempDir()
+	r := portsim("sweep", "--duration", "3s", "--warmup", "0s", "--range", "40000-40999", "--time-wait", "5s",
+		"--vary", "rate=100,300", "--vary", "destinations=1,3", "--strategy", "linux", "--format", "csv", "--out", dir)
+	if r.code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "rate,destinations,kind,strategy,") || !strings.HasPrefix(lines[4], "300,3,connect,linux,") {
+		t.Fatalf("want a header naming both fields and 4 rows:\n%s", r.stdout)
+	}
+	charts := filepath.Join(dir, "charts")
+	if r := portsim("plot", dir, "--out", charts, "--format", "svg"); r.code != 0 {
+		t.Fatalf("plot: exit %d\n%s", r.code, r.stderr)
+	}
+	svg, err := os.ReadFile(filepath.Join(charts, "capacity.svg"))
+	if err != nil || !bytes.Contains(svg, []byte("destinations=3")) {
+		t.Errorf("capacity.svg: %v; want a curve per destinations", err)
+	}
+	page := filepath.Join(dir, "report.html")
+	if r := portsim("report", dir, "--out", page); r.code != 0 {
+		t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil || !bytes.Contains(html, []byte("Sweep over rate × destinations")) || !bytes.Contains(html, []byte("300, 3")) {
+		t.Errorf("report.html: %v; want the grid's fields in the heading and each row's values", err)
+	}
+}
