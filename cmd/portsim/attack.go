@@ -109,6 +109,9 @@ func attackSetup(fs *pflag.FlagSet) action {
 		default:
 			return usagef("--format: %q is not a format; want table, csv or json", *as)
 		}
+		if err := checkOutputs(outDirs("out", *out), outDirs("charts", *chartDir)); err != nil {
+			return err
+		}
 		c := attack.DefaultConfig()
 		for _, s := range settings {
 			if !fs.Changed(s.Name) {
@@ -151,7 +154,7 @@ func attackSetup(fs *pflag.FlagSet) action {
 			return attackUsage(err)
 		}
 		if *out != "" {
-			od, err := newOutDir(*out)
+			od, err := newRunDir(*out)
 			if err == nil {
 				err = od.put("attack.json", func(w io.Writer) error { return writeAttack(w, res, "json") })
 			}

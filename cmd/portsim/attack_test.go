@@ -64,7 +64,9 @@ func TestAttackOutPlotAndReport(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "att")
 	for _, name := range []string{"tracking", "count", "guess"} {
-		args := []string{"attack", name, "--out", filepath.Join(out, name), "--charts", filepath.Join(dir, "png")}
+		// Each attack's charts go into a directory of their own: one
+		// --charts directory holds one run's charts.
+		args := []string{"attack", name, "--out", filepath.Join(out, name), "--charts", filepath.Join(dir, "png", name)}
 		switch name {
 		case "tracking":
 			args = append(args, "--budget", "20000")
@@ -78,7 +80,8 @@ func TestAttackOutPlotAndReport(t *testing.T) {
 	}
 	names := []string{"attack-tracking", "attack-count", "attack-guess", "attack-guess-dns"}
 	for _, n := range names {
-		if _, err := os.Stat(filepath.Join(dir, "png", n+".png")); err != nil {
+		attack := strings.Split(n, "-")[1]
+		if _, err := os.Stat(filepath.Join(dir, "png", attack, n+".png")); err != nil {
 			t.Errorf("--charts: %v", err)
 		}
 	}

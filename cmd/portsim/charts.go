@@ -32,9 +32,13 @@ func charts(results []*sim.Result, sweeps []*sim.SweepResult) []*plots.Chart {
 }
 
 // saveCharts writes each chart as DIR/NAME.FORMAT (numbered when several
-// results give charts of the same name) and returns the paths.
+// results give charts of the same name) and returns the paths. Like an
+// outDir, it first removes the charts an earlier run drew there.
 func saveCharts(dir, format string, cs []*plots.Chart) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := cleanOutDir(dir, chartsManifest); err != nil {
 		return nil, err
 	}
 	seen := map[string]int{}
@@ -50,6 +54,9 @@ func saveCharts(dir, format string, cs []*plots.Chart) ([]string, error) {
 			return paths, fmt.Errorf("chart %s: %w", c.Name, err)
 		}
 		paths = append(paths, path)
+		if err := addManifest(dir, chartsManifest, filepath.Base(path)); err != nil {
+			return paths, err
+		}
 	}
 	return paths, nil
 }

@@ -64,6 +64,9 @@ portsim demo --out /tmp/portsim --seed 7`,
 				if len(args) > 0 {
 					return usagef("unexpected argument %q; demo takes only flags", args[0])
 				}
+				if err := checkOutputs(outDirs("out", *out)); err != nil {
+					return err
+				}
 				sc, err := demoScenario(*seed)
 				if err != nil {
 					return &usageError{err: err}

@@ -213,7 +213,7 @@ func wrapText(text string, width int) string {
 // dir. Each file is written to a temporary name and renamed, so a reader
 // never sees half a file.
 func writeOutDir(dir string, res *sim.Result) ([]string, error) {
-	od, err := newOutDir(dir)
+	od, err := newRunDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -289,15 +289,33 @@ func writeGatewaySeries(w io.Writer, res *sim.Result) error {
 
 // outDir writes files into one directory, each whole or not at all.
 type outDir struct {
-	dir   string
-	paths []string // written so far
+	dir      string
+	paths    []string // written so far
+	manifest bool     // record each file written (newRunDir)
 }
 
+// newOutDir opens a directory that several runs may share, such as the
+// shards of a sweep.
 func newOutDir(dir string) (*outDir, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	return &outDir{dir: dir}, nil
+}
+
+// newRunDir opens a directory that holds one run's output: what the
+// previous run wrote there is removed first (cleanOutDir), and each file
+// written is recorded for the next.
+func newRunDir(dir string) (*outDir, error) {
+	od, err := newOutDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := cleanOutDir(dir, manifestName); err != nil {
+		return nil, err
+	}
+	od.manifest = true
+	return od, nil
 }
 
 // put writes what fill produces to dir/name under a temporary name, then
@@ -312,7 +330,10 @@ func (o *outDir) put(name string, fill func(w io.Writer) error) error {
 		return err
 	}
 	o.paths = append(o.paths, path)
-	return nil
+	if !o.manifest {
+		return nil
+	}
+	return addManifest(o.dir, manifestName, name)
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -83,6 +83,7 @@ func fileSlug(s string) string {
 // file per strategy, each written from that strategy's goroutine under a
 // temporary name and renamed into place by commit.
 type captureFiles struct {
+	path  string // as --pcap names it
 	sc    *sim.Scenario
 	files []*captureFile
 }
@@ -97,7 +98,7 @@ type captureFile struct {
 // named after path (pcapPaths). A profile's capture has its system's SYN
 // shape.
 func createCaptures(path string, sc *sim.Scenario) (*captureFiles, error) {
-	c := &captureFiles{sc: sc}
+	c := &captureFiles{path: path, sc: sc}
 	for i, p := range pcapPaths(path, sc.Strategies) {
 		f, err := createAtomic(p)
 		if err != nil {
@@ -162,8 +163,9 @@ func (c *captureFiles) attempts(i int) func(sim.Alloc) error {
 	}
 }
 
-// commit finishes the files and renames them into place; it returns their
-// paths.
+// commit finishes the files and renames them into place, removing the
+// captures an earlier run wrote under the same name and this one did not
+// (replacePcaps); it returns their paths.
 func (c *captureFiles) commit() ([]string, error) {
 	var paths []string
 	for i, cf := range c.files {
@@ -181,7 +183,7 @@ func (c *captureFiles) commit() ([]string, error) {
 		}
 		paths = append(paths, cf.f.path)
 	}
-	return paths, nil
+	return paths, replacePcaps(c.path, paths)
 }
 
 // abort removes the files not committed.

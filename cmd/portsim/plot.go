@@ -33,6 +33,9 @@ portsim plot res/ --out charts/ --format svg`,
 				if err := checkChartFormat(*format); err != nil {
 					return err
 				}
+				if err := checkOutputs(outDirs("out", *out)); err != nil {
+					return err
+				}
 				if len(args) == 0 {
 					return usagef("no results given; want a directory written by 'portsim run --out' or a JSON file")
 				}
@@ -70,6 +73,9 @@ portsim report res/ --out report.html`,
 			return func(e *env, args []string) error {
 				if len(args) == 0 {
 					return usagef("no results given; want a directory written by 'portsim run --out' or a JSON file")
+				}
+				if err := checkOutputs(outFile("out", *out)); err != nil {
+					return err
 				}
 				in, err := loadInputs(args)
 				if err != nil {

@@ -89,6 +89,9 @@ func probeSetup(fs *pflag.FlagSet) action {
 		if err != nil {
 			return err
 		}
+		if err := checkOutputs(outDirs("out", f.out)); err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		return runProbe(ctx, e, cfg, f)
@@ -359,7 +362,7 @@ func seconds(s float64) string {
 // writeProbeOut writes samples.csv, probe.json and port-signature.png into
 // dir, each under a temporary name first.
 func writeProbeOut(dir string, res *probe.Result, rep *probeReport, seed uint64) ([]string, error) {
-	od, err := newOutDir(dir)
+	od, err := newRunDir(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,17 @@ func (o *simFlags) check() error {
 	return checkPcapPath(o.pcap)
 }
 
+// outputs are the paths a run with these strategies writes.
+func (o *simFlags) outputs(strategies []string) []output {
+	outs := []output{outDirs("out", o.out), outDirs("charts", o.charts)}
+	if o.pcap != "" {
+		for _, p := range pcapPaths(o.pcap, strategies) {
+			outs = append(outs, outFile("pcap", p))
+		}
+	}
+	return outs
+}
+
 func simSetup(fs *pflag.FlagSet, defaults []string) action {
 	sf := addScenarioFlags(fs)
 	of := addOutputFlags(fs)
@@ -120,6 +131,9 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 			sc.Strategies = append([]string(nil), defaults...)
 		}
 		if err := validateScenario(&sc); err != nil {
+			return err
+		}
+		if err := checkOutputs(of.outputs(sc.Strategies)...); err != nil {
 			return err
 		}
 		opts := sim.Options{KeepSamples: of.keep}
