@@ -64,8 +64,10 @@ type FitStat struct {
 	// range's low bound), steps (of the steps between successive ports
 	// to one destination, the share within ±32), cursor (the same for
 	// successive ports of the host, whatever the destination), outside
-	// (the share of ports outside the model's range) or surprise (bits
-	// per attempt under the model).
+	// (the share of ports outside the model's range), surprise (bits
+	// per attempt under the model) or, for a nearly uniform model,
+	// application (the bits under the model beside those of an
+	// application's own uniform choice; see applicationStat).
 	Name     string  `json:"name"`
 	Observed float64 `json:"observed"`
 	// Model is the statistic over the model's runs.
@@ -202,6 +204,9 @@ func checkWindow(obs *hostSeries, best *Fit, hs uint64, st *fitScratch) *FitChec
 		}),
 		surpriseStat(oBits, bits),
 	}
+	if a, ok := applicationStat(obs, oBits, bits); ok {
+		fc.Stats = append(fc.Stats, a)
+	}
 	worst := -1.0
 	for i := range fc.Stats {
 		f := &fc.Stats[i]
@@ -221,7 +226,7 @@ func checkWindow(obs *hostSeries, best *Fit, hs uint64, st *fitScratch) *FitChec
 // whole share.
 func (f *FitStat) distance() float64 {
 	d := math.Abs(f.Observed - f.Model)
-	if f.Name == "surprise" {
+	if f.Name == "surprise" || f.Name == "application" {
 		d /= 16
 	}
 	return d
@@ -273,6 +278,53 @@ func surpriseStat(obs float64, runs []float64) FitStat {
 	f.Pass = f.P >= checkAlpha || obs-mean <= checkBits
 	f.finding = fmt.Sprintf("%.1f bits per attempt where the model's own ports cost %.1f", obs, mean)
 	return f
+}
+
+// An application may choose its ports itself, and then the kernel chose
+// nothing: DNS resolvers (Android's bionic, dnsmasq, Unbound, BIND) draw
+// each query's port uniformly from all unprivileged ports, 1024-65535. A
+// model that is itself nearly uniform (its own ports cost at least
+// appNearBits fewer bits than such a draw) must explain the host's ports
+// better than that rival does, by the odds a verdict needs: on a handful
+// of ports FreeBSD's 10000-65535 or OpenBSD's 1024-49151 cannot be told
+// from a resolver's choice (an Android phone's DNS queries read as
+// FreeBSD's at 1.00 before this check).
+const (
+	appLo       = 1024
+	appNearBits = 2
+)
+
+// applicationStat compares the ports' log-likelihood under the best
+// model (obsBits per attempt) with a uniform draw over appLo-65535 (each
+// with the off-model share every model has); it is made only for a
+// nearly uniform model (runs are its own ports' bits). Its P is the
+// rival's posterior against the model, both equally likely beforehand.
+func applicationStat(obs *hostSeries, obsBits float64, runs []float64) (FitStat, bool) {
+	var mean float64
+	for _, b := range runs {
+		mean += b
+	}
+	mean /= float64(len(runs))
+	uniform := math.Log2(portNumbers - appLo)
+	if mean < uniform-appNearBits {
+		return FitStat{}, false
+	}
+	l := newLogSum()
+	for _, p := range obs.ports {
+		pm := 0.0
+		if p >= appLo {
+			pm = 1.0 / (portNumbers - appLo)
+		}
+		l.add(mixOff(pm))
+	}
+	n := float64(len(obs.ports))
+	appBits := -l.total() / math.Ln2 / n
+	// The model's log-likelihood less the rival's, in nats.
+	lead := (appBits - obsBits) * math.Ln2 * n
+	f := FitStat{Name: "application", Observed: obsBits, Model: appBits, P: 1 / (1 + math.Exp(lead))}
+	f.Pass = 1-f.P >= DecisivePosterior
+	f.finding = fmt.Sprintf("an application's own choice over %d-65535, as DNS resolvers make, explains the ports as well (%.1f bits per attempt, the model %.1f)", appLo, appBits, obsBits)
+	return f, true
 }
 
 // simulateSeries fills s.ports with the ports strat picks for s's
