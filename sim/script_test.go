@@ -26,6 +26,12 @@
 //	    fields it changed, or the exact error text.
 //	presets, fields
 //	    Print the preset table and the field table (name, type, help).
+//	vary
+//	    Input: one --vary spec a line; prints its values or the error.
+//	sweep [preset=NAME] [strategies=SPEC,...] [FIELD=VALUE ...]
+//	    Input: one --vary spec a line. Sweeps the product on one job, on
+//	    three and as three merged shards (they must agree), and prints a
+//	    row per run (script_sweep_test.go).
 //
 // A field name that is not a field, a preset that does not exist, a
 // setting the scenario refuses in run or scenario, or a run that fails
@@ -78,8 +84,12 @@ func TestScript(t *testing.T) {
 			case "fields":
 				noArgs(t, d)
 				return scriptFields()
+			case "vary":
+				return scriptVary(t, d)
+			case "sweep":
+				return scriptSweep(t, d)
 			}
-			d.Fatalf(t, "unknown command %q; want run, scenario, parse, file, presets or fields", d.Cmd)
+			d.Fatalf(t, "unknown command %q; want run, scenario, parse, file, presets, fields, vary or sweep", d.Cmd)
 			return ""
 		})
 	})
