@@ -56,7 +56,7 @@ func initialTTL(ttl uint8) uint8 {
 }
 
 // stackSample collects the shapes of a host's kept attempts, in time
-// order, up to maxStackSample of them.
+// order, up to maxStackSample of them; not those to multicast groups.
 type stackSample struct {
 	shapes map[capture.Stack]int
 	n      int
@@ -75,6 +75,11 @@ func (ss *stackSample) add(atts *capture.Attempts, i int, v4 bool) {
 	}
 	st, ok := atts.Stack(i)
 	if !ok {
+		return
+	}
+	if atts.Addr(atts.Record(i).Dst).IsMulticast() {
+		// Its TTL is the application's (mDNS sends 255, RFC 6762; SSDP
+		// and LLMNR 1 to 4), not the system's default.
 		return
 	}
 	if ss.shapes == nil {
