@@ -111,6 +111,9 @@ type HostReport struct {
 	// ports and the stack together.
 	Stack *HostStack
 	OS    *OSVerdict
+	// NAT says whether the address is a translator's with hosts behind
+	// it, and how it picks ports.
+	NAT *NATVerdict
 
 	// The verdict, made over every fit before Fits is cut to Top.
 	verdict string
@@ -196,30 +199,31 @@ func FormatPosterior(p float64) string {
 }
 
 type hostReportJSON struct {
-	Host         string     `json:"host"`
-	Proto        string     `json:"proto"`
-	Attempts     int        `json:"attempts"`
-	Destinations int        `json:"destinations"`
-	First        *time.Time `json:"first,omitempty"`
-	Last         *time.Time `json:"last,omitempty"`
-	PortMin      uint16     `json:"port_min"`
-	PortMax      uint16     `json:"port_max"`
-	EvenShare    float64    `json:"even_share"`
-	Deltas       deltasJSON `json:"deltas"`
-	StdDev       float64    `json:"std_dev"`
-	Bits         float64    `json:"bits"`
-	Rating       Rating     `json:"rating"`
-	LeftOut      []LeftOut  `json:"left_out"`
-	TooFew       bool       `json:"too_few"`
-	MinAttempts  int        `json:"min_attempts"`
-	Models       int        `json:"models"`
-	Ranked       int        `json:"ranked_attempts,omitempty"`
-	Decided      bool       `json:"decided"`
-	Verdict      string     `json:"verdict"`
-	Check        *FitCheck  `json:"check,omitempty"`
-	Stack        *HostStack `json:"stack"`
-	OS           *OSVerdict `json:"os"`
-	Fits         []Fit      `json:"fits"`
+	Host         string      `json:"host"`
+	Proto        string      `json:"proto"`
+	Attempts     int         `json:"attempts"`
+	Destinations int         `json:"destinations"`
+	First        *time.Time  `json:"first,omitempty"`
+	Last         *time.Time  `json:"last,omitempty"`
+	PortMin      uint16      `json:"port_min"`
+	PortMax      uint16      `json:"port_max"`
+	EvenShare    float64     `json:"even_share"`
+	Deltas       deltasJSON  `json:"deltas"`
+	StdDev       float64     `json:"std_dev"`
+	Bits         float64     `json:"bits"`
+	Rating       Rating      `json:"rating"`
+	LeftOut      []LeftOut   `json:"left_out"`
+	TooFew       bool        `json:"too_few"`
+	MinAttempts  int         `json:"min_attempts"`
+	Models       int         `json:"models"`
+	Ranked       int         `json:"ranked_attempts,omitempty"`
+	Decided      bool        `json:"decided"`
+	Verdict      string      `json:"verdict"`
+	Check        *FitCheck   `json:"check,omitempty"`
+	Stack        *HostStack  `json:"stack"`
+	OS           *OSVerdict  `json:"os"`
+	NAT          *NATVerdict `json:"nat"`
+	Fits         []Fit       `json:"fits"`
 }
 
 // deltasJSON is a report's steps to the same destination.
@@ -238,7 +242,7 @@ func (r HostReport) MarshalJSON() ([]byte, error) {
 		PortMin: r.PortMin, PortMax: r.PortMax, EvenShare: r.Even,
 		Deltas: deltasJSON{Pairs: r.Steps, SmallEven: r.SmallEven, PlusOne: r.PlusOne, MedianAbs: r.MedianAbs},
 		StdDev: r.StdDev, Bits: r.Bits, Rating: r.Rating, LeftOut: r.LeftOut, TooFew: r.TooFew, MinAttempts: r.MinAttempts,
-		Models: r.Models, Ranked: r.Ranked, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Stack: r.Stack, OS: r.OS, Fits: r.Fits,
+		Models: r.Models, Ranked: r.Ranked, Decided: r.Decided(), Verdict: r.Verdict(), Check: r.Check, Stack: r.Stack, OS: r.OS, NAT: r.NAT, Fits: r.Fits,
 	}
 	if !r.First.IsZero() {
 		j.First, j.Last = &r.First, &r.Last
@@ -445,6 +449,7 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		panic(err.Error())
 	}
 	r.Models = len(cands)
+	r.NAT = natVerdict(&r, s, ss)
 	if n < minN {
 		r.TooFew = true
 		r.judge(nil)
@@ -540,6 +545,7 @@ func (r *HostReport) String() string {
 	if r.Count == 0 {
 		fmt.Fprintf(&b, "  %s\n", r.Verdict())
 		fmt.Fprintf(&b, "  os: %s\n", r.OS)
+		fmt.Fprintf(&b, "  nat: %s\n", r.NAT)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "  ports    %d-%d seen, %.1f%% even\n", r.PortMin, r.PortMax, 100*r.Even)
@@ -556,6 +562,7 @@ func (r *HostReport) String() string {
 	}
 	fmt.Fprintf(&b, "  %s\n", r.Verdict())
 	fmt.Fprintf(&b, "  os: %s\n", r.OS)
+	fmt.Fprintf(&b, "  nat: %s\n", r.NAT)
 	if r.Ranked > 0 {
 		fmt.Fprintf(&b, "  models ranked on the first %d of the %d attempts\n", r.Ranked, r.Count)
 	}

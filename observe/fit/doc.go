@@ -9,7 +9,10 @@
 // explains say so. The host's packets' shape (HostStack: initial TTL,
 // window, MSS, window scale, TCP option order) is weighed against each
 // profile's SYN signature, and with the port fits makes one OSVerdict per
-// host: ports date a system, the stack names its family. Judge compares ports a kernel chose for one request
+// host: ports date a system, the stack names its family. NATVerdict says
+// whether the address is a translator's with hosts behind it (a capture
+// taken outside a NAT) and how it picks ports — port-preserving,
+// random, or in blocks — from signals a single host does not make. Judge compares ports a kernel chose for one request
 // kind (as package probe collects them) with a strategy run on the very
 // same requests, check by check, and says whether they match; LinuxRules
 // runs the Linux models as a host's sysctls set them.
