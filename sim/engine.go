@@ -134,6 +134,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 		step    = sc.sampleStep()
 		nextSmp = time.Duration(0)
 		stopped bool
+		started bool              // when stopped: whether any event was run
 		req     allocator.Request // reused: Allocate completes it in place
 		arr     arrival
 		made    int // attempts, for attempt
@@ -142,7 +143,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 	for iter := 0; ; iter++ {
 		if iter&0xfff == 0 {
 			if ctx.Err() != nil {
-				stopped = true
+				stopped, started = true, iter > 0
 				break
 			}
 			if opts.Progress != nil {
@@ -210,7 +211,24 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 			return col.result(), false, nil
 		}
 	}
-	return col.result(), stopped, nil
+	return stoppedAt(col.result(), stopped, started, more, arr.at, sc.Duration), stopped, nil
+}
+
+// stoppedAt marks r partial when its run was stopped, with the simulated
+// time it reached: the next arrival it did not make, every earlier one
+// made (its closes and samples may lag it by a sample step), or 0 when it
+// had not started.
+func stoppedAt(r StrategyResult, stopped, started, more bool, next, end time.Duration) StrategyResult {
+	switch {
+	case !stopped:
+		return r
+	case !started:
+		next = 0
+	case !more:
+		next = end
+	}
+	r.Partial, r.StoppedSeconds = true, next.Seconds()
+	return r
 }
 
 // dstCache holds the addresses of the first destinations, the popular

@@ -99,6 +99,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 		step    = sc.sampleStep()
 		nextSmp = time.Duration(0)
 		stopped bool
+		started bool // when stopped: whether any event was run
 		req     allocator.Request
 		arr     arrival
 		n       int // arrivals so far
@@ -108,7 +109,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 	for iter := 0; ; iter++ {
 		if iter&0xfff == 0 {
 			if ctx.Err() != nil {
-				stopped = true
+				stopped, started = true, iter > 0
 				break
 			}
 			if opts.Progress != nil {
@@ -206,7 +207,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 			return gcol.attach(col.result()), false, nil
 		}
 	}
-	return gcol.attach(col.result()), stopped, nil
+	return stoppedAt(gcol.attach(col.result()), stopped, started, more, arr.at, sc.Duration), stopped, nil
 }
 
 // flowQueue is a binary min-heap of flow events on (at, seq).

@@ -32,6 +32,12 @@ type StrategyResult struct {
 	// its profile's for a "profile:" spec.
 	Host HostRules `json:"host"`
 
+	// Partial: the run was stopped (Ctrl-C) when it had made every
+	// arrival before StoppedSeconds of simulated time; 0 is a strategy
+	// that had not started. The counts cover that much of the run.
+	Partial        bool    `json:"partial,omitempty"`
+	StoppedSeconds float64 `json:"stopped_seconds,omitempty"`
+
 	Allocations int     `json:"allocations"` // successful
 	Failures    int     `json:"failures"`    // EADDRNOTAVAIL
 	FailureRate float64 `json:"failure_rate"`

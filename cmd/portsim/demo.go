@@ -96,7 +96,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 				}
 				dir := strings.TrimRight(*out, "/")
 				fmt.Fprintf(e.stdout, "\nWrote results, %d charts and the report to %s/:\n  open %s\n", len(paths), dir, page)
-				return nil
+				return interrupted(res.Partial)
 			}
 		},
 	})

@@ -13,6 +13,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitSIGINT  = 130 // stopped by Ctrl-C: what was done is written, marked partial
 )
 
 // usageError is bad input from a person. Its message names the flag or
@@ -74,6 +75,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitSIGINT
 	}
 	return exitFailure
 }

@@ -76,9 +76,14 @@ type column struct {
 // columnsOf are res's columns: resultColumns, and gatewayColumns when the
 // run had a gateway.
 func columnsOf(res *sim.Result) []column {
-	cols := make([]column, 0, len(resultColumns)+len(gatewayColumns))
+	cols := make([]column, 0, len(resultColumns)+len(gatewayColumns)+1)
 	for _, c := range resultColumns {
 		cols = append(cols, column{c.name, c.head, c.get})
+	}
+	if res.Partial {
+		// Strategies run side by side and stop where they are: each row
+		// says how far it got, so no one compares a cut row as whole.
+		cols = append(cols, column{"status", "STATUS", status})
 	}
 	if len(res.Results) == 0 || res.Results[0].Gateway == nil {
 		return cols
@@ -91,6 +96,18 @@ func columnsOf(res *sim.Result) []column {
 		cols = append(cols, column{c.name, c.head, func(r *sim.StrategyResult) string { return get(r.Gateway) }})
 	}
 	return cols
+}
+
+// status is how much of the run a row covers: "complete", "partial to
+// 12.5s" (every arrival before that simulated time) or "not run".
+func status(r *sim.StrategyResult) string {
+	switch {
+	case !r.Partial:
+		return "complete"
+	case r.StoppedSeconds == 0:
+		return "not run"
+	}
+	return "partial to " + secs(r.StoppedSeconds)
 }
 
 func ffmt(x float64, prec int) string { return strconv.FormatFloat(x, 'f', prec, 64) }
@@ -136,7 +153,7 @@ func writeResult(w io.Writer, res *sim.Result, as string) error {
 
 func writeTable(w io.Writer, res *sim.Result) error {
 	if res.Partial {
-		fmt.Fprintln(w, "PARTIAL RESULTS: the run was stopped before the end of the scenario.")
+		fmt.Fprintln(w, "PARTIAL RESULTS: the run was stopped before the end of the scenario; STATUS says how far each strategy got.")
 	}
 	cols := columnsOf(res)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

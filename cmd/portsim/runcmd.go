@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -174,7 +175,10 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 			}
 			fmt.Fprintf(e.stderr, "wrote %d charts into %s\n", len(paths), of.charts)
 		}
-		return writeResult(e.stdout, res, of.format)
+		if err := writeResult(e.stdout, res, of.format); err != nil {
+			return err
+		}
+		return interrupted(res.Partial)
 	}
 }
 
@@ -191,7 +195,19 @@ func simulate(e *env, sc sim.Scenario, opts sim.Options) (*sim.Result, error) {
 		return nil, err
 	}
 	if res.Partial {
-		fmt.Fprintln(e.stderr, "stopped: printing the results so far (partial)")
+		fmt.Fprintln(e.stderr, "stopped: writing the results so far; the results are partial")
 	}
 	return res, nil
+}
+
+// errInterrupted ends a command that Ctrl-C stopped after it wrote its
+// partial results: exit status 130, as shells report SIGINT.
+var errInterrupted = errors.New("interrupted: the results are partial (see each row's status)")
+
+// interrupted is errInterrupted when partial.
+func interrupted(partial bool) error {
+	if partial {
+		return errInterrupted
+	}
+	return nil
 }
