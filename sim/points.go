@@ -164,6 +164,9 @@ func readPointsYAML(name string, data []byte) (Grid, error) {
 		default:
 			return Grid{}, fmt.Errorf("%s: point %d is %s; want a mapping of field names to values", at, i+1, describe(item))
 		}
+		if len(kvs) == 0 {
+			return Grid{}, fmt.Errorf("%s: point %d is an empty mapping; want field: value pairs, such as {rate: 100}", at, i+1)
+		}
 		fields := make([]string, len(kvs))
 		values := make([]string, len(kvs))
 		for j, kv := range kvs {

@@ -129,6 +129,7 @@ func TestReadPoints(t *testing.T) {
 		{"p.yaml", "- {rate: 1, destinations: 3}\n- {rate: 2}\n", nil, nil, `"destinations" is missing`},
 		{"p.yaml", "rate: 1\n", nil, nil, "want a list of points"},
 		{"p.yaml", "- 5\n", nil, nil, "point 1 is a single value"},
+		{"p.yaml", "- {}\n", nil, nil, "point 1 is an empty mapping"}, // FuzzReadPoints found it
 		{"p.yaml", "- {rate: [[1]]}\n", nil, nil, "want a single value"},
 		{"p.yaml", "- {strategy: linux}\n", nil, nil, "--strategy"},
 		{"p.yaml", strings.Repeat("[", 100000), nil, nil, "nested 100000 deep"},
