@@ -25,9 +25,12 @@
 //	    first n attempts, prints a digest of them, and analyzes them all
 //	    together as 'analyze' does. RUN is profile=SPEC n=N [kind=connect|
 //	    bind|udp] [seed=S] [destinations=D] [rate=R] [popularity=P]
-//	    [src=IP] [ipv6]: N connections arriving at rate R/s (default 20),
-//	    Poisson, to D destinations (default 5) with popularity P (default
-//	    zipf:1), each reset after about 100 ms; seed defaults to 7.
+//	    [src=IP] [ipv6] [gateway=SPEC hosts=H] [lifetime=L]: N connections
+//	    arriving at rate R/s (default 20), Poisson, to D destinations
+//	    (default 5) with popularity P (default zipf:1), each reset after
+//	    about L (default exp:100ms); seed defaults to 7. With a gateway,
+//	    H hosts behind it share the arrivals and each attempt is as a
+//	    capture outside sees it: from its public address and port.
 //	judge kind=K model=SPEC file=PATH [seed=N] [range=LO-HI] [reserved=LIST] [alpha=A]
 //	    Reads probe samples (the CSV 'portsim probe --out' writes) and
 //	    prints Judge's verdict on those of kind K: its line, its fields,
@@ -382,7 +385,7 @@ func noInput(t *testing.T, d *datadriven.TestData) {
 }
 
 func scriptSimulate(t *testing.T, d *datadriven.TestData, b *strings.Builder) {
-	runKeys := []string{"profile", "kind", "n", "seed", "destinations", "rate", "popularity", "src", "ipv6"}
+	runKeys := []string{"profile", "kind", "n", "seed", "destinations", "rate", "popularity", "src", "ipv6", "gateway", "hosts", "lifetime"}
 	var runs [][]datadriven.CmdArg
 	var opt []datadriven.CmdArg
 	var here []datadriven.CmdArg
@@ -455,7 +458,7 @@ func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 	settings := []string{
 		"rate", strconv.FormatFloat(rate, 'g', -1, 64), "duration", strconv.Itoa(secs) + "s", "warmup", "0s",
 		"destinations", strconv.Itoa(a.int("destinations", 5)), "popularity", a.str("popularity", "zipf:1"),
-		"lifetime", "exp:100ms", "close", "reset",
+		"lifetime", a.str("lifetime", "exp:100ms"), "close", "reset",
 		"kind", a.oneOf("kind", "connect", "connect", "bind", "udp"),
 		"seed", strconv.FormatUint(a.uint64("seed", 7), 10),
 		"strategy", "profile:" + profile,
@@ -465,6 +468,9 @@ func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 	}
 	if a.has("src") {
 		settings = append(settings, "src", a.str("src", ""))
+	}
+	if a.has("gateway") {
+		settings = append(settings, "gateway", a.str("gateway", ""), "hosts", strconv.Itoa(a.int("hosts", 1)))
 	}
 	sc := sim.DefaultScenario()
 	for i := 0; i < len(settings); i += 2 {
@@ -481,7 +487,7 @@ func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 	}
 	var out []capture.Attempt
 	for _, s := range res.Results[0].Samples {
-		if s.Port == 0 {
+		if s.Port == 0 || sc.Gateway != "" && s.PublicPort == 0 {
 			continue // a failure sends nothing
 		}
 		proto := capture.TCP
@@ -489,9 +495,13 @@ func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 			proto = capture.UDP
 		}
 		dst := sc.DstAddr(s.Dst)
+		src, sport := sc.Srcs[s.Src], s.Port
+		if sc.Gateway != "" {
+			src, sport = sc.PublicAddr(s.PublicAddr), s.PublicPort
+		}
 		out = append(out, capture.Attempt{
 			Time:  scriptEpoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
-			Proto: proto, Src: sc.Srcs[s.Src], SrcPort: s.Port, Dst: dst.Addr(), DstPort: dst.Port(),
+			Proto: proto, Src: src, SrcPort: sport, Dst: dst.Addr(), DstPort: dst.Port(),
 		})
 		if len(out) == n {
 			return out
