@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -268,4 +269,37 @@ func TestNATSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNATNotOnCaptures: no address of the scripts' captures nor of the
+// public captures in testdata/real (hosts captured on their own network)
+// is called NATed.
+func TestNATNotOnCaptures(t *testing.T) {
+	var paths []string
+	for _, dir := range []string{"testdata/captures", "testdata/real"} {
+		for _, pat := range []string{"*.pcap", "*.pcapng", "*.csv", "*.csv.gz"} {
+			m, err := filepath.Glob(filepath.Join(dir, pat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, m...)
+		}
+	}
+	hosts := 0
+	for _, p := range paths {
+		c, err := capture.ReadFile(p, capture.ReadOptions{})
+		if err != nil {
+			continue // not a capture of attempts (truth tables, a file that is not one)
+		}
+		for _, r := range fit.Analyze(c.Attempts, fit.AnalyzeOptions{}) {
+			hosts++
+			if r.NAT.Decided {
+				t.Errorf("%s: %v %v: %s", p, r.Host, r.Proto, r.NAT)
+			}
+		}
+	}
+	if hosts < 50 {
+		t.Errorf("%d hosts read from %d files; want the captures' 50 or more", hosts, len(paths))
+	}
+	t.Logf("%d hosts of %d files", hosts, len(paths))
 }
