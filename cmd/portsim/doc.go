@@ -324,14 +324,16 @@ Across machines, --shard I/N runs the I-th of N slices of the runs (I,
 I+N, I+2N, ...) and writes its part into --out as sweep-part-I-of-N.json;
 'portsim merge' joins the parts into what the whole sweep gives. --shards N
 takes I from the environment: JOB_COMPLETION_INDEX in a Kubernetes Indexed
-Job, or SLURM_ARRAY_TASK_ID in a Slurm job array (counted from
-SLURM_ARRAY_TASK_MIN). The repository's deploy/kubernetes and deploy/slurm
+Job (give --shards the Job's completions), or SLURM_ARRAY_TASK_ID in a
+Slurm job array (counted from SLURM_ARRAY_TASK_MIN; give --shards
+"$SLURM_ARRAY_TASK_COUNT"). A shard's rows are the whole sweep's rows for
+its runs, whatever N. The repository's deploy/kubernetes and deploy/slurm
 hold a Job and an array script.
 
 The strategies default to linux. --out DIR writes the rows to sweep.json
 ("schema": "portsim.sweep/v1"), from which 'portsim plot' and 'portsim
-report' draw the capacity chart: with two fields varied, a family of curves,
-one per value of the second.
+report' draw the capacity chart: with more than one field varied, a family
+of curves, one per value of the others.
 
 Flags:
 
