@@ -427,7 +427,11 @@ func walkSignal(dst, all walkStats) walkFinding {
 	case best-prev >= walkSecond && hosts >= 2:
 		f.walks, f.hosts = true, hosts
 		f.ev.Says = saysSeveral
-		f.why = fmt.Sprintf("%s of its ports continue one of about %d interleaved walks %s, and the port before explains only %s: hosts' own port choices, kept by a port-preserving translator", format.Percent(best, 0), hosts, mode, format.Percent(prev, 0))
+		kind := "counters per destination, as Linux's connect() keeps"
+		if mode != "to each destination" {
+			kind = "a cursor per host, as sequential allocators move"
+		}
+		f.why = fmt.Sprintf("%s of its ports continue one of about %d interleaved walks %s, and the port before explains only %s: hosts' own port choices (%s), kept by a port-preserving translator", format.Percent(best, 0), hosts, mode, format.Percent(prev, 0), kind)
 	case best-prev >= walkSecond/2:
 		f.walks = true
 		f.ev.Says = saysHint
