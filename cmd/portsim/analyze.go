@@ -49,25 +49,50 @@ likely beforehand; since that only compares the candidates, the best one
 is also checked on its own: its strategy runs on the host's own requests
 (the first 2,000, and the last 2,000 of a larger host) and the parity, the
 steps, the range and the surprise of its ports are compared with the
-host's. When they differ by a margin no stray port explains, the verdict
-is "no model fits; closest: ...". A verdict is given at a posterior of 0.9
+host's; a nearly uniform model must also explain them better than an
+application choosing its own ports over 1024-65535 would (DNS resolvers
+such as Android's do). When they differ by a margin no stray port
+explains, or the application explains them as well, the verdict is "no
+model fits; closest: ...". A verdict is given at a posterior of 0.9
 or more, with the check passed. A host with fewer than 20 attempts is
 summarized but not judged; one with more than 2^20 has its models ranked
 on its first 2^20.
 
 The OS line combines the ports with the shape of the host's packets: the
 initial TTL (the TTL seen, rounded up to 32, 64, 128 or 255), the window,
-MSS, window scale and TCP option order of its SYNs, compared with each
+MSS, window scale and TCP option order of its SYNs (of its datagrams,
+the IP fields, but not of those to multicast groups, whose TTL the
+application sets), compared with each
 profile's signature (portsim strategies --format json lists them; p0f's
 database is their reference). Ports date a system, the stack names its
 family: macOS and Windows, whose ports are alike, differ in TTL and
-option order. Profiles the evidence cannot tell apart are a tie.`,
+option order. Profiles the evidence cannot tell apart are a tie.
+
+The nat line says whether the address is a translator's — a capture taken
+outside a NAT, many hosts' flows under one address — and how it picks
+ports, from signals no host of its own makes (read from 100 attempts on):
+port-preserving, when most ports continue one of several interleaved
+walks (the hosts' own choices, such as Linux's per-destination steps,
+kept by the translator); random, when the ports are spread evenly over
+1024-65535 (or Azure Load Balancer's 1024-65023), a translator's range
+and no system's — netfilter's random-fully is told apart by ports
+1024-2047 coming twice as often; blocks, when over a few dozen attempts
+the ports fall in a few aligned blocks, or fill the lowest ports of
+1024-65535 without holes (Cloud NAT, Azure Load Balancer). SYNs in two
+TCP option layouts, and interleaved IP ID counters, show several hosts
+too. A hint alone (UDP ports over 1024-65535, which DNS resolvers also
+draw from; two TTLs) is undecided; with nothing, the verdict is "no
+evidence", never "no NAT": a port-preserving translator in front of
+hosts that pick ports at random leaves no trace.`,
 		examples: `# the hosts in a capture, best three models each
 portsim analyze trace.pcapng
 # one host's TCP ports, every candidate, as JSON
 portsim analyze trace.pcap --host 192.0.2.7 --proto tcp --top 20 --format json
 # a CSV export of attempts
-portsim analyze attempts.csv`,
+portsim analyze attempts.csv
+# what a server outside a NAT sees of 8 Linux hosts behind it
+portsim run --profile linux --hosts 8 --gateway netfilter --pcap nat.pcapng
+portsim analyze nat.pcapng`,
 		setup: analyzeSetup,
 	})
 }
