@@ -14,6 +14,7 @@ import (
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/sim"
+	"github.com/portsim/portsim/strategies"
 )
 
 // Schema is the version of the JSON attack results format.
@@ -253,6 +254,20 @@ func Run(ctx context.Context, name string, sc sim.Scenario, c Config) (*Result, 
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
+	}
+	// The attacker's own connections are of one kind, which each strategy
+	// must serve itself: linux-bind would hand connect() to linux.
+	own := allocator.Connect
+	if name == Guess {
+		own = c.Kind
+	}
+	for _, spec := range sc.Strategies {
+		if name == Guess && !c.KindSet {
+			break // auto: each strategy is guessed for the kind it serves
+		}
+		if err := strategies.CheckKinds(spec, []allocator.Kind{own}); err != nil {
+			return nil, fieldErrorf("strategy", "%v (the %s attack's own requests are %v)", err, name, own)
+		}
 	}
 	switch {
 	case sc.Gateway != "":

@@ -7,6 +7,7 @@ import (
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/internal/format"
+	"github.com/portsim/portsim/strategies"
 )
 
 // Limits that keep a scenario from hanging the engine or exhausting memory.
@@ -67,6 +68,18 @@ func (sc *Scenario) crossChecks() []error {
 			fam, want = "IPv6", "IPv4"
 		}
 		add("src: %s is %s but ipv6 is %v; want %s source addresses, or change ipv6", formatAddrs(sc.Srcs), fam, sc.IPv6, want)
+	}
+
+	var kinds []allocator.Kind
+	for _, k := range sc.Kinds {
+		if k.Weight > 0 {
+			kinds = append(kinds, k.Value)
+		}
+	}
+	for _, spec := range sc.Strategies {
+		if err := strategies.CheckKinds(spec, kinds); err != nil {
+			add("strategy: %v", err)
+		}
 	}
 
 	// Sizes. onShare is the fraction of time arrivals run.

@@ -146,3 +146,29 @@ func pickOnce(t *testing.T, s allocator.Strategy, k allocator.Kind) uint16 {
 	}
 	return p
 }
+
+// CheckKinds: a strategy modelling one kernel path serves its own kind
+// only; every other spec serves any mix.
+func TestCheckKinds(t *testing.T) {
+	c, b, u := allocator.Connect, allocator.Bind, allocator.UDP
+	for _, tc := range []struct {
+		spec  string
+		kinds []allocator.Kind
+		want  string // "" for no error
+	}{
+		{"linux-bind", []allocator.Kind{b}, ""},
+		{"linux-bind", []allocator.Kind{c}, "linux-bind serves bind requests only, not connect; want kind bind for it, or strategy linux"},
+		{"linux-bind:x=1", []allocator.Kind{b, u}, "not udp"},
+		{"linux-udp", []allocator.Kind{u}, ""},
+		{"linux-udp:hash-size=1", []allocator.Kind{c, u}, "linux-udp serves udp requests only, not connect"},
+		{"linux", []allocator.Kind{c, b, u}, ""},
+		{"random", []allocator.Kind{b, u}, ""},
+		{"profile:linux", []allocator.Kind{b, u}, ""},
+		{"nope", []allocator.Kind{b}, ""}, // unknown names are Validate's to refuse
+	} {
+		err := CheckKinds(tc.spec, tc.kinds)
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckKinds(%q, %v) = %v; want %q", tc.spec, tc.kinds, err, tc.want)
+		}
+	}
+}

@@ -87,6 +87,21 @@ var attackDefaults = map[string][]string{
 	attack.Guess:    {"profile:macos", "profile:windows", "profile:linux", "profile:freebsd"},
 }
 
+// settingMetavar names an attack setting's value in the flag list.
+func settingMetavar(name string) string {
+	switch name {
+	case "rtt", "revisit", "interval", "gap":
+		return "DURATION"
+	case "budget":
+		return "N|auto"
+	case "guess-kind":
+		return "KIND|auto"
+	case "seen":
+		return "own|target"
+	}
+	return "N"
+}
+
 func attackSetup(fs *pflag.FlagSet) action {
 	sf := addScenarioFlags(fs)
 	sf.preset = "browser" // a web page's victim; --preset replaces it
@@ -94,6 +109,7 @@ func attackSetup(fs *pflag.FlagSet) action {
 	settings := attack.Settings()
 	for _, s := range settings {
 		fs.String(s.Name, "", fmt.Sprintf("%s (default %s; %s)", s.Help, s.Default(), strings.Join(s.Attacks, ", ")))
+		fs.SetAnnotation(s.Name, metavar, []string{settingMetavar(s.Name)})
 	}
 	as := fs.String("format", "table", "output `FORMAT`: table, csv or json")
 	out := fs.String("out", "", "also write attack.json into `DIR`, which 'portsim report' reads")

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/report"
 	"github.com/portsim/portsim/sim"
 	"github.com/spf13/pflag"
@@ -59,7 +60,7 @@ To vary it, use 'portsim compare' with the same flags as 'portsim run'.`,
 portsim demo --out /tmp/portsim --seed 7`,
 		setup: func(fs *pflag.FlagSet) action {
 			out := fs.String("out", "portsim-out", "write results into `DIR`")
-			seed := fs.String("seed", "1", "workload and strategy `SEED`")
+			seed := fs.String("seed", "1", "seed of the workload and the strategies, a whole number `N`")
 			return func(e *env, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected argument %q; demo takes only flags", args[0])
@@ -69,7 +70,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 				}
 				sc, err := demoScenario(*seed)
 				if err != nil {
-					return &usageError{err: err}
+					return flagError("seed", err)
 				}
 				fmt.Fprintf(e.stdout, "Scenario: %s\n\n", describeScenario(&sc))
 				res, err := simulate(e, sc, sim.Options{KeepSamples: 100000})
@@ -104,7 +105,7 @@ portsim demo --out /tmp/portsim --seed 7`,
 
 // describeScenario says in one sentence what is simulated.
 func describeScenario(sc *sim.Scenario) string {
-	return fmt.Sprintf("%s arrivals at %g/s for %s, lifetime %s, %d destination(s) (%s) on port %s, closed by %s, TIME_WAIT %s, range %s",
-		sc.Get("arrivals"), sc.Arrivals.Rate, sc.Get("duration"), sc.Get("lifetime"), sc.Destinations,
+	return fmt.Sprintf("%s arrivals at %g/s for %s, lifetime %s, %s (%s) on port %s, closed by %s, TIME_WAIT %s, range %s",
+		sc.Get("arrivals"), sc.Arrivals.Rate, sc.Get("duration"), sc.Get("lifetime"), format.Plural(sc.Destinations, "destination"),
 		sc.Get("popularity"), sc.Get("dst-port"), sc.Get("close"), sc.Get("time-wait"), sc.Get("range"))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -34,8 +35,13 @@ func usagef(format string, args ...any) error {
 }
 
 // flagError wraps a validation error from a library parser (allocator's
-// ParseRange, strategies.New) with the flag it came from.
+// ParseRange, strategies.New) with the flag it came from. A scenario
+// field's error already starts with the field's name ("rate: ..."), which
+// the flag's name replaces rather than repeats.
 func flagError(flag string, err error) error {
+	if rest, ok := strings.CutPrefix(err.Error(), flag+": "); ok {
+		return &usageError{err: fmt.Errorf("--%s: %s", flag, rest)}
+	}
 	return &usageError{err: fmt.Errorf("--%s: %w", flag, err)}
 }
 

@@ -301,7 +301,7 @@ func writeProbeText(w io.Writer, rep *probeReport) error {
 		fmt.Fprintf(w, "note     %s\n", n)
 	}
 	for _, kr := range rep.Kinds {
-		fmt.Fprintf(w, "\n%s: %d ports to %d destinations in %s\n", kr.Kind, kr.Count, kr.Dsts, seconds(kr.ElapsedSeconds))
+		fmt.Fprintf(w, "\n%s: %d ports to %s in %s\n", kr.Kind, kr.Count, format.Plural(kr.Dsts, "destination"), seconds(kr.ElapsedSeconds))
 		fmt.Fprintf(w, "  parity  %s even, %s odd\n", format.Percent(kr.Even, 1), format.Percent(kr.Odd, 1))
 		if kr.Steps > 0 {
 			var top []string

@@ -172,7 +172,7 @@ func (c *command) flags() (fs *pflag.FlagSet, act action, helpWanted *bool) {
 
 func (c *command) run(e *env, args []string) error {
 	fs, act, helpWanted := c.flags()
-	err := fs.Parse(args)
+	err := fs.Parse(boolValues(fs, args))
 	// --help wins over other mistakes on the line: the user asked for it.
 	if *helpWanted || errors.Is(err, pflag.ErrHelp) {
 		c.printHelp(e.stdout, fs)
@@ -228,10 +228,47 @@ func writeCommandList(w io.Writer, indent string) {
 	}
 }
 
+// metavar is the flag annotation that names a flag's value in the flag
+// list when its usage text has no `NAME` of its own to show: --rate N,
+// not pflag's --rate string.
+const metavar = "portsim-metavar"
+
+// typeMetavars name a value by what it is where pflag would show its Go
+// type: --keep-allocations N, not --keep-allocations int.
+var typeMetavars = map[string]string{
+	"int": "N", "uint": "N", "uint64": "N", "float": "N", "float64": "N",
+	"string": "TEXT", "strings": "LIST", "stringSlice": "LIST", "duration": "DURATION",
+}
+
+// boolValues lets a flag that may stand alone (a bool, --ipv6) take its
+// value as the next argument too, as its help's "true or false" invites:
+// "--ipv6 false" becomes "--ipv6=false", which pflag would otherwise read
+// as --ipv6 and a stray argument "false".
+func boolValues(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name, isLong := strings.CutPrefix(a, "--")
+		if f := fs.Lookup(name); isLong && f != nil && f.NoOptDefVal != "" && i+1 < len(args) {
+			if v := args[i+1]; v == "true" || v == "false" {
+				out = append(out, a+"="+v)
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // flagUsages lists fs's flags in definition order, one per line with its
 // help aligned beside it. It is pflag's FlagUsages without the
 // "[=true|false]" that pflag puts after every boolean, which reads as noise
-// to a newcomer, and with defaults unquoted.
+// to a newcomer, with defaults unquoted (a list as the flag takes it), and
+// with the metavar annotation's name for a value.
 func flagUsages(fs *pflag.FlagSet) string {
 	type row struct{ left, help string }
 	var rows []row
@@ -245,13 +282,21 @@ func flagUsages(fs *pflag.FlagSet) string {
 			left = "  -" + f.Shorthand + ", --" + f.Name
 		}
 		varname, help := pflag.UnquoteUsage(f)
-		if varname != "" && f.Value.Type() != "bool" {
+		if m, ok := f.Annotations[metavar]; ok && len(m) == 1 {
+			varname = m[0]
+		} else if w, ok := typeMetavars[varname]; ok && !strings.Contains(f.Usage, "`") {
+			varname = w // pflag's type word, which says little to a user
+		}
+		if varname != "" && f.NoOptDefVal == "" {
 			left += " " + varname
 		}
-		switch f.DefValue {
+		switch def := f.DefValue; def {
 		case "", "false", "[]", "0s":
 		default:
-			help += " (default " + f.DefValue + ")"
+			if _, ok := f.Value.(pflag.SliceValue); ok {
+				def = strings.Trim(def, "[]") // as the flag takes it: a,b,c
+			}
+			help += " (default " + def + ")"
 		}
 		rows = append(rows, row{left, help})
 		width = max(width, len(left))

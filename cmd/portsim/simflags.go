@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
@@ -39,9 +43,35 @@ func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
 		fs.StringVar(v, fd.Name, "", fmt.Sprintf("%s (default %s)", fd.Help, orNone(def.Get(fd.Name))))
 		if fd.Type == "bool" {
 			fs.Lookup(fd.Name).NoOptDefVal = "true" // --ipv6 alone means true
+			continue
 		}
+		fs.SetAnnotation(fd.Name, metavar, []string{fieldMetavar(fd)})
 	}
 	return f
+}
+
+// fieldMetavar names a scenario field's value in the flag list: by the
+// field where its type's word says too little, else by its type.
+func fieldMetavar(fd sim.FieldDef) string {
+	switch fd.Name {
+	case "dst-port", "reserved":
+		return "PORTS"
+	case "src":
+		return "ADDRS"
+	case "kind":
+		return "KINDS"
+	case "close":
+		return "WHO"
+	}
+	switch fd.Type {
+	case "string":
+		return "TEXT"
+	case "uint64", "int", "float":
+		return "N"
+	case "range":
+		return "LO-HI"
+	}
+	return strings.ToUpper(fd.Type)
 }
 
 func orNone(s string) string {
@@ -64,6 +94,9 @@ func (f *scenarioFlags) resolve() (sim.Scenario, error) {
 		sc = p
 	}
 	if f.file != "" {
+		if err := checkText(f.file); err != nil {
+			return sc, flagError("scenario", err)
+		}
 		if err := sim.LoadFile(f.file, &sc); err != nil {
 			return sc, flagError("scenario", err)
 		}
@@ -101,3 +134,29 @@ func validateScenario(sc *sim.Scenario) error {
 
 // joinNames lists names for messages.
 func joinNames(names []string) string { return strings.Join(names, ", ") }
+
+// checkText refuses a file that is not text before a parser quotes its
+// bytes back: a capture given where a scenario file belongs, say.
+func checkText(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // the parser says what is wrong, in its words
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	for i := 0; i < utf8.UTFMax-1 && n == cap(head) && !utf8.Valid(head); i++ {
+		head = head[:len(head)-1] // a character cut at the end of the sniff
+	}
+	if !bytes.ContainsRune(head, 0) && utf8.Valid(head) {
+		return nil
+	}
+	what := "a binary file"
+	for _, magic := range [][]byte{{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}, {0x0a, 0x0d, 0x0d, 0x0a}} {
+		if bytes.HasPrefix(head, magic) {
+			what = "a packet capture ('portsim analyze' reads captures)"
+		}
+	}
+	return fmt.Errorf("%s is %s, not a scenario file; want YAML text such as \"rate: 100\" (see 'portsim scenarios NAME')", path, what)
+}
