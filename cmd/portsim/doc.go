@@ -549,6 +549,23 @@ database is their reference). Ports date a system, the stack names its
 family: macOS and Windows, whose ports are alike, differ in TTL and
 option order. Profiles the evidence cannot tell apart are a tie.
 
+The nat line says whether the address is a translator's — a capture taken
+outside a NAT, many hosts' flows under one address — and how it picks
+ports, from signals no host of its own makes (read from 100 attempts on):
+port-preserving, when most ports continue one of several interleaved
+walks (the hosts' own choices, such as Linux's per-destination steps,
+kept by the translator); random, when the ports are spread evenly over
+1024-65535 (or Azure Load Balancer's 1024-65023), a translator's range
+and no system's — netfilter's random-fully is told apart by ports
+1024-2047 coming twice as often; blocks, when over a few dozen attempts
+the ports fall in a few aligned blocks, or fill the lowest ports of
+1024-65535 without holes (Cloud NAT, Azure Load Balancer). SYNs in two
+TCP option layouts, and interleaved IP ID counters, show several hosts
+too. A hint alone (UDP ports over 1024-65535, which DNS resolvers also
+draw from; two TTLs) is undecided; with nothing, the verdict is "no
+evidence", never "no NAT": a port-preserving translator in front of
+hosts that pick ports at random leaves no trace.
+
 Flags:
 
 	-f, --format FORMAT    output FORMAT: text or json (default text)
@@ -566,6 +583,9 @@ Examples:
 	portsim analyze trace.pcap --host 192.0.2.7 --proto tcp --top 20 --format json
 	# a CSV export of attempts
 	portsim analyze attempts.csv
+	# what a server outside a NAT sees of 8 Linux hosts behind it
+	portsim run --profile linux --hosts 8 --gateway netfilter --pcap nat.pcapng
+	portsim analyze nat.pcapng
 
 # portsim attack
 
