@@ -148,9 +148,9 @@ To vary it, use 'portsim compare' with the same flags as 'portsim run'.
 
 Flags:
 
-	    --out DIR     write results into DIR (default portsim-out)
-	    --seed SEED   workload and strategy SEED (default 1)
-	-h, --help        show this help
+	    --out DIR   write results into DIR (default portsim-out)
+	    --seed N    seed of the workload and the strategies, a whole number N (default 1)
+	-h, --help      show this help
 
 Examples:
 
@@ -191,42 +191,42 @@ back.
 
 Flags:
 
-	    --scenario FILE           read the scenario from a YAML FILE (fields named like these flags)
-	    --preset NAME             start from a built-in scenario NAME (see 'portsim scenarios')
-	    --strategy SPEC           strategy SPEC to simulate, repeatable (see 'portsim strategies')
-	    --profile NAME            OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
-	                              (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
-	    --name string             scenario name, shown in results (default default)
-	    --seed string             seed of every random draw (workload and strategies); same seed, same results (default 1)
-	    --duration string         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
-	    --warmup string           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
-	    --rate string             new connections per second (during on periods for onoff arrivals), > 0 (default 100)
-	    --arrivals string         arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
-	    --lifetime string         how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
-	    --destinations string     number of distinct destination addresses, 1 to 4325376 (default 10)
-	    --popularity string       how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
-	    --dst-port string         destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
-	    --ipv6 string             use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
-	    --src string              local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
-	    --kind string             request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
-	    --close string            who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
-	    --time-wait string        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
-	    --tw-reuse string         taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
-	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
-	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
-	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
-	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
-	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
-	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
-	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
-	    --format FORMAT           output FORMAT: table, csv or json (default table)
-	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
-	    --charts DIR              also draw the charts as PNG into DIR (see 'portsim plot')
-	    --pcap FILE               also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
-	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
-	                              behind a --gateway, as a capture outside it sees them (public addresses and ports)
-	    --keep-allocations int    allocations per strategy kept for allocations.csv and charts (default 100000)
-	-h, --help                    show this help
+	    --scenario FILE             read the scenario from a YAML FILE (fields named like these flags)
+	    --preset NAME               start from a built-in scenario NAME (see 'portsim scenarios')
+	    --strategy SPEC             strategy SPEC to simulate, repeatable (see 'portsim strategies')
+	    --profile NAME              OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
+	                                (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
+	    --name TEXT                 scenario name, shown in results (default default)
+	    --seed N                    seed of every random draw (workload and strategies); same seed, same results (default 1)
+	    --duration DURATION         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
+	    --warmup DURATION           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
+	    --rate N                    new connections per second (during on periods for onoff arrivals), > 0 (default 100)
+	    --arrivals PROCESS          arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
+	    --lifetime DIST             how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
+	    --destinations N            number of distinct destination addresses, 1 to 4325376 (default 10)
+	    --popularity DIST           how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
+	    --dst-port PORTS            destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
+	    --ipv6                      use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
+	    --src ADDRS                 local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
+	    --kind KINDS                request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
+	    --close WHO                 who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
+	    --time-wait DURATION        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
+	    --tw-reuse POLICY           taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
+	    --tw-reuse-delay DURATION   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
+	    --range LO-HI               ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
+	    --reserved PORTS            ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts N                   internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway SPEC              a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips N              the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
+	    --sample-step DURATION      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
+	    --format FORMAT             output FORMAT: table, csv or json (default table)
+	    --out DIR                   also write results.json, timeseries.csv and allocations.csv into DIR
+	    --charts DIR                also draw the charts as PNG into DIR (see 'portsim plot')
+	    --pcap FILE                 also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
+	                                for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
+	                                behind a --gateway, as a capture outside it sees them (public addresses and ports)
+	    --keep-allocations N        allocations per strategy kept for allocations.csv and charts (default 100000)
+	-h, --help                      show this help
 
 Examples:
 
@@ -248,42 +248,42 @@ the table shows them side by side; 'portsim run --help' says more.
 
 Flags:
 
-	    --scenario FILE           read the scenario from a YAML FILE (fields named like these flags)
-	    --preset NAME             start from a built-in scenario NAME (see 'portsim scenarios')
-	    --strategy SPEC           strategy SPEC to simulate, repeatable (see 'portsim strategies')
-	    --profile NAME            OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
-	                              (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
-	    --name string             scenario name, shown in results (default default)
-	    --seed string             seed of every random draw (workload and strategies); same seed, same results (default 1)
-	    --duration string         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
-	    --warmup string           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
-	    --rate string             new connections per second (during on periods for onoff arrivals), > 0 (default 100)
-	    --arrivals string         arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
-	    --lifetime string         how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
-	    --destinations string     number of distinct destination addresses, 1 to 4325376 (default 10)
-	    --popularity string       how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
-	    --dst-port string         destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
-	    --ipv6 string             use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
-	    --src string              local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
-	    --kind string             request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
-	    --close string            who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
-	    --time-wait string        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
-	    --tw-reuse string         taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
-	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
-	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
-	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
-	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
-	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
-	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
-	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
-	    --format FORMAT           output FORMAT: table, csv or json (default table)
-	    --out DIR                 also write results.json, timeseries.csv and allocations.csv into DIR
-	    --charts DIR              also draw the charts as PNG into DIR (see 'portsim plot')
-	    --pcap FILE               also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
-	                              for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
-	                              behind a --gateway, as a capture outside it sees them (public addresses and ports)
-	    --keep-allocations int    allocations per strategy kept for allocations.csv and charts (default 100000)
-	-h, --help                    show this help
+	    --scenario FILE             read the scenario from a YAML FILE (fields named like these flags)
+	    --preset NAME               start from a built-in scenario NAME (see 'portsim scenarios')
+	    --strategy SPEC             strategy SPEC to simulate, repeatable (see 'portsim strategies')
+	    --profile NAME              OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
+	                                (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
+	    --name TEXT                 scenario name, shown in results (default default)
+	    --seed N                    seed of every random draw (workload and strategies); same seed, same results (default 1)
+	    --duration DURATION         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
+	    --warmup DURATION           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
+	    --rate N                    new connections per second (during on periods for onoff arrivals), > 0 (default 100)
+	    --arrivals PROCESS          arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
+	    --lifetime DIST             how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
+	    --destinations N            number of distinct destination addresses, 1 to 4325376 (default 10)
+	    --popularity DIST           how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
+	    --dst-port PORTS            destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
+	    --ipv6                      use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
+	    --src ADDRS                 local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
+	    --kind KINDS                request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
+	    --close WHO                 who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
+	    --time-wait DURATION        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
+	    --tw-reuse POLICY           taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
+	    --tw-reuse-delay DURATION   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
+	    --range LO-HI               ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
+	    --reserved PORTS            ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts N                   internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway SPEC              a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips N              the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
+	    --sample-step DURATION      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
+	    --format FORMAT             output FORMAT: table, csv or json (default table)
+	    --out DIR                   also write results.json, timeseries.csv and allocations.csv into DIR
+	    --charts DIR                also draw the charts as PNG into DIR (see 'portsim plot')
+	    --pcap FILE                 also write each strategy's connection attempts as synthetic SYNs (UDP: first datagrams) to FILE.pcapng,
+	                                for Wireshark or 'portsim analyze'; with several strategies, one file each (FILE-STRATEGY.pcapng);
+	                                behind a --gateway, as a capture outside it sees them (public addresses and ports)
+	    --keep-allocations N        allocations per strategy kept for allocations.csv and charts (default 100000)
+	-h, --help                      show this help
 
 Examples:
 
@@ -342,29 +342,29 @@ Flags:
 	    --strategy SPEC                strategy SPEC to simulate, repeatable (see 'portsim strategies')
 	    --profile NAME                 OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
 	                                   (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
-	    --name string                  scenario name, shown in results (default default)
-	    --seed string                  seed of every random draw (workload and strategies); same seed, same results (default 1)
-	    --duration string              simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
-	    --warmup string                metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
-	    --rate string                  new connections per second (during on periods for onoff arrivals), > 0 (default 100)
-	    --arrivals string              arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
-	    --lifetime string              how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
-	    --destinations string          number of distinct destination addresses, 1 to 4325376 (default 10)
-	    --popularity string            how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
-	    --dst-port string              destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
-	    --ipv6 string                  use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
-	    --src string                   local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
-	    --kind string                  request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
-	    --close string                 who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
-	    --time-wait string             how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
-	    --tw-reuse string              taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
-	    --tw-reuse-delay string        minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
-	    --range string                 ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
-	    --reserved string              ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
-	    --hosts string                 internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
-	    --gateway string               a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
-	    --public-ips string            the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
-	    --sample-step string           simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
+	    --name TEXT                    scenario name, shown in results (default default)
+	    --seed N                       seed of every random draw (workload and strategies); same seed, same results (default 1)
+	    --duration DURATION            simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
+	    --warmup DURATION              metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
+	    --rate N                       new connections per second (during on periods for onoff arrivals), > 0 (default 100)
+	    --arrivals PROCESS             arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
+	    --lifetime DIST                how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
+	    --destinations N               number of distinct destination addresses, 1 to 4325376 (default 10)
+	    --popularity DIST              how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
+	    --dst-port PORTS               destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
+	    --ipv6                         use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
+	    --src ADDRS                    local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
+	    --kind KINDS                   request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
+	    --close WHO                    who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
+	    --time-wait DURATION           how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
+	    --tw-reuse POLICY              taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
+	    --tw-reuse-delay DURATION      minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
+	    --range LO-HI                  ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
+	    --reserved PORTS               ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts N                      internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway SPEC                 a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips N                 the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
+	    --sample-step DURATION         simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
 	    --vary FIELD=START:STOP:STEP   a field to vary and its values, repeatable: FIELD=START:STOP:STEP, FIELD=V1,V2,... or FIELD=V1;V2;...
 	    --vary-file FILE               read the points to run from FILE: CSV (a header of fields, a point a row) or YAML (a list of field: value mappings)
 	    --kinds KIND                   repeat the sweep for each request KIND (connect, bind, udp)
@@ -483,7 +483,7 @@ Flags:
 	                      (default 127.0.0.1, 127.0.0.2, 127.0.0.3 and ::1 when the host has it)
 	    --src IP          local loopback IP for every probe (default: the kernel's choice; bind uses 127.0.0.1 or ::1)
 	-n, --count N         connections per destination per kind, N from 1 to 10000 (default 1000)
-	    --kind KINDS      KINDS to probe: connect, bind, udp, comma-separated (default [connect,bind,udp])
+	    --kind KINDS      KINDS to probe: connect, bind, udp, comma-separated (default connect,bind,udp)
 	    --close HOW       how each TCP connection ends, HOW: rst (no TIME_WAIT) or fin (client first, TIME_WAIT) (default rst)
 	    --seed SEED       SEED for the models' keys and random draws (default 1)
 	    --out DIR         also write samples.csv, probe.json and port-signature.png into DIR
@@ -633,52 +633,52 @@ DIR writes it as attack.json, which 'portsim report' reads.
 
 Flags:
 
-	    --scenario FILE           read the scenario from a YAML FILE (fields named like these flags)
-	    --preset NAME             start from a built-in scenario NAME (see 'portsim scenarios') (default browser)
-	    --strategy SPEC           strategy SPEC to simulate, repeatable (see 'portsim strategies')
-	    --profile NAME            OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
-	                              (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
-	    --name string             scenario name, shown in results (default default)
-	    --seed string             seed of every random draw (workload and strategies); same seed, same results (default 1)
-	    --duration string         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
-	    --warmup string           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
-	    --rate string             new connections per second (during on periods for onoff arrivals), > 0 (default 100)
-	    --arrivals string         arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
-	    --lifetime string         how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
-	    --destinations string     number of distinct destination addresses, 1 to 4325376 (default 10)
-	    --popularity string       how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
-	    --dst-port string         destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
-	    --ipv6 string             use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
-	    --src string              local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
-	    --kind string             request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
-	    --close string            who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
-	    --time-wait string        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
-	    --tw-reuse string         taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
-	    --tw-reuse-delay string   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
-	    --range string            ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
-	    --reserved string         ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
-	    --hosts string            internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
-	    --gateway string          a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
-	    --public-ips string       the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
-	    --sample-step string      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
-	    --seeds string            plays per strategy, each against a new device (its own keys) with a new draw of background traffic (default 1; tracking, count, guess)
-	    --attack-rate string      connections per second the attacker's page makes the victim open (default 1000; tracking)
-	    --rtt string              round trip to the attacker's server, waited after each batch of connections (default 50ms; tracking)
-	    --budget string           most connections the attacker may cause in one visit; auto is 200 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
-	    --pairs string            colliding pairs of loopback destinations the attacker wants in an ID, on average (default 8; tracking)
-	    --revisit string          time from the end of one visit to the next (the second visit, then the third from another network) (default 1m; tracking)
-	    --interval string         time between the attacker's observations (default 1s; count, guess)
-	    --samples string          observations per device: port differences read (count), guesses made (guess) (default 200; count, guess)
-	    --guess-kind string       request kind of the guessed connection: connect, bind or udp; auto is a strategy's own kind, connect for a profile (default auto; guess)
-	    --seen string             what the attacker saw: own (the port of a connection to its own server) or target (the port of the previous connection to the target) (default own; guess)
-	    --gap string              time from the connection seen to the connection guessed (default 10ms; guess)
-	    --window string           spoofed DNS answers that arrive before the real one (the Kaminsky window) (default 1000; guess)
-	    --format FORMAT           output FORMAT: table, csv or json (default table)
-	    --out DIR                 also write attack.json into DIR, which 'portsim report' reads
-	    --charts DIR              also draw the charts as PNG into DIR
-	    --table-orders LIST       tracking: attack Linux 5.12's algorithm with 2^K counters for each K in a LIST such as 8,10,12,
-	                              beside any --strategy and --profile
-	-h, --help                    show this help
+	    --scenario FILE             read the scenario from a YAML FILE (fields named like these flags)
+	    --preset NAME               start from a built-in scenario NAME (see 'portsim scenarios') (default browser)
+	    --strategy SPEC             strategy SPEC to simulate, repeatable (see 'portsim strategies')
+	    --profile NAME              OS profile NAME to simulate, repeatable: its strategies, range, reserved ports and TIME_WAIT rules
+	                                (linux, linux-5.12, linux-4, freebsd, openbsd, netbsd[:algo=...], macos, windows, ns3, omnet-inet)
+	    --name TEXT                 scenario name, shown in results (default default)
+	    --seed N                    seed of every random draw (workload and strategies); same seed, same results (default 1)
+	    --duration DURATION         simulated time during which connections arrive, e.g. 60s or 2m30s (default 1m)
+	    --warmup DURATION           metrics ignore allocations before this simulated time; ≥ 0 and < duration (default 0s)
+	    --rate N                    new connections per second (during on periods for onoff arrivals), > 0 (default 100)
+	    --arrivals PROCESS          arrival process: poisson, constant (evenly spaced) or onoff:ON/OFF (poisson during ON, silent during OFF, e.g. onoff:2s/8s) (default poisson)
+	    --lifetime DIST             how long a connection stays open: fixed:D, exp:D (exponential, mean D) or lognormal:D,SIGMA (mean D, σ of the log), e.g. exp:1s (default exp:1s)
+	    --destinations N            number of distinct destination addresses, 1 to 4325376 (default 10)
+	    --popularity DIST           how destinations are chosen: uniform or zipf:S (destination i weighs 1/i^S, S > 0) (default uniform)
+	    --dst-port PORTS            destination ports, comma-separated (1-65535); destination i uses the (i mod n)th (default 443)
+	    --ipv6                      use IPv6 destinations (and fd00::1 as the default src); true or false (default false)
+	    --src ADDRS                 local addresses, comma-separated, used round-robin; one family, matching ipv6; empty means 10.0.0.1 (or fd00::1 with ipv6); at most 64 (default 10.0.0.1)
+	    --kind KINDS                request kinds: connect, bind (bind(ip, 0) before connect) or udp, or a weighted mix such as connect=0.9,udp=0.1 (default connect)
+	    --close WHO                 who ends connections: client (we keep TIME_WAIT), server (the peer does) or reset (nobody), or a mix such as client=0.8,reset=0.2 (default client)
+	    --time-wait DURATION        how long a client-closed 4-tuple stays in TIME_WAIT (Linux: 60s); 0 keeps none (default 1m)
+	    --tw-reuse POLICY           taking a TIME_WAIT 4-tuple for a new connect(), as Linux's tcp_tw_reuse: off, on or loopback (the default: loopback peers only) (default loopback)
+	    --tw-reuse-delay DURATION   minimum TIME_WAIT age before tw-reuse may take the 4-tuple (Linux: 1s) (default 1s)
+	    --range LO-HI               ephemeral port range LO-HI, inclusive (Linux: 32768-60999; RFC 6335: 49152-65535) (default 32768-60999)
+	    --reserved PORTS            ports never chosen automatically, like ip_local_reserved_ports: ports and ranges, comma-separated (e.g. 8080,9000-9100); empty means none (default none)
+	    --hosts N                   internal hosts, 1 to 1024, each running the strategy with its own ports, tables and seed; arrivals go to them in turn; more than 1 needs a gateway (default 1)
+	    --gateway SPEC              a translator in front of the hosts rewriting each flow's source address and port: none, or NAME[:KEY=VALUE,...], e.g. aws-nat or netfilter:random=fully (see 'portsim strategies') (default none)
+	    --public-ips N              the gateway's public addresses, 1 to 64 (203.0.113.1 up; 2001:db8:fffe::1 up with ipv6) (default 1)
+	    --sample-step DURATION      simulated time between occupancy samples; 0 means duration/500 (at least 1ms) (default 0s)
+	    --seeds N                   plays per strategy, each against a new device (its own keys) with a new draw of background traffic (default 1; tracking, count, guess)
+	    --attack-rate N             connections per second the attacker's page makes the victim open (default 1000; tracking)
+	    --rtt DURATION              round trip to the attacker's server, waited after each batch of connections (default 50ms; tracking)
+	    --budget N|auto             most connections the attacker may cause in one visit; auto is 200 per counter of the victim's table, at least 100000, and no more than ten re-salt periods' worth (default auto; tracking)
+	    --pairs N                   colliding pairs of loopback destinations the attacker wants in an ID, on average (default 8; tracking)
+	    --revisit DURATION          time from the end of one visit to the next (the second visit, then the third from another network) (default 1m; tracking)
+	    --interval DURATION         time between the attacker's observations (default 1s; count, guess)
+	    --samples N                 observations per device: port differences read (count), guesses made (guess) (default 200; count, guess)
+	    --guess-kind KIND|auto      request kind of the guessed connection: connect, bind or udp; auto is a strategy's own kind, connect for a profile (default auto; guess)
+	    --seen own|target           what the attacker saw: own (the port of a connection to its own server) or target (the port of the previous connection to the target) (default own; guess)
+	    --gap DURATION              time from the connection seen to the connection guessed (default 10ms; guess)
+	    --window N                  spoofed DNS answers that arrive before the real one (the Kaminsky window) (default 1000; guess)
+	    --format FORMAT             output FORMAT: table, csv or json (default table)
+	    --out DIR                   also write attack.json into DIR, which 'portsim report' reads
+	    --charts DIR                also draw the charts as PNG into DIR
+	    --table-orders LIST         tracking: attack Linux 5.12's algorithm with 2^K counters for each K in a LIST such as 8,10,12,
+	                                beside any --strategy and --profile
+	-h, --help                      show this help
 
 Examples:
 
