@@ -137,3 +137,13 @@ func TestProbeLiveOutDir(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}
 }
+
+// probe refuses, before opening a socket, a close-fin run that would
+// leave more than half the range in TIME_WAIT, and says to use --close rst.
+func TestProbeTimeWaitRefused(t *testing.T) {
+	f := probeFlags{count: 10000, close: "fin", kinds: []string{"connect", "bind"}, format: "text"}
+	_, err := f.validate()
+	if exitCode(err) != exitUsage || !strings.HasPrefix(err.Error(), "--count 10000: with close fin") || !strings.Contains(err.Error(), "close rst") {
+		t.Errorf("error %v (exit %d); want a usage error on --count naming close rst", err, exitCode(err))
+	}
+}
