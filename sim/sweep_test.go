@@ -456,21 +456,26 @@ func TestSweepArrivals(t *testing.T) {
 
 // BenchmarkSweepJobs times one grid on one job and on two, alternately in
 // each iteration so both see the same load, and reports the ratio of
-// their wall times (speedup: 2 at best on two free cores).
+// their wall times (speedup: 2 at best on two free cores) and the CPU
+// time each spends (equal when the pool costs nothing of its own).
 func BenchmarkSweepJobs(b *testing.B) {
 	base := scenario(b, "duration", "20s", "warmup", "0s", "strategy", "linux,random")
 	s := Sweep{Base: base, Grid: grid(b, "rate=200:1000:200", "destinations=1,4", "time-wait=30s,60s")}
-	var wall [3]time.Duration
+	var wall, cpu [3]time.Duration
 	for b.Loop() {
 		for _, jobs := range []int{1, 2} {
-			start := time.Now()
+			start, startCPU := time.Now(), cpuTime()
 			if _, err := s.Run(b.Context(), SweepOptions{Jobs: jobs}); err != nil {
 				b.Fatal(err)
 			}
 			wall[jobs] += time.Since(start)
+			cpu[jobs] += cpuTime() - startCPU
 		}
 	}
-	b.ReportMetric(wall[1].Seconds()/float64(b.N), "jobs1-s/op")
-	b.ReportMetric(wall[2].Seconds()/float64(b.N), "jobs2-s/op")
+	n := float64(b.N)
+	b.ReportMetric(wall[1].Seconds()/n, "jobs1-s/op")
+	b.ReportMetric(wall[2].Seconds()/n, "jobs2-s/op")
+	b.ReportMetric(cpu[1].Seconds()/n, "jobs1-cpu-s/op")
+	b.ReportMetric(cpu[2].Seconds()/n, "jobs2-cpu-s/op")
 	b.ReportMetric(float64(wall[1])/float64(wall[2]), "speedup")
 }
