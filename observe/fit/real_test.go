@@ -80,7 +80,11 @@ func TestRealCaptures(t *testing.T) {
 				t.Errorf("%s %s %s (%s): confidently wrong ports: %s", h.file, h.host, h.proto, h.os, r.Verdict())
 			}
 		}
-		if r.OS != nil && r.OS.Decided {
+		if r.OS == nil {
+			t.Errorf("%s %s %s: no OS verdict", h.file, h.host, h.proto)
+			continue
+		}
+		if r.OS.Decided {
 			osv = realWrong
 			if slices.Contains(h.profiles, r.OS.Profile) {
 				osv = realRight
@@ -88,7 +92,7 @@ func TestRealCaptures(t *testing.T) {
 				t.Errorf("%s %s %s (%s): confidently wrong OS: %s", h.file, h.host, h.proto, h.os, r.OS)
 			}
 		}
-		if r.OS != nil && !r.OS.Decided && r.OS.System != "" && r.OS.System != h.system {
+		if !r.OS.Decided && r.OS.System != "" && r.OS.System != h.system {
 			// Not a failure (the verdict says it is undecided), but a
 			// user reading the line would take the system named.
 			t.Logf("%s %s %s (%s): undecided, but names the system %s: %s", h.file, h.host, h.proto, h.os, r.OS.System, r.OS)
@@ -99,7 +103,8 @@ func TestRealCaptures(t *testing.T) {
 		}
 		table[h.system].ports[ports]++
 		table[h.system].os[osv]++
-		lines = append(lines, fmt.Sprintf("| %s %s %s | %s | %d | %s | %s |", h.file, h.host, h.proto, h.os, r.Count, realOutcomeNames[ports], realOutcomeNames[osv]))
+		said, _, _ := strings.Cut(r.OS.String(), " — ")
+		lines = append(lines, fmt.Sprintf("| %s %s %s | %s | %d | %s | %s | %s |", h.file, h.host, h.proto, h.os, r.Count, realOutcomeNames[ports], realOutcomeNames[osv], said))
 	}
 
 	var b strings.Builder
@@ -119,7 +124,7 @@ func TestRealCaptures(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | %d | %d |\n", n,
 		total.ports[realRight], total.ports[realUndecided], total.ports[realWrong], total.os[realRight], total.os[realUndecided], total.os[realWrong])
-	b.WriteString("\n| capture host proto | truth | attempts | ports | OS |\n| --- | --- | --- | --- | --- |\n")
+	b.WriteString("\n| capture host proto | truth | attempts | ports | OS | the OS line |\n| --- | --- | --- | --- | --- | --- |\n")
 	b.WriteString(strings.Join(lines, "\n"))
 	t.Log("\n" + b.String())
 }
