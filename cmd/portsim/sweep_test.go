@@ -346,3 +346,21 @@ func TestSweepGridPlotAndReport(t *testing.T) {
 		t.Errorf("report.html: %v; want the grid's fields in the heading and each row's values", err)
 	}
 }
+
+// Before it starts, a sweep says on stderr how many runs and arrivals it
+// has and about how long they take, and refuses one over --max-arrivals
+// (issue 13: a 277-run sweep of up to 10^9 arrivals each was accepted
+// silently).
+func TestSweepEstimate(t *testing.T) {
+	r := portsim("sweep", "--vary", "rate=100,200", "--duration", "2s", "--strategy", "linux", "--format", "csv")
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "sweep: 2 runs, 600 arrivals in all; about ") {
+		t.Errorf("exit %d, stderr %q; want the runs, arrivals and time first", r.code, r.stderr)
+	}
+	big := cliCase{
+		name:       "over --max-arrivals",
+		args:       []string{"sweep", "--vary", "rate=1000:277000:1000", "--duration", "1000s", "--close", "reset", "--strategy", "linux"},
+		wantCode:   exitUsage,
+		wantStderr: []string{"--max-arrivals: 277 runs, 3.85e+10 arrivals in all; about ", "over the limit of 1e+10", "--max-arrivals 3.9e+10", "--shard I/N"},
+	}
+	big.check(t)
+}
