@@ -640,12 +640,17 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 		}
 		return f, true
 	}
-	// The lowest ports only, at most half the range, with no holes: each
-	// 32-port block from translatorLo to the highest port seen in use.
+	// The lowest ports only, with no holes: each 32-port block from
+	// translatorLo to the highest port seen in use. Beyond half the range
+	// the end must be sharp, and whole blocks: a pool of VMs' shares (200
+	// VMs of 256 ports end at 52223), not a host's range set by hand.
 	rng := allocator.Range{Lo: translatorLo, Hi: uint16(hi)}
 	const hole = 32
 	nb := (rng.Size() + hole - 1) / hole
-	if rng.Size() > (65535-translatorLo+1)/2 || rng.Size() < 2*hole || n < 2*nb || profileRange(rng, endGaps*gap) {
+	if rng.Size() < 2*hole || n < 2*nb || profileRange(rng, endGaps*gap) {
+		return portFinding{}, false
+	}
+	if off := rng.Size() % hole; rng.Size() > (65535-translatorLo+1)/2 && (endGaps*gap >= hole/2 || float64(min(off, hole-off)) > endGaps*gap) {
 		return portFinding{}, false
 	}
 	used := make([]bool, nb)

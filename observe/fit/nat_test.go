@@ -235,6 +235,8 @@ func TestNATSignals(t *testing.T) {
 		{"four interleaved cursors", attempts(500, func(i int) uint16 { return uint16(10000*(1+i%4) + i/4) }, nil), fit.NATFound, fit.NATPreserving, "walks"},
 		{"uniform over 1024-65535", attempts(2000, func(int) uint16 { return uint16(1024 + rng.IntN(64512)) }, nil), fit.NATFound, fit.NATRandom, "range"},
 		{"lowest 2048 ports", attempts(2000, func(int) uint16 { return uint16(1024 + rng.IntN(2048)) }, nil), fit.NATFound, fit.NATBlocks, "range"},
+		{"200 VMs' 256 ports each", attempts(20000, func(int) uint16 { return uint16(1024 + rng.IntN(200*256)) }, nil), fit.NATFound, fit.NATBlocks, "range"},
+		{"a host's range set to 1024-50000", attempts(20000, func(int) uint16 { return uint16(1024 + rng.IntN(48977)) }, nil), fit.NATNoEvidence, "", ""},
 		{"four blocks of 256 at a time", attempts(2000, func(i int) uint16 {
 			block := (i/400)*37 + (i%4)*11 // each host moves to a new block now and then
 			return uint16(1024 + 256*(block%252) + rng.IntN(256))
