@@ -168,12 +168,11 @@ func sweepColumns(sw *sim.Sweep) []sweepColumn {
 	}
 	countW := len(strconv.FormatFloat(math.Ceil(most*1.1+10), 'f', 0, 64))
 
-	text := func(s func(r *sim.SweepRow) string) func(r *sim.SweepRow) string { return s }
 	count := func(get func(r *sim.SweepRow) int) func(r *sim.SweepRow) string {
 		return func(r *sim.SweepRow) string { return strconv.Itoa(get(r)) }
 	}
 	cols = append(cols,
-		sweepColumn{"KIND", "kind", kindW, text(func(r *sim.SweepRow) string { return r.Kind }), func(r *sim.SweepRow) string { return r.Kind }},
+		sweepColumn{"KIND", "kind", kindW, func(r *sim.SweepRow) string { return r.Kind }, func(r *sim.SweepRow) string { return r.Kind }},
 		sweepColumn{"STRATEGY", "strategy", stratW, func(r *sim.SweepRow) string { return r.Strategy }, func(r *sim.SweepRow) string { return r.Strategy }},
 		sweepColumn{"ALLOCS", "allocations", max(6, countW), count(func(r *sim.SweepRow) int { return r.Allocations }), count(func(r *sim.SweepRow) int { return r.Allocations })},
 		sweepColumn{"FAILS", "failures", max(5, countW), count(func(r *sim.SweepRow) int { return r.Failures }), count(func(r *sim.SweepRow) int { return r.Failures })},
