@@ -223,6 +223,12 @@ func TestNATSignals(t *testing.T) {
 		return out
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	udp := func(atts []capture.Attempt) []capture.Attempt {
+		for i := range atts {
+			atts[i].Proto = capture.UDP
+		}
+		return atts
+	}
 	tests := []struct {
 		name    string
 		atts    []capture.Attempt
@@ -234,6 +240,9 @@ func TestNATSignals(t *testing.T) {
 		{"random over Linux's range", attempts(500, func(int) uint16 { return uint16(32768 + rng.IntN(28232)) }, nil), fit.NATNoEvidence, "", ""},
 		{"four interleaved cursors", attempts(500, func(i int) uint16 { return uint16(10000*(1+i%4) + i/4) }, nil), fit.NATFound, fit.NATPreserving, "walks"},
 		{"uniform over 1024-65535", attempts(2000, func(int) uint16 { return uint16(1024 + rng.IntN(64512)) }, nil), fit.NATFound, fit.NATRandom, "range"},
+		// A resolver drawing its own query ports looks like a random
+		// translator's UDP: a hint only.
+		{"UDP over 1024-65535", udp(attempts(2000, func(int) uint16 { return uint16(1024 + rng.IntN(64512)) }, nil)), fit.NATUndecided, "", ""},
 		{"lowest 2048 ports", attempts(2000, func(int) uint16 { return uint16(1024 + rng.IntN(2048)) }, nil), fit.NATFound, fit.NATBlocks, "range"},
 		{"200 VMs' 256 ports each", attempts(20000, func(int) uint16 { return uint16(1024 + rng.IntN(200*256)) }, nil), fit.NATFound, fit.NATBlocks, "range"},
 		{"a host's range set to 1024-50000", attempts(20000, func(int) uint16 { return uint16(1024 + rng.IntN(48977)) }, nil), fit.NATNoEvidence, "", ""},
