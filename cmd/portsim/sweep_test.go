@@ -364,3 +364,43 @@ func TestSweepEstimate(t *testing.T) {
 	}
 	big.check(t)
 }
+
+// --vary-file's points, crossed with a --vary; and the sweep's and
+// merge's refusals of bad input.
+func TestSweepVaryFileAndBadInput(t *testing.T) {
+	dir := t.TempDir()
+	points := filepath.Join(dir, "points.yaml")
+	if err := os.WriteFile(points, []byte("- {rate: 100, destinations: 1}\n- {rate: 200, destinations: 2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := portsim("sweep", "--vary-file", points, "--vary", "time-wait=5s,10s", "--duration", "2s", "--strategy", "linux", "--format", "csv")
+	want := []string{"rate,destinations,time-wait,kind,strategy,", "100,1,5s,", "100,1,10s,", "200,2,5s,", "200,2,10s,"}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != len(want) {
+		t.Fatalf("exit %d, %d lines; want %d:\n%s%s", r.code, len(lines), len(want), r.stdout, r.stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d: %q; want it to start %q", i, lines[i], w)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("rate,bogus\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []cliCase{
+		{name: "bad points file", args: []string{"sweep", "--vary-file", bad}, wantCode: exitUsage, wantStderr: []string{"--vary-file", "bad.csv:1", `"bogus" is not a field`}},
+		{name: "a field twice", args: []string{"sweep", "--vary", "rate=1,2", "--vary", "rate=3"}, wantCode: exitUsage, wantStderr: []string{"--vary: rate: varied twice"}},
+		{name: "makeslice", args: []string{"sweep", "--vary", "rate=0:1e308:1e-300"}, wantCode: exitUsage, wantStderr: []string{"--vary", "too many values; want at most 1000"}},
+		{name: "shard without out", args: []string{"sweep", "--vary", "rate=1,2", "--shard", "0/2"}, wantCode: exitUsage, wantStderr: []string{"--out: none given"}},
+		{name: "bad shard", args: []string{"sweep", "--vary", "rate=1,2", "--shard", "2/2", "--out", dir}, wantCode: exitUsage, wantStderr: []string{"--shard", "want 0 to 1"}},
+		{name: "negative jobs", args: []string{"sweep", "--vary", "rate=1,2", "--jobs", "-1"}, wantCode: exitUsage, wantStderr: []string{"--jobs: -1 is negative"}},
+		{name: "merge nothing", args: []string{"merge"}, wantCode: exitUsage, wantStderr: []string{"no parts given"}},
+		{name: "merge no parts", args: []string{"merge", dir}, wantCode: exitUsage, wantStderr: []string{"no sweep-part-*.json in it"}},
+		{name: "merge not a part", args: []string{"merge", points}, wantCode: exitUsage, wantStderr: []string{"points.yaml: not JSON"}},
+		{name: "merge missing file", args: []string{"merge", filepath.Join(dir, "nope.json")}, wantCode: exitUsage, wantStderr: []string{"nope.json"}},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
+	}
+}
