@@ -168,15 +168,8 @@ func (v *NATVerdict) String() string {
 // time order) and its packets' shapes (ss).
 func natVerdict(r *HostReport, s *hostSeries, ss *stackSample) *NATVerdict {
 	v := &NATVerdict{Evidence: []NATEvidence{}}
-	type finding struct {
-		ev     NATEvidence
-		policy string
-		hosts  int
-		block  int
-		why    string
-	}
-	var found, hints []finding
-	add := func(f finding) {
+	var found, hints []natFinding
+	add := func(f natFinding) {
 		v.Evidence = append(v.Evidence, f.ev)
 		switch f.ev.Says {
 		case saysSeveral, saysNAT:
@@ -188,10 +181,10 @@ func natVerdict(r *HostReport, s *hostSeries, ss *stackSample) *NATVerdict {
 
 	// The packets first: they need no minimum of ports.
 	if ev, hosts := stackSignal(ss, r.Proto); ev.Signal != "" {
-		add(finding{ev: ev, hosts: hosts, why: "its SYNs show " + ev.Detail})
+		add(natFinding{ev: ev, hosts: hosts, why: "its SYNs show " + ev.Detail})
 	}
 	if ev, hosts := ipidSignal(ss.ids); ev.Signal != "" {
-		add(finding{ev: ev, hosts: hosts, why: ev.Detail})
+		add(natFinding{ev: ev, hosts: hosts, why: ev.Detail})
 	}
 
 	n := min(len(s.ports), natMaxAttempts)
@@ -202,15 +195,16 @@ func natVerdict(r *HostReport, s *hostSeries, ss *stackSample) *NATVerdict {
 		ports, stream := s.ports[:n], s.stream[:n]
 		dst := walkStatsOf(ports, stream, s.streams, near)
 		all := walkStatsOf(ports, nil, 1, near)
-		wf := walkSignal(dst, all)
-		add(finding{ev: wf.ev, policy: NATPreserving, hosts: wf.hosts, why: wf.why})
-		walking := wf.walks
+		f, walking := walkSignal(dst, all)
+		add(f)
+		// Walks are a host's own choices, kept: neither blocks nor a
+		// translator's range.
 		if !walking {
 			if f, ok := blockSignal(ports); ok {
-				add(finding{ev: f.ev, policy: NATBlocks, block: f.block, hosts: f.hosts, why: f.why})
+				add(f)
 			}
 			if f, ok := rangeSignal(r, ports); ok {
-				add(finding{ev: f.ev, policy: f.policy, why: f.why})
+				add(f)
 			}
 		}
 	}
@@ -304,11 +298,11 @@ func walkStatsOf(vals []uint16, stream []int32, streams, step int) walkStats {
 	for i := range prev {
 		prev[i] = -1
 	}
+	// Each stream's current window: its values so far, and the walks
+	// they continued up and down.
 	type window struct {
-		n       int
-		up, dn  []int32
-		upCount []int
-		dnCount []int
+		n      int
+		up, dn []int32
 	}
 	wins := make([]window, streams)
 	var nextID int32
@@ -394,17 +388,11 @@ func distinct(ids []int32) int {
 	return len(slices.Compact(ids))
 }
 
-type walkFinding struct {
-	ev    NATEvidence
-	walks bool // the ports walk, by one host or several
-	hosts int
-	why   string
-}
-
 // walkSignal judges the walks followed per destination (dst) and over all
 // destinations (all): several hosts when most ports continue a walk and
-// a second walk is needed — neither mode's predecessor explains them.
-func walkSignal(dst, all walkStats) walkFinding {
+// a second walk is needed — neither mode's predecessor explains them. It
+// also reports whether the ports walk at all, by one host or several.
+func walkSignal(dst, all walkStats) (natFinding, bool) {
 	dw, dp := dst.excess()
 	aw, ap := all.excess()
 	if !dst.pure() {
@@ -420,12 +408,14 @@ func walkSignal(dst, all walkStats) walkFinding {
 	prev := max(dp, ap)
 	detail := fmt.Sprintf("%s of ports continue a walk of steps within ±%d %s beyond the steps the other way (per destination %d up, %d down; overall %d up, %d down); the previous port explains %s; about %d walks at once",
 		format.Percent(best, 1), near, mode, dst.up, dst.down, all.up, all.down, format.Percent(prev, 1), hosts)
-	f := walkFinding{ev: NATEvidence{Signal: "walks", Detail: detail}}
+	f := natFinding{ev: NATEvidence{Signal: "walks", Detail: detail}, policy: NATPreserving}
+	walks := true
 	switch {
 	case best < walkShare:
+		walks = false
 		f.ev.Says = saysNothing
 	case best-prev >= walkSecond && hosts >= 2:
-		f.walks, f.hosts = true, hosts
+		f.hosts = hosts
 		f.ev.Says = saysSeveral
 		kind := "counters per destination, as Linux's connect() keeps"
 		if mode != "to each destination" {
@@ -433,14 +423,12 @@ func walkSignal(dst, all walkStats) walkFinding {
 		}
 		f.why = fmt.Sprintf("%s of its ports continue one of about %d interleaved walks %s, and the port before explains only %s: hosts' own port choices (%s), kept by a port-preserving translator", format.Percent(best, 0), hosts, mode, format.Percent(prev, 0), kind)
 	case best-prev >= walkSecond/2:
-		f.walks = true
 		f.ev.Says = saysHint
 		f.why = fmt.Sprintf("%s of its ports continue walks %s that the port before explains only in part (%s)", format.Percent(best, 0), mode, format.Percent(prev, 0))
 	default:
-		f.walks = true
 		f.ev.Says = saysOne
 	}
-	return f
+	return f, walks
 }
 
 // stackSignal reads the SYN shapes: two systems when a second option
@@ -510,7 +498,9 @@ func ipidSignal(ids []uint16) (NATEvidence, int) {
 	return ev, 0
 }
 
-type portFinding struct {
+// natFinding is what one signal found, and what it says of the verdict:
+// the policy, the block size and the hosts it shows, and why in a phrase.
+type natFinding struct {
 	ev     NATEvidence
 	policy string
 	block  int
@@ -523,7 +513,7 @@ type portFinding struct {
 // which windows of blockWindow attempts hit at most blockRatio of the
 // blocks random ports over the same span would, and twice the size hits
 // about as many (the blocks are apart, not a walk's neighbours).
-func blockSignal(ports []uint16) (portFinding, bool) {
+func blockSignal(ports []uint16) (natFinding, bool) {
 	lo, hi := math.MaxInt, 0
 	for _, p := range ports {
 		if p >= translatorLo {
@@ -531,7 +521,7 @@ func blockSignal(ports []uint16) (portFinding, bool) {
 		}
 	}
 	if hi == 0 || len(ports) < 2*blockWindow {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
 	span := hi - lo + 1
 	hits := func(size int) (seen, random float64) {
@@ -567,32 +557,32 @@ func blockSignal(ports []uint16) (portFinding, bool) {
 		// cursor, not blocks.
 		cursor := walkStatsOf(ports, nil, 1, size)
 		if w, _ := cursor.excess(); w >= walkShare/2 && cursor.pure() {
-			return portFinding{}, false
+			return natFinding{}, false
 		}
-		f := portFinding{policy: NATBlocks, block: size}
+		f := natFinding{policy: NATBlocks, block: size}
 		f.ev = NATEvidence{Signal: "blocks", Says: saysNAT,
 			Detail: fmt.Sprintf("%d successive attempts hit %.1f blocks of %d ports on average where random ports over %d-%d would hit %.1f; blocks of %d hit %.1f",
 				blockWindow, seen, size, lo, hi, random, 2*size, next)}
 		f.why = fmt.Sprintf("its ports fall in about %.0f blocks of %d at a time, where random ports would fall in %.0f: a translator that gives each host blocks of ports", seen, size, random)
 		return f, true
 	}
-	return portFinding{}, false
+	return natFinding{}, false
 }
 
 // rangeSignal looks for ports spread over a translator's range: all of
 // it, at random (a random translator), or its lowest ports, without holes
 // (a block translator that hands out its lowest blocks first). Neither is
 // an OS profile's range; a host would need its range set to it.
-func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
+func rangeSignal(r *HostReport, ports []uint16) (natFinding, bool) {
 	n := len(ports)
 	lo, hi := int(r.PortMin), int(r.PortMax)
 	if lo < translatorLo || lo > hi {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
 	// The mean gap between ports over the span seen.
 	gap := float64(hi-lo+1) / float64(n)
 	if float64(lo-translatorLo) > endGaps*gap {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
 	for _, top := range translatorHis {
 		if hi > top || float64(top-hi) > endGaps*gap*float64(top-translatorLo+1)/float64(hi-lo+1) {
@@ -600,7 +590,7 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 		}
 		rng := allocator.Range{Lo: translatorLo, Hi: uint16(top)}
 		if profileRange(rng, endGaps*gap) {
-			return portFinding{}, false
+			return natFinding{}, false
 		}
 		// Linux draws its offset as 16 random bits modulo the range's
 		// size, so on 1024-65535 the first 65536 - 64512 = 1024 ports
@@ -608,7 +598,7 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 		doubled := max(0, 1<<16-rng.Size())
 		plain, linux := uniformP(ports, rng, 0), uniformP(ports, rng, doubled)
 		if max(plain, linux) < uniformAlpha {
-			return portFinding{}, false
+			return natFinding{}, false
 		}
 		k := 0
 		for _, p := range ports {
@@ -628,7 +618,7 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 		case doubled > 0 && llr < -math.Log(100) && plain >= uniformAlpha:
 			who = "AWS or Azure NAT gateway; not Linux's, whose first 1024 would be twice as likely"
 		}
-		f := portFinding{policy: NATRandom}
+		f := natFinding{policy: NATRandom}
 		f.ev = NATEvidence{Signal: "range", Says: saysNAT,
 			Detail: fmt.Sprintf("%d ports over %v%s, from %d to %d; chi-square p uniform %.2g, with Linux's offset %.2g",
 				n, rng, mark, lo, hi, plain, linux)}
@@ -648,10 +638,10 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 	const hole = 32
 	nb := (rng.Size() + hole - 1) / hole
 	if rng.Size() < 2*hole || n < 2*nb || profileRange(rng, endGaps*gap) {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
 	if off := rng.Size() % hole; rng.Size() > (65535-translatorLo+1)/2 && (endGaps*gap >= hole/2 || float64(min(off, hole-off)) > endGaps*gap) {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
 	used := make([]bool, nb)
 	hit := 0
@@ -662,9 +652,9 @@ func rangeSignal(r *HostReport, ports []uint16) (portFinding, bool) {
 		}
 	}
 	if float64(hit) < 0.8*float64(nb) {
-		return portFinding{}, false
+		return natFinding{}, false
 	}
-	f := portFinding{policy: NATBlocks}
+	f := natFinding{policy: NATBlocks}
 	f.ev = NATEvidence{Signal: "range", Says: saysNAT,
 		Detail: fmt.Sprintf("%d ports fill %v, %d of its %d blocks of %d: the lowest %d ports of 1024-65535", n, rng, hit, nb, hole, rng.Size())}
 	f.why = fmt.Sprintf("its ports fill %v, the lowest %d of a translator's range and no OS profile's: a translator that hands out its lowest blocks first, as Cloud NAT and Azure Load Balancer give each VM its ports", rng, rng.Size())
