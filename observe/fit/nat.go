@@ -25,26 +25,28 @@ import (
 //     drawn at random. Walks that interleave — most ports continue a walk
 //     but not the one their predecessor was on — are several hosts whose
 //     ports a port-preserving translator kept;
-//   - stacks: SYNs of one address in two shapes (initial TTL, option
-//     layout, DF), each common, are two systems;
+//   - stacks: TCP SYNs of one address in two option layouts, each common,
+//     are two systems (two initial TTLs alone are a hint: tools set
+//     their own; UDP's TTLs are the applications', and are not read);
 //   - ip-id: several interleaved IPv4 identification counters are several
 //     hosts that count their packets (Windows, older systems);
 //   - blocks: within a few dozen attempts, ports fall in far fewer aligned
 //     blocks than random ports over the same span would, and not in
 //     walks: a translator that gives each host blocks of ports (CGN port
-//     block allocation, Azure's and Google's per-VM allocations);
+//     block allocation);
 //   - range: ports uniform over exactly a translator's range (1024-65535,
 //     or 1024-65023 for Azure Load Balancer), which no OS profile uses:
-//     a translator that draws at random (netfilter random-fully, AWS and
-//     Azure NAT gateways); or ports uniform over the lowest few thousand
-//     of that range: a translator that hands out its lowest blocks first
-//     (Cloud NAT).
+//     a translator that draws at random (netfilter random-fully, whose
+//     16-bit offset modulo 64512 makes 1024-2047 twice as likely; AWS and
+//     Azure NAT gateways), though for UDP only a hint, since DNS resolvers
+//     draw their query ports from it too; or ports filling the lowest
+//     ports of that range without holes: a translator that hands out its
+//     lowest blocks first (Cloud NAT, Azure Load Balancer's per-VM ports).
 //
 // A verdict needs one signal that no single host explains; a hint that
-// some host could (too few attempts, a shape in the minority) leaves it
-// undecided; nothing at all is "no evidence" — never "no NAT", since a
-// port-preserving NAT in front of hosts that pick ports at random leaves
-// no trace in the ports.
+// some host could leaves it undecided; nothing at all is "no evidence" —
+// never "no NAT", since a port-preserving NAT in front of hosts that pick
+// ports at random leaves no trace in the ports.
 
 // NAT verdicts.
 const (
