@@ -41,6 +41,7 @@ type profileScore struct {
 	port, stack  float64
 	post         float64
 	layout       string
+	signed       bool // the profile has a stack signature (the simulators have none)
 }
 
 // osVerdict combines r's port fits (all of them, best first; none when
@@ -50,7 +51,7 @@ func osVerdict(r *HostReport, fits []Fit, h *HostStack) *OSVerdict {
 	scores := make([]profileScore, len(profiles))
 	index := map[string]int{}
 	for i, p := range profiles {
-		scores[i] = profileScore{name: p.Name, system: p.System, port: 1, stack: 1}
+		scores[i] = profileScore{name: p.Name, system: p.System, port: 1, stack: 1, signed: p.Stack.Known()}
 		index[p.Name] = i
 	}
 	portsFit := len(fits) > 0 && (r.Check == nil || r.Check.Pass)
@@ -111,6 +112,7 @@ func osVerdict(r *HostReport, fits []Fit, h *HostStack) *OSVerdict {
 		top = scores[:len(top)+1]
 	}
 	system := top[0].system
+	unsigned := false
 	for _, s := range top {
 		v.Posterior += s.post
 		if s.system != system {
@@ -128,6 +130,14 @@ func osVerdict(r *HostReport, fits []Fit, h *HostStack) *OSVerdict {
 	case len(top) == 1:
 		v.Profile = top[0].name
 		v.Decided = portsFit && top[0].post >= DecisivePosterior
+		if h != nil && !top[0].signed {
+			// A real stack that every signature misses leaves a profile
+			// without one on top: a system we have no profile for (a
+			// router's BSD stack counting in 1025-5000 read as OMNeT++
+			// INET at 1.00) looks the same.
+			v.Decided = false
+			unsigned = true
+		}
 	default:
 		for _, s := range top {
 			v.Tie = append(v.Tie, s.name)
@@ -145,6 +155,9 @@ func osVerdict(r *HostReport, fits []Fit, h *HostStack) *OSVerdict {
 		v.Evidence = append(v.Evidence, "ports: "+r.Verdict())
 	}
 	v.Evidence = append(v.Evidence, stackEvidence(h))
+	if unsigned {
+		v.Evidence = append(v.Evidence, v.Profile+" has no stack signature to hold it against: a system without a profile would look the same")
+	}
 	return v
 }
 
