@@ -26,8 +26,9 @@ type OSVerdict struct {
 	// port fits' posteriors shared among the profiles each stands for
 	// and weighed by how well each profile's SYN signature matches.
 	Posterior float64 `json:"posterior"`
-	// Decided: one profile, with Posterior ≥ DecisivePosterior, and a port
-	// model that fits.
+	// Decided: one profile, with Posterior ≥ DecisivePosterior, a port
+	// model that fits and, when the host's stack is known, a signature
+	// of the profile's own that it was weighed against.
 	Decided bool     `json:"decided"`
 	Tie     []string `json:"tie,omitempty"`
 	Closest string   `json:"closest,omitempty"`
