@@ -272,3 +272,101 @@ func (r *SweepRow) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// Has reports whether r has data for the figure its JSON field names: no
+// failure or collision rate and no probes without an attempt, no entropy
+// or guess without a pair of ports (another destination needs two
+// destinations), no uniformity without an allocation, no reuse time
+// without a reuse. Every format writes "no value" where it is false: null
+// in JSON, an empty CSV cell, "-" in a table.
+func (r *StrategyResult) Has(field string) bool {
+	switch field {
+	case "failure_rate", "collision_rate", "probes_mean":
+		return r.Allocations+r.Failures > 0
+	case "entropy_same_dst_bits", "guess_same_dst":
+		return r.PairsSameDst > 0
+	case "entropy_cross_dst_bits", "guess_cross_dst":
+		return r.PairsCrossDst > 0
+	case "uniformity_p":
+		return r.Allocations > 0
+	case "reuse_min_seconds", "reuse_p1_seconds", "reuse_p50_seconds":
+		return r.ReuseCount > 0
+	}
+	return true
+}
+
+// strategyResultJSON is StrategyResult with its figures that may have no
+// value (Has) as pointers, written as null when there is none.
+type strategyResultJSON struct {
+	strategyResultAlias
+	FailureRate     *float64 `json:"failure_rate"`
+	ProbesMean      *float64 `json:"probes_mean"`
+	CollisionRate   *float64 `json:"collision_rate"`
+	ReuseMinSeconds *float64 `json:"reuse_min_seconds"`
+	ReuseP1Seconds  *float64 `json:"reuse_p1_seconds"`
+	ReuseP50Seconds *float64 `json:"reuse_p50_seconds"`
+	UniformityP     *float64 `json:"uniformity_p"`
+	EntropySameDst  *float64 `json:"entropy_same_dst_bits"`
+	EntropyCrossDst *float64 `json:"entropy_cross_dst_bits"`
+	GuessSameDst    *float64 `json:"guess_same_dst"`
+	GuessCrossDst   *float64 `json:"guess_cross_dst"`
+}
+
+type strategyResultAlias StrategyResult
+
+// optionals pairs each pointer of j with its field of r and JSON name.
+func (j *strategyResultJSON) optionals(r *StrategyResult) []struct {
+	name string
+	p    **float64
+	v    *float64
+} {
+	return []struct {
+		name string
+		p    **float64
+		v    *float64
+	}{
+		{"failure_rate", &j.FailureRate, &r.FailureRate},
+		{"probes_mean", &j.ProbesMean, &r.ProbesMean},
+		{"collision_rate", &j.CollisionRate, &r.CollisionRate},
+		{"reuse_min_seconds", &j.ReuseMinSeconds, &r.ReuseMinSeconds},
+		{"reuse_p1_seconds", &j.ReuseP1Seconds, &r.ReuseP1Seconds},
+		{"reuse_p50_seconds", &j.ReuseP50Seconds, &r.ReuseP50Seconds},
+		{"uniformity_p", &j.UniformityP, &r.UniformityP},
+		{"entropy_same_dst_bits", &j.EntropySameDst, &r.EntropySameDst},
+		{"entropy_cross_dst_bits", &j.EntropyCrossDst, &r.EntropyCrossDst},
+		{"guess_same_dst", &j.GuessSameDst, &r.GuessSameDst},
+		{"guess_cross_dst", &j.GuessCrossDst, &r.GuessCrossDst},
+	}
+}
+
+// MarshalJSON writes a figure r has no data for (Has) as null.
+func (r StrategyResult) MarshalJSON() ([]byte, error) {
+	j := strategyResultJSON{strategyResultAlias: strategyResultAlias(r)}
+	for _, o := range j.optionals(&r) {
+		if r.Has(o.name) {
+			*o.p = o.v
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a null figure as none: -1 for a reuse time, as the
+// simulator leaves it, else 0.
+func (r *StrategyResult) UnmarshalJSON(b []byte) error {
+	var j strategyResultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = StrategyResult(j.strategyResultAlias)
+	for _, o := range j.optionals(r) {
+		switch {
+		case *o.p != nil:
+			*o.v = **o.p
+		case o.name == "reuse_min_seconds" || o.name == "reuse_p1_seconds" || o.name == "reuse_p50_seconds":
+			*o.v = -1
+		default:
+			*o.v = 0
+		}
+	}
+	return nil
+}

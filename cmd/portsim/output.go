@@ -16,47 +16,106 @@ import (
 	"github.com/portsim/portsim/sim"
 )
 
-// resultColumns are the per-strategy figures shown in the table and CSV, in
-// the words of the JSON fields.
-var resultColumns = []struct {
+// unit is how a column's number is written. Machine formats (CSV, JSON)
+// carry plain numbers in the unit the name says; only the table shows a
+// percentage or a unit.
+type unit int
+
+const (
+	count     unit = iota // a whole number
+	fraction              // 0 to 1; a percentage in the table
+	inSeconds             // seconds; with an "s" in the table
+	number                // any other number (bits, probes, a p-value)
+)
+
+// field is one figure of a result row: its JSON name, its table heading,
+// its unit and digits in the table, and its value. has says whether the
+// row has data for it (nil: always); where not, the CSV cell is empty,
+// JSON null and the table shows "-".
+type field struct {
 	name, head string
-	get        func(r *sim.StrategyResult) string
-}{
-	{"strategy", "STRATEGY", func(r *sim.StrategyResult) string { return r.Strategy }},
-	{"allocations", "ALLOCS", func(r *sim.StrategyResult) string { return strconv.Itoa(r.Allocations) }},
-	{"failures", "FAILS", func(r *sim.StrategyResult) string { return strconv.Itoa(r.Failures) }},
-	{"failure_rate", "FAIL%", func(r *sim.StrategyResult) string { return format.PercentNumber(r.FailureRate, 2) }},
-	{"probes_mean", "PROBES", func(r *sim.StrategyResult) string { return ffmt(r.ProbesMean, 2) }},
-	{"probes_p99", "P99", func(r *sim.StrategyResult) string { return strconv.Itoa(r.ProbesP99) }},
-	{"probes_max", "MAX", func(r *sim.StrategyResult) string { return strconv.Itoa(r.ProbesMax) }},
-	{"collision_rate", "COLL%", func(r *sim.StrategyResult) string { return format.PercentNumber(r.CollisionRate, 2) }},
-	{"reuse_min_seconds", "REUSE-MIN", func(r *sim.StrategyResult) string { return secs(r.ReuseMinSeconds) }},
-	{"reuse_p50_seconds", "REUSE-P50", func(r *sim.StrategyResult) string { return secs(r.ReuseP50Seconds) }},
-	{"tw_reuses", "TW-REUSE", func(r *sim.StrategyResult) string { return strconv.Itoa(r.TWReuses) }},
-	{"entropy_same_dst_bits", "BITS-SAME", func(r *sim.StrategyResult) string { return ffmt(r.EntropySameDst, 1) }},
-	{"entropy_cross_dst_bits", "BITS-CROSS", func(r *sim.StrategyResult) string { return ffmt(r.EntropyCrossDst, 1) }},
-	{"guess_same_dst", "GUESS-SAME", func(r *sim.StrategyResult) string { return format.PercentNumber(r.GuessSameDst, 2) }},
-	{"uniformity_p", "UNIF-P", func(r *sim.StrategyResult) string { return ffmt(r.UniformityP, 3) }},
+	unit       unit
+	digits     int
+	text       func(r *sim.StrategyResult) string
+	value      func(r *sim.StrategyResult) float64
 }
 
-// gatewayColumns follow resultColumns when the hosts sat behind a gateway.
-var gatewayColumns = []struct {
+// table is f's cell in the human table.
+func (f field) table(r *sim.StrategyResult) string {
+	if f.text != nil {
+		return f.text(r)
+	}
+	if !r.Has(f.name) {
+		return "-"
+	}
+	v := f.value(r)
+	switch f.unit {
+	case count:
+		return strconv.Itoa(int(v))
+	case fraction:
+		return format.PercentNumber(v, f.digits)
+	case inSeconds:
+		return ffmt(v, f.digits) + "s"
+	}
+	return ffmt(v, f.digits)
+}
+
+// csv is f's cell in CSV: the number in its own unit, empty for none.
+func (f field) csv(r *sim.StrategyResult) string {
+	if f.text != nil {
+		return f.text(r)
+	}
+	if !r.Has(f.name) {
+		return ""
+	}
+	v := f.value(r)
+	if f.unit == count {
+		return strconv.Itoa(int(v))
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// resultFields are the per-strategy figures of the table and the CSV, in
+// the words and units of the JSON fields.
+var resultFields = []field{
+	{name: "strategy", head: "STRATEGY", text: func(r *sim.StrategyResult) string { return r.Strategy }},
+	{"allocations", "ALLOCS", count, 0, nil, func(r *sim.StrategyResult) float64 { return float64(r.Allocations) }},
+	{"failures", "FAILS", count, 0, nil, func(r *sim.StrategyResult) float64 { return float64(r.Failures) }},
+	{"failure_rate", "FAIL%", fraction, 2, nil, func(r *sim.StrategyResult) float64 { return r.FailureRate }},
+	{"probes_mean", "PROBES", number, 2, nil, func(r *sim.StrategyResult) float64 { return r.ProbesMean }},
+	{"probes_p99", "P99", count, 0, nil, func(r *sim.StrategyResult) float64 { return float64(r.ProbesP99) }},
+	{"probes_max", "MAX", count, 0, nil, func(r *sim.StrategyResult) float64 { return float64(r.ProbesMax) }},
+	{"collision_rate", "COLL%", fraction, 2, nil, func(r *sim.StrategyResult) float64 { return r.CollisionRate }},
+	{"reuse_min_seconds", "REUSE-MIN", inSeconds, 1, nil, func(r *sim.StrategyResult) float64 { return r.ReuseMinSeconds }},
+	{"reuse_p50_seconds", "REUSE-P50", inSeconds, 1, nil, func(r *sim.StrategyResult) float64 { return r.ReuseP50Seconds }},
+	{"tw_reuses", "TW-REUSE", count, 0, nil, func(r *sim.StrategyResult) float64 { return float64(r.TWReuses) }},
+	{"entropy_same_dst_bits", "BITS-SAME", number, 1, nil, func(r *sim.StrategyResult) float64 { return r.EntropySameDst }},
+	{"entropy_cross_dst_bits", "BITS-CROSS", number, 1, nil, func(r *sim.StrategyResult) float64 { return r.EntropyCrossDst }},
+	{"guess_same_dst", "GUESS-SAME", fraction, 2, nil, func(r *sim.StrategyResult) float64 { return r.GuessSameDst }},
+	{"uniformity_p", "UNIF-P", number, 3, nil, func(r *sim.StrategyResult) float64 { return r.UniformityP }},
+}
+
+// gatewayFields follow resultFields when the hosts sat behind a gateway;
+// show says whether a column belongs (nil: always).
+var gatewayFields = []struct {
 	name, head string
-	get        func(g *sim.GatewayResult) string
-	show       func(g *sim.GatewayResult) bool // nil: always
+	unit       unit
+	digits     int
+	value      func(g *sim.GatewayResult) float64
+	show       func(g *sim.GatewayResult) bool
 }{
-	{"gateway_allocations", "GW-ALLOCS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Allocations) }, nil},
-	{"gateway_failures", "GW-FAILS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Failures) }, nil},
-	{"gateway_failure_rate", "GW-FAIL%", func(g *sim.GatewayResult) string { return format.PercentNumber(g.FailureRate, 2) }, nil},
-	{"gateway_insert_failed", "INS-FAIL", func(g *sim.GatewayResult) string { return strconv.Itoa(g.InsertFailed) }, nil},
-	{"gateway_conflicts", "CONFLICT", func(g *sim.GatewayResult) string { return strconv.Itoa(g.Conflicts) },
+	{"gateway_allocations", "GW-ALLOCS", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.Allocations) }, nil},
+	{"gateway_failures", "GW-FAILS", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.Failures) }, nil},
+	{"gateway_failure_rate", "GW-FAIL%", fraction, 2, func(g *sim.GatewayResult) float64 { return g.FailureRate }, nil},
+	{"gateway_insert_failed", "INS-FAIL", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.InsertFailed) }, nil},
+	{"gateway_conflicts", "CONFLICT", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.Conflicts) },
 		func(g *sim.GatewayResult) bool { return g.ConflictName != "" }},
-	{"gateway_busiest_max", "BUSIEST", func(g *sim.GatewayResult) string { return strconv.Itoa(g.BusiestMax) }, nil},
-	{"gateway_busiest_share", "BUSY%", func(g *sim.GatewayResult) string { return format.PercentNumber(g.BusiestShare, 1) }, nil},
-	{"gateway_ports_in_use_max", "PORTS/IP", func(g *sim.GatewayResult) string { return strconv.Itoa(maxInt(g.PortsInUseMax)) }, nil},
-	{"gateway_host_flows_max", "HOST-MAX", func(g *sim.GatewayResult) string { return strconv.Itoa(g.HostFlowsMax) }, nil},
-	{"gateway_log_records", "LOGS", func(g *sim.GatewayResult) string { return strconv.Itoa(g.LogRecords) }, nil},
-	{"gateway_entropy_same_dst_bits", "PUB-BITS", func(g *sim.GatewayResult) string { return ffmt(g.EntropySameDst, 1) }, nil},
+	{"gateway_busiest_max", "BUSIEST", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.BusiestMax) }, nil},
+	{"gateway_busiest_share", "BUSY%", fraction, 1, func(g *sim.GatewayResult) float64 { return g.BusiestShare }, nil},
+	{"gateway_ports_in_use_max", "PORTS/IP", count, 0, func(g *sim.GatewayResult) float64 { return float64(maxInt(g.PortsInUseMax)) }, nil},
+	{"gateway_host_flows_max", "HOST-MAX", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.HostFlowsMax) }, nil},
+	{"gateway_log_records", "LOGS", count, 0, func(g *sim.GatewayResult) float64 { return float64(g.LogRecords) }, nil},
+	{"gateway_entropy_same_dst_bits", "PUB-BITS", number, 1, func(g *sim.GatewayResult) float64 { return g.EntropySameDst }, nil},
 }
 
 func maxInt(v []int) int {
@@ -67,35 +126,26 @@ func maxInt(v []int) int {
 	return m
 }
 
-// column is one figure of a result row, as the table and the CSV show it.
-type column struct {
-	name, head string
-	get        func(r *sim.StrategyResult) string
-}
-
-// columnsOf are res's columns: resultColumns, and gatewayColumns when the
-// run had a gateway.
-func columnsOf(res *sim.Result) []column {
-	cols := make([]column, 0, len(resultColumns)+len(gatewayColumns)+1)
-	for _, c := range resultColumns {
-		cols = append(cols, column{c.name, c.head, c.get})
-	}
+// fieldsOf are res's fields: resultFields, a status when the run was
+// stopped, and gatewayFields when the run had a gateway.
+func fieldsOf(res *sim.Result) []field {
+	fs := append([]field(nil), resultFields...)
 	if res.Partial {
 		// Strategies run side by side and stop where they are: each row
 		// says how far it got, so no one compares a cut row as whole.
-		cols = append(cols, column{"status", "STATUS", status})
+		fs = append(fs, field{name: "status", head: "STATUS", text: status})
 	}
 	if len(res.Results) == 0 || res.Results[0].Gateway == nil {
-		return cols
+		return fs
 	}
-	for _, c := range gatewayColumns {
-		if c.show != nil && !c.show(res.Results[0].Gateway) {
+	for _, g := range gatewayFields {
+		if g.show != nil && !g.show(res.Results[0].Gateway) {
 			continue
 		}
-		get := c.get
-		cols = append(cols, column{c.name, c.head, func(r *sim.StrategyResult) string { return get(r.Gateway) }})
+		value := g.value
+		fs = append(fs, field{g.name, g.head, g.unit, g.digits, nil, func(r *sim.StrategyResult) float64 { return value(r.Gateway) }})
 	}
-	return cols
+	return fs
 }
 
 // status is how much of the run a row covers: "complete", "partial to
@@ -130,7 +180,7 @@ func writeResult(w io.Writer, res *sim.Result, as string) error {
 		_, err = w.Write(append(b, '\n'))
 		return err
 	case "csv":
-		cols := columnsOf(res)
+		cols := fieldsOf(res)
 		cw := csv.NewWriter(w)
 		head := make([]string, len(cols))
 		for i, c := range cols {
@@ -140,7 +190,7 @@ func writeResult(w io.Writer, res *sim.Result, as string) error {
 		for i := range res.Results {
 			row := make([]string, len(cols))
 			for j, c := range cols {
-				row[j] = c.get(&res.Results[i])
+				row[j] = c.csv(&res.Results[i])
 			}
 			cw.Write(row)
 		}
@@ -155,7 +205,7 @@ func writeTable(w io.Writer, res *sim.Result) error {
 	if res.Partial {
 		fmt.Fprintln(w, "PARTIAL RESULTS: the run was stopped before the end of the scenario; STATUS says how far each strategy got.")
 	}
-	cols := columnsOf(res)
+	cols := fieldsOf(res)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for i, c := range cols {
 		if i > 0 {
@@ -169,7 +219,7 @@ func writeTable(w io.Writer, res *sim.Result) error {
 			if j > 0 {
 				fmt.Fprint(tw, "\t")
 			}
-			fmt.Fprint(tw, c.get(&res.Results[i]))
+			fmt.Fprint(tw, c.table(&res.Results[i]))
 		}
 		fmt.Fprintln(tw, "\t")
 	}
