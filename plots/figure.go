@@ -34,7 +34,14 @@ type panel struct {
 	*plot.Plot
 	n          int
 	logX, logY bool
-	note       string // why there is no data, shown when n == 0
+	note       string         // why there is no data, shown when n == 0
+	drawn      []plot.Plotter // what Add added, which TestCaptions reads
+}
+
+// Add adds ps to the plot and remembers them.
+func (pn *panel) Add(ps ...plot.Plotter) {
+	pn.drawn = append(pn.drawn, ps...)
+	pn.Plot.Add(ps...)
 }
 
 func newPanel(title, xLabel, yLabel string, logX, logY bool) *panel {

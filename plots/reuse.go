@@ -15,13 +15,14 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Reuse is chart 4, "reuse": the CDF of the reuse interval — the time from
-// a 4-tuple's close to its next use — on a log time axis, one line per
-// strategy, with the scenario's TIME_WAIT marked. It reads
-// StrategyResult.ReuseHist and the "time-wait" scenario field.
+// Reuse is chart 4, "reuse": the empirical CDF of the reuse interval — the
+// time from a 4-tuple's close to its next use — as a step line on a log
+// time axis fitted to the data, one per strategy, with the hosts'
+// TIME_WAIT marked where TCP leaves one (not for UDP alone). It reads
+// StrategyResult.ReuseHist and the "time-wait" and "kind" scenario fields.
 func Reuse(res *sim.Result) *Chart {
 	d := description{
-		marks: []mark{lines},
+		marks: []mark{steps, lines},
 		x:     axis{label: "time from close to reuse (s)", log: true},
 		y:     []axis{{label: "share of reuses within that time"}},
 	}
@@ -31,53 +32,96 @@ func Reuse(res *sim.Result) *Chart {
 		legend := newLegend()
 		pn.X.Padding = vg.Points(10) // keep a TIME_WAIT line at the edge off the axis
 
-		tws := timeWaits(res)
-		hasTW := len(tws) > 0
-		for i, tw := range tws {
-			dashes := []vg.Length{vg.Points(5), vg.Points(3)}
-			if i > 0 {
-				dashes = []vg.Length{vg.Points(1), vg.Points(3)} // another profile's TIME_WAIT
-			}
-			m := vline(tw.seconds, draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: dashes})
-			pn.Add(m)
-			label := fmt.Sprintf("TIME_WAIT (%s)", seconds(tw.seconds))
-			if len(tws) > 1 {
-				label = fmt.Sprintf("TIME_WAIT %s: %s", seconds(tw.seconds), strings.Join(tw.who, ", "))
-			}
-			legend.Add(label, m)
-		}
-
 		var never []string
+		xmin, xmax := math.Inf(1), math.Inf(-1)
 		for i, r := range results(res) {
-			xys := reuseCDF(r.ReuseHist, r.ReuseMinSeconds)
+			xys := pn.filter(reuseCDF(r.ReuseHist, r.ReuseMinSeconds))
 			if len(xys) == 0 {
 				never = append(never, r.Strategy)
 				legend.Add(r.Strategy + ": no reuse") // absent lines are easy to miss
 				continue
 			}
-			pn.series(xys, styleOf(i), r.Strategy, legend, true)
+			l, err := plotter.NewLine(xys)
+			if err != nil {
+				continue
+			}
+			l.LineStyle = styleOf(i).line
+			l.StepStyle = plotter.PostStep
+			pn.Add(l)
+			legend.Add(r.Strategy, l)
+			pn.n += len(xys)
+			xmin, xmax = math.Min(xmin, xys[0].X), math.Max(xmax, xys[len(xys)-1].X)
 		}
 		if pn.n > 0 {
 			pn.Y.Min, pn.Y.Max = 0, 1
 		}
 		pn.note = "no 4-tuple was used twice"
 
-		text := []string{"Each line is one strategy: the share of its reused 4-tuples (same source port to the same destination) that came back within a given time of being closed. " +
+		// TIME_WAIT lines within a factor of two of the data; one further
+		// off would stretch the axis over empty decades, so the legend
+		// says where it is instead.
+		tws := timeWaits(res)
+		udpOnly := udpOnly(res)
+		if udpOnly {
+			tws = nil
+		}
+		shown := 0
+		for i, tw := range tws {
+			label := fmt.Sprintf("TIME_WAIT (%s)", seconds(tw.seconds))
+			if len(tws) > 1 {
+				label = fmt.Sprintf("TIME_WAIT %s: %s", seconds(tw.seconds), strings.Join(tw.who, ", "))
+			}
+			if pn.n > 0 && (tw.seconds < xmin/2 || tw.seconds > 2*xmax) {
+				legend.Add(label + ", off the chart")
+				continue
+			}
+			dashes := []vg.Length{vg.Points(5), vg.Points(3)}
+			if i > 0 {
+				dashes = []vg.Length{vg.Points(1), vg.Points(3)} // another profile's TIME_WAIT
+			}
+			m := vline(tw.seconds, draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: dashes})
+			pn.Add(m)
+			legend.Add(label, m)
+			shown++
+		}
+
+		text := []string{"Each step line is one strategy: the share of its reused 4-tuples (same source port to the same destination) that came back within a given time of being closed. " +
+			"Times are counted in bins five to a decade, so a line steps up at the end of each bin that holds reuses and is flat where none came back.",
 			"A line far to the left means ports are handed out again soon after use, which risks a late packet from the old connection being taken for the new one."}
-		if len(tws) > 1 {
+		switch {
+		case udpOnly:
+			text = append(text, "UDP leaves no TIME_WAIT behind, so none is marked: a UDP port is free again as soon as its socket closes.")
+		case shown > 1:
 			text = append(text, "The dashed lines mark each host's TIME_WAIT (profiles bring their own), before which a closed 4-tuple may not be reused without tw_reuse.")
-		} else if hasTW {
+		case shown == 1:
 			text = append(text, "The dashed line marks TIME_WAIT, before which a closed 4-tuple may not be reused without tw_reuse.")
-		} else {
+		case len(tws) > 0:
+			text = append(text, "TIME_WAIT lies off the time axis, which is fitted to the reuses (the legend gives its value).")
+		default:
 			text = append(text, "The scenario has no TIME_WAIT to mark.")
 		}
-		text = append(text, "Times are binned five to a decade, so the curves are accurate to a bin.")
 		if len(never) > 0 {
 			text = append(text, fmt.Sprintf("No reuse at all: %s.", strings.Join(never, ", ")))
 		}
 		c.Caption = d.caption(text...)
 		return single(c, pn, legend)
 	})
+}
+
+// udpOnly reports whether the run's requests were all UDP, which leaves
+// no TIME_WAIT behind.
+func udpOnly(res *sim.Result) bool {
+	v, ok := field(res, "kind")
+	if !ok {
+		return false
+	}
+	for _, item := range strings.Split(v, ",") {
+		name, w, _ := strings.Cut(strings.TrimSpace(item), "=")
+		if name != "udp" && w != "0" {
+			return false
+		}
+	}
+	return true
 }
 
 // reuseCDF turns histogram buckets into CDF points at each bucket's upper
