@@ -132,10 +132,13 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 			sc.Strategies = append([]string(nil), defaults...)
 		}
 		if err := validateScenario(&sc); err != nil {
-			return err
+			return withRunTime(err, sc)
 		}
 		if err := checkOutputs(of.outputs(sc.Strategies)...); err != nil {
 			return err
+		}
+		if of.format == "table" {
+			fmt.Fprintf(e.stdout, "Scenario: %s\n\n", describeScenario(&sc)) // as demo says it
 		}
 		opts := sim.Options{KeepSamples: of.keep}
 		var caps *captureFiles
@@ -187,6 +190,7 @@ func simSetup(fs *pflag.FlagSet, defaults []string) action {
 func simulate(e *env, sc sim.Scenario, opts sim.Options) (*sim.Result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	announce(e.stderr, sc)
 	bar := newProgress(e.stderr, sc)
 	defer bar.finish()
 	opts.Progress = bar.update
