@@ -19,8 +19,8 @@ const (
 type portState struct {
 	tuples uint32 // connect() 4-tuples on this port, established or TIME_WAIT
 	// last is the slot of the most recent 4-tuple added on this port, or
-	// -1. Every other tuple on the port is in Table.tuples, so a port with
-	// one tuple needs no map at all — the common case in a long scan and
+	// -1. Every other tuple on the port is in Table.index, so a port with
+	// one tuple needs no index at all — the common case in a long scan and
 	// with one destination.
 	last  int32
 	owner owner
@@ -42,7 +42,7 @@ const (
 
 // tupleKey identifies a connect() 4-tuple: destination id (interned
 // address and port) in the high 32 bits, local address index, local port.
-// A uint64 key takes Go's fast map path and holds no pointers.
+// A uint64 key hashes with one multiply and holds no pointers.
 type tupleKey uint64
 
 func makeKey(dst int32, local int, port uint16) tupleKey {
@@ -52,39 +52,6 @@ func makeKey(dst int32, local int, port uint16) tupleKey {
 func (k tupleKey) dst() int32   { return int32(k >> 32) }
 func (k tupleKey) local() int   { return int(uint16(k >> 16)) }
 func (k tupleKey) port() uint16 { return uint16(k) }
-
-// slotState is what a tuple slot holds.
-type slotState uint8
-
-const (
-	slotFree slotState = iota
-	slotEstablished
-	slotTimeWait
-)
-
-// tupleSlot is a connect() 4-tuple in use. Slots live in a slab so that
-// Close and TIME_WAIT expiry reach them by index, without a map look-up.
-type tupleSlot struct {
-	key    tupleKey
-	expiry time.Duration // TIME_WAIT ends then
-	gen    uint32        // bumped each time the slot is handed out, so a stale Conn is refused
-	state  slotState
-	inMap  bool // listed in Table.tuples; a tuple alone on its port need not be
-}
-
-// twEntry is a TIME_WAIT that will expire; the queue is in expiry order
-// because TIME_WAIT has one duration and the clock only moves forward.
-// For connect() it names a slot; for bind() a port on a local address.
-//
-// Four fields in 16 bytes, so the compiler keeps one in registers: a
-// larger entry is built on the stack and copied, which stalls the CPU on
-// store forwarding.
-type twEntry struct {
-	expiry time.Duration
-	ref    int32 // connect(): the slot; bind(): the local address's index
-	port   uint16
-	kind   Kind
-}
 
 // Conn is a handle to a socket the table handed a port to; Close takes it
 // back. The addresses are the request's, so the handle carries only the
@@ -97,8 +64,9 @@ type Conn struct {
 }
 
 // Allocation is what Allocate returns on success. It is at most four
-// fields in 32 bytes so that the compiler keeps it in registers (see
-// twEntry); keep it so.
+// fields in 32 bytes so that the compiler keeps it in registers: a larger
+// value is built on the stack and copied, which stalls the CPU on store
+// forwarding. Keep it so.
 type Allocation struct {
 	Conn    Conn
 	TWReuse bool // the 4-tuple was taken from TIME_WAIT under the tw_reuse policy
@@ -128,7 +96,9 @@ type Table struct {
 	lastLocal netip.Addr
 	lastIndex int
 
-	tuples map[tupleKey]int32 // 4-tuple → slot, for tuples that share a port
+	slots slots
+	index tupleIndex // 4-tuple → slot, for tuples that share a port
+	twq   slotQueue  // slots in TIME_WAIT (or dead), in expiry order
 
 	// Destinations with live 4-tuples, interned to small ids and counted
 	// so that memory follows live sockets, not destinations ever seen.
@@ -140,13 +110,14 @@ type Table struct {
 	// id from that local address. Kept only for destinations with at least
 	// bitsThreshold live 4-tuples: the ones long scans run into.
 	dstBits [][]*bitset
+	// dstKeys lists the live 4-tuples of a destination without bitsets,
+	// so that its bitsets start from the list rather than a pass over
+	// every slot.
+	dstKeys [][]tupleKey
 	lastDst netip.AddrPort
 	lastID  int32
-	slab    []tupleSlot
-	free    []int32
-	twq     []twEntry
-	twHead  int
-	// nextExpiry is twq[twHead].expiry, or noExpiry when the queue is empty.
+	// nextExpiry is the expiry of the queue's first slot, or noExpiry when
+	// the queue is empty.
 	nextExpiry time.Duration
 
 	now   time.Duration
@@ -159,6 +130,12 @@ type Table struct {
 	curDst   int32 // interned id of the destination, or -1 when it has no tuples
 	curLocal int
 	curLoop  bool // both ends on loopback, and the tw_reuse policy is loopback
+	// The last request's addresses, which passed checkRequest, and their
+	// curLoop.
+	pairSrc  netip.Addr
+	pairDst  netip.AddrPort
+	pairLoop bool
+	pairOK   bool
 	usableFn func(uint16) bool
 }
 
@@ -170,7 +147,6 @@ func NewTable(cfg Config) (*Table, error) {
 	t := &Table{
 		cfg:    cfg,
 		locals: make(map[netip.Addr]int),
-		tuples: make(map[tupleKey]int32),
 		dstIDs: make(map[netip.AddrPort]int32),
 		lastID: -1,
 
@@ -208,64 +184,63 @@ func (t *Table) Advance(now time.Duration) {
 	}
 }
 
-// expireDue expires the TIME_WAIT entries due at the table's clock.
+// expireDue expires the TIME_WAIT entries due at the table's clock, all
+// of them in one pass.
 func (t *Table) expireDue() {
-	for t.twHead < len(t.twq) && t.twq[t.twHead].expiry <= t.now {
-		t.expire(t.twq[t.twHead])
-		t.twHead++
+	for t.twq.n > 0 {
+		i := t.twq.front()
+		c, j := t.slots.at(i)
+		if c.expiry[j] > t.now {
+			t.nextExpiry = c.expiry[j]
+			return
+		}
+		t.twq.pop()
+		switch tagState(c.tag[j]) {
+		case slotTimeWait:
+			t.removeTuple(i)
+			t.stats.TimeWait--
+		case slotBindTimeWait:
+			k := c.key[j]
+			sp := t.spaces[k.local()][protoTCP]
+			sp.ports[k.port()].owner = ownerNone
+			t.stats.TimeWait--
+			t.portFreed(sp, k.port())
+			t.slots.release(i)
+		default: // dead: its 4-tuple lives on in another slot
+			t.slots.release(i)
+		}
 	}
 	t.nextExpiry = noExpiry
-	if t.twHead < len(t.twq) {
-		t.nextExpiry = t.twq[t.twHead].expiry
-	}
-	// Reclaim the consumed front once it dominates the slice.
-	if t.twHead > 1024 && t.twHead*2 > len(t.twq) {
-		n := copy(t.twq, t.twq[t.twHead:])
-		t.twq = t.twq[:n]
-		t.twHead = 0
-	}
-}
-
-func (t *Table) expire(e twEntry) {
-	if e.kind == Bind {
-		sp := t.spaces[e.ref][protoTCP]
-		if sp.ports[e.port].owner == ownerTimeWait {
-			sp.ports[e.port].owner = ownerNone
-			t.stats.TimeWait--
-			t.portFreed(sp, e.port)
-		}
-		return
-	}
-	sl := &t.slab[e.ref]
-	// A 4-tuple reused from TIME_WAIT (and perhaps closed again) has moved
-	// on; this entry is stale.
-	if sl.state != slotTimeWait || sl.expiry != e.expiry {
-		return
-	}
-	t.removeTuple(e.ref)
-	t.stats.TimeWait--
 }
 
 // removeTuple forgets a 4-tuple and frees its slot.
 func (t *Table) removeTuple(slot int32) {
-	sl := &t.slab[slot]
-	k := sl.key
+	c, j := t.slots.at(slot)
+	k := c.key[j]
 	sp := t.spaces[k.local()][protoTCP]
-	if sl.inMap {
-		delete(t.tuples, k)
+	if c.tag[j]&tagIndexed != 0 {
+		t.index.remove(t.index.find(&t.slots, k))
 	}
 	ps := &sp.ports[k.port()]
 	ps.tuples--
 	if ps.last == slot {
-		ps.last = -1 // the remaining tuple, if any, is found through the map
+		ps.last = -1 // the remaining tuple, if any, is found through the index
 	}
 	t.portFreed(sp, k.port())
 	if bs := t.dstBits[k.dst()]; bs != nil {
 		bs[k.local()].clear(k.port())
+	} else {
+		ks := t.dstKeys[k.dst()]
+		for i, x := range ks {
+			if x == k {
+				ks[i] = ks[len(ks)-1]
+				t.dstKeys[k.dst()] = ks[:len(ks)-1]
+				break
+			}
+		}
 	}
 	t.unrefDst(k.dst())
-	sl.state = slotFree
-	t.free = append(t.free, slot)
+	t.slots.release(slot)
 }
 
 // findTuple returns the slot of 4-tuple k on port state ps, if it is live.
@@ -274,20 +249,28 @@ func (t *Table) findTuple(ps *portState, k tupleKey) (int32, bool) {
 		return 0, false
 	}
 	if ps.last >= 0 {
-		if t.slab[ps.last].key == k {
+		if c, j := t.slots.at(ps.last); c.key[j] == k {
 			return ps.last, true
 		}
 		if ps.tuples == 1 {
 			return 0, false
 		}
 	}
-	slot, ok := t.tuples[k]
-	return slot, ok
+	// A destination with many 4-tuples keeps a bitset of their ports: a
+	// clear bit answers without the index.
+	if bs := t.dstBits[k.dst()]; bs != nil && k.local() < len(bs) && !bs[k.local()].has(k.port()) {
+		return 0, false
+	}
+	cell := t.index.find(&t.slots, k)
+	if cell < 0 {
+		return 0, false
+	}
+	return int32(t.index.cells[cell]&t.index.slotMask()) - 1, true
 }
 
 // dstID returns the id of d if it has live 4-tuples, else -1.
 func (t *Table) dstID(d netip.AddrPort) int32 {
-	if d == t.lastDst && t.lastID >= 0 && t.dstAddr[t.lastID] == d && t.dstRefs[t.lastID] > 0 {
+	if d == t.lastDst && t.lastID >= 0 { // unrefDst forgets lastID when it goes
 		return t.lastID
 	}
 	id, ok := t.dstIDs[d]
@@ -309,6 +292,7 @@ func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
 			t.dstRefs = append(t.dstRefs, 0)
 			t.dstAddr = append(t.dstAddr, d)
 			t.dstBits = append(t.dstBits, nil)
+			t.dstKeys = append(t.dstKeys, nil)
 		}
 		t.dstIDs[d] = id
 		t.lastDst, t.lastID = d, id
@@ -331,12 +315,11 @@ func (t *Table) buildBits(id int32) {
 	for i := range bs {
 		bs[i] = new(bitset)
 	}
-	for _, sl := range t.slab {
-		if sl.state != slotFree && sl.key.dst() == id {
-			bs[sl.key.local()].set(sl.key.port())
-		}
+	for _, k := range t.dstKeys[id] {
+		bs[k.local()].set(k.port())
 	}
 	t.dstBits[id] = bs
+	t.dstKeys[id] = t.dstKeys[id][:0]
 }
 
 func (t *Table) unrefDst(id int32) {
@@ -346,28 +329,27 @@ func (t *Table) unrefDst(id int32) {
 		t.dstAddr[id] = netip.AddrPort{}
 		t.dstBits[id] = nil
 		t.dstFree = append(t.dstFree, id)
+		if id == t.lastID {
+			t.lastID = -1
+		}
 	}
 }
 
 // newSlot stores an established 4-tuple on port state ps (before ps counts
-// it). The first tuple on a port stays out of the map; when a second one
+// it). The first tuple on a port stays out of the index; when a second one
 // comes, both are listed.
 func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
-	var slot int32
-	if n := len(t.free); n > 0 {
-		slot, t.free = t.free[n-1], t.free[:n-1]
-	} else {
-		slot = int32(len(t.slab))
-		t.slab = appendDoubling(t.slab, tupleSlot{})
-	}
-	t.slab[slot] = tupleSlot{key: k, state: slotEstablished, gen: nextGen(t.slab[slot].gen)}
+	slot := t.slots.alloc(k, slotEstablished)
 	if ps.tuples > 0 {
-		if ps.last >= 0 && !t.slab[ps.last].inMap {
-			t.tuples[t.slab[ps.last].key] = ps.last
-			t.slab[ps.last].inMap = true
+		if ps.last >= 0 {
+			if c, j := t.slots.at(ps.last); c.tag[j]&tagIndexed == 0 {
+				t.index.add(&t.slots, c.key[j], ps.last)
+				c.tag[j] |= tagIndexed
+			}
 		}
-		t.tuples[k] = slot
-		t.slab[slot].inMap = true
+		t.index.add(&t.slots, k, slot)
+		c, j := t.slots.at(slot)
+		c.tag[j] |= tagIndexed
 	}
 	ps.last = slot
 	if bs := t.dstBits[k.dst()]; bs != nil {
@@ -376,6 +358,27 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 		}
 		t.dstBits[k.dst()] = bs
 		bs[k.local()].set(k.port())
+	} else {
+		t.dstKeys[k.dst()] = append(t.dstKeys[k.dst()], k)
+	}
+	return slot
+}
+
+// reviveSlot moves the TIME_WAIT 4-tuple in slot old, which tw_reuse
+// takes, to a new established slot; old stays queued, dead, until its
+// expiry comes round.
+func (t *Table) reviveSlot(old int32, ps *portState) int32 {
+	oc, oj := t.slots.at(old)
+	k := oc.key[oj]
+	slot := t.slots.alloc(k, slotEstablished)
+	if oc.tag[oj]&tagIndexed != 0 {
+		t.index.cells[t.index.find(&t.slots, k)] = t.index.cell(k, slot)
+		c, j := t.slots.at(slot)
+		c.tag[j] |= tagIndexed
+	}
+	oc.tag[oj] = oc.tag[oj]&^(tagStateMask|tagIndexed) | uint32(slotDead)
+	if ps.last == old {
+		ps.last = slot
 	}
 	return slot
 }
@@ -383,34 +386,15 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 // noExpiry is Table.nextExpiry when no TIME_WAIT is queued.
 const noExpiry = time.Duration(1<<63 - 1)
 
-// queueTimeWait queues e, which expires no earlier than those queued.
-func (t *Table) queueTimeWait(e twEntry) {
-	if t.twHead == len(t.twq) {
-		t.nextExpiry = e.expiry
+// queueTimeWait puts slot i, whose TIME_WAIT ends at expiry (no earlier
+// than those queued), in the queue.
+func (t *Table) queueTimeWait(i int32, expiry time.Duration) {
+	c, j := t.slots.at(i)
+	c.expiry[j] = expiry
+	if t.twq.n == 0 {
+		t.nextExpiry = expiry
 	}
-	t.twq = appendDoubling(t.twq, e)
-}
-
-// appendDoubling appends e, doubling the capacity when it is full. Plain
-// append grows a large slice by about a quarter, so the slab and the
-// TIME_WAIT queue were reallocated and copied (onto fresh, page-faulting
-// memory) about five times their final size while a run filled them.
-func appendDoubling[T any](s []T, e T) []T {
-	if len(s) == cap(s) {
-		grown := make([]T, len(s), max(2*cap(s), 64))
-		copy(grown, s)
-		s = grown
-	}
-	return append(s, e)
-}
-
-// nextGen is the generation after g; 0 is never used, so the zero Conn
-// matches no slot.
-func nextGen(g uint32) uint32 {
-	if g++; g == 0 {
-		g = 1
-	}
-	return g
+	t.twq.push(i)
 }
 
 // portFreed is called after a port lost a user; it may now be free.
@@ -468,18 +452,25 @@ func checkRequest(r *Request) error {
 
 // prepare makes r the current request.
 func (t *Table) prepare(r *Request) error {
-	if err := checkRequest(r); err != nil {
-		return err
+	// A run asks for the same pair of addresses again and again: checked
+	// and unmapped once, they need only a comparison.
+	if !t.pairOK || r.Src != t.pairSrc || r.Dst != t.pairDst || r.Kind > UDP {
+		if err := checkRequest(r); err != nil {
+			return err
+		}
+		// Written only when they change: each write of a field holding a
+		// pointer costs a write-barrier check on the hot path.
+		if r.Src.Is4In6() {
+			r.Src = r.Src.Unmap()
+		}
+		if d := r.Dst.Addr(); d.Is4In6() {
+			r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
+		}
+		t.pairSrc, t.pairDst, t.pairOK = r.Src, r.Dst, true
+		// Only the loopback tw_reuse policy asks.
+		t.pairLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	}
 	t.Advance(r.Now)
-	// Written only when they change: each write of a field holding a
-	// pointer costs a write-barrier check on the hot path.
-	if r.Src.Is4In6() {
-		r.Src = r.Src.Unmap()
-	}
-	if d := r.Dst.Addr(); d.Is4In6() {
-		r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
-	}
 	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
 	if r.Trace == nil {
 		r.Scan = t
@@ -498,8 +489,7 @@ func (t *Table) prepare(r *Request) error {
 	if r.Kind == Connect {
 		t.curDst = t.dstID(r.Dst)
 	}
-	// Only the loopback tw_reuse policy asks.
-	t.curLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
+	t.curLoop = t.pairLoop
 	return nil
 }
 
@@ -572,17 +562,19 @@ func (t *Table) verdict(p uint16) reason {
 	if !ok {
 		return reasonFree
 	}
-	sl := &t.slab[slot]
+	c, j := t.slots.at(slot)
 	switch {
-	case sl.state == slotEstablished:
+	case tagState(c.tag[j]) == slotEstablished:
 		return reasonTupleInUse
-	case t.twReusable(sl):
+	case t.twReusable(c.expiry[j]):
 		return reasonTWReusable
 	}
 	return reasonTupleTimeWait
 }
 
-func (t *Table) twReusable(st *tupleSlot) bool {
+// twReusable reports whether the current request may take a 4-tuple whose
+// TIME_WAIT ends at expiry.
+func (t *Table) twReusable(expiry time.Duration) bool {
 	switch t.cfg.TWReuse {
 	case TWReuseOff:
 		return false
@@ -591,7 +583,7 @@ func (t *Table) twReusable(st *tupleSlot) bool {
 			return false
 		}
 	}
-	closedAt := st.expiry - t.cfg.TimeWait
+	closedAt := expiry - t.cfg.TimeWait
 	return t.now-closedAt >= t.cfg.TWReuseDelay
 }
 
@@ -648,15 +640,15 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			// generation: the handle that closed it must not close this.
 			a.TWReuse = true
 			t.stats.TimeWait--
-			sl := &t.slab[slot]
-			sl.state, sl.gen = slotEstablished, nextGen(sl.gen)
+			slot = t.reviveSlot(slot, ps)
 		} else {
 			t.portTaken(sp, port)
 			t.curDst = t.refDst(r.Dst, t.curDst)
 			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}
-		a.Conn.ref, a.Conn.gen = slot, t.slab[slot].gen
+		c, j := t.slots.at(slot)
+		a.Conn.ref, a.Conn.gen = slot, tagGen(c.tag[j])
 		t.stats.Established++
 	case Bind, UDP:
 		t.portTaken(sp, port)
@@ -702,11 +694,11 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
 	switch c.Kind {
 	case Connect:
-		if c.ref < 0 || int(c.ref) >= len(t.slab) {
+		if c.ref < 0 || c.ref >= t.slots.n {
 			return c.notOpen()
 		}
-		sl := &t.slab[c.ref]
-		if sl.state != slotEstablished || sl.gen != c.gen || sl.key.port() != c.Port {
+		sc, j := t.slots.at(c.ref)
+		if tag := sc.tag[j]; tagState(tag) != slotEstablished || tagGen(tag) != c.gen || sc.key[j].port() != c.Port {
 			return c.notOpen()
 		}
 		t.stats.Established--
@@ -714,8 +706,8 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 			t.removeTuple(c.ref)
 			return nil
 		}
-		sl.state, sl.expiry = slotTimeWait, t.now+t.cfg.TimeWait
-		t.queueTimeWait(twEntry{ref: c.ref, expiry: sl.expiry, kind: Connect})
+		sc.tag[j] = sc.tag[j]&^tagStateMask | uint32(slotTimeWait)
+		t.queueTimeWait(c.ref, t.now+t.cfg.TimeWait)
 		t.stats.TimeWait++
 	case Bind, UDP:
 		if c.ref < 0 || int(c.ref) >= len(t.spaces) {
@@ -737,8 +729,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		}
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
-			exp := t.now + t.cfg.TimeWait
-			t.queueTimeWait(twEntry{port: p, ref: c.ref, expiry: exp, kind: Bind})
+			t.queueTimeWait(t.slots.alloc(makeKey(0, int(c.ref), p), slotBindTimeWait), t.now+t.cfg.TimeWait)
 			t.stats.TimeWait++
 			return nil
 		}
