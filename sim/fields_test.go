@@ -437,7 +437,7 @@ func TestValidate(t *testing.T) {
 			sc.Lifetime.Mean, sc.TimeWait = time.Microsecond, 0
 		}, "rate", "arrivals, over the limit of 1e+09"},
 		{"too many sockets", func(sc *Scenario) {
-			sc.Arrivals.Rate, sc.Destinations = 1e5, 1000
+			sc.Arrivals.Rate, sc.Destinations = 1e6, 10000
 		}, "rate", "sockets at once, over the limit"},
 		{"too many samples", func(sc *Scenario) { sc.Duration, sc.SampleStep = time.Hour, time.Millisecond }, "sample-step", "samples, over the limit"},
 		{"onoff past the clock", func(sc *Scenario) {
