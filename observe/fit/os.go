@@ -24,7 +24,8 @@ type OSVerdict struct {
 	System string `json:"system,omitempty"`
 	// Posterior is Profile's probability, or the tie's together, with the
 	// port fits' posteriors shared among the profiles each stands for
-	// and weighed by how well each profile's SYN signature matches.
+	// and weighed by how well each profile's SYN signature matches; when
+	// no port model fits, System's, from the stack alone.
 	Posterior float64 `json:"posterior"`
 	// Decided: one profile, with Posterior ≥ DecisivePosterior, a port
 	// model that fits and, when the host's stack is known, a signature
@@ -123,9 +124,17 @@ func osVerdict(r *HostReport, fits []Fit, h *HostStack) *OSVerdict {
 	v.System = system
 	switch {
 	case len(fits) > 0 && !portsFit:
-		// The stack alone may still name the system.
+		// The stack alone may still name the system: all its
+		// profiles' shares together (a Windows 7 SYN is windows's
+		// signature, and windows-xp's in part).
 		v.Closest = fitProfile(&fits[0])
-		if v.System == "" || v.Posterior < DecisivePosterior {
+		v.System, v.Posterior = top[0].system, 0
+		for _, s := range scores {
+			if s.system == v.System {
+				v.Posterior += s.post
+			}
+		}
+		if v.Posterior < DecisivePosterior {
 			v.System, v.Posterior = "", 0
 		}
 	case len(top) == 1:
