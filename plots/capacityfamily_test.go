@@ -70,3 +70,22 @@ func TestCapacityFamily(t *testing.T) {
 		t.Errorf("an empty grid draws %q", got)
 	}
 }
+
+// On a grid, the gateway's capacity has a line per strategy and value of
+// the other fields, not one zig-zag through all of them.
+func TestGatewayCapacityGrid(t *testing.T) {
+	sw := &sim.SweepResult{Schema: sim.SweepSchema, Param: "rate", More: []string{"public-ips"}}
+	for _, ips := range []int{1, 2} {
+		for _, x := range []float64{500, 1000, 2000} {
+			sw.Rows = append(sw.Rows, sim.SweepRow{Value: strconv.FormatFloat(x, 'g', -1, 64), X: x, More: []string{strconv.Itoa(ips)},
+				Kind: "connect", Strategy: "linux", Gateway: &sim.SweepGateway{Policy: "aws-nat", PublicIPs: ips, Allocations: int(x) * 10,
+					Seconds: 10, OfferedRate: x, ClosingSeconds: 60, Limit: 55000}})
+		}
+	}
+	got := texts(t, GatewayCapacity(sw))
+	for _, want := range []string{"linux, public-ips=1", "linux, public-ips=2"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("gateway-capacity lacks %q:\n%s", want, got)
+		}
+	}
+}

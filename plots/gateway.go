@@ -184,10 +184,14 @@ func GatewayCapacity(sw *sim.SweepResult) *Chart {
 		var offered, limits plotter.XYs
 		policy := ""
 		for _, r := range rows {
-			if _, ok := lines[r.Strategy]; !ok {
-				order = append(order, r.Strategy)
+			key := r.Strategy
+			if len(sw.More) > 0 { // a grid: a line per strategy and value of the other fields
+				key += ", " + curveName(sw.More, r.More)
 			}
-			lines[r.Strategy] = append(lines[r.Strategy], plotter.XY{X: r.X, Y: r.Gateway.Rate()})
+			if _, ok := lines[key]; !ok {
+				order = append(order, key)
+			}
+			lines[key] = append(lines[key], plotter.XY{X: r.X, Y: r.Gateway.Rate()})
 			offered = append(offered, plotter.XY{X: r.X, Y: r.Gateway.OfferedRate})
 			if l := r.Gateway.LimitRate(); l > 0 {
 				limits = append(limits, plotter.XY{X: r.X, Y: l})
