@@ -14,9 +14,12 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// Defaults for the zero fields of ReadOptions.
+// Defaults for the zero fields of ReadOptions. DefaultMaxAttempts keeps
+// analyze under 2 GiB at its worst, every host judged: 3,000,000 attempts
+// in hosts of 20 took 1.85 GB (615 bytes an attempt; one host's attempts
+// take about 85 bytes each, so 10 million of them about 0.8 GB).
 const (
-	DefaultMaxAttempts = 10_000_000
+	DefaultMaxAttempts = 3_000_000
 	DefaultMaxFlows    = 1 << 20
 )
 
