@@ -96,6 +96,8 @@ func (in *inputs) loadJSON(path string) error {
 			return usagef("%s: %v", path, err)
 		}
 		in.attacks = append(in.attacks, &res)
+	case sim.PartSchema:
+		return usagef("%s: one part of a sharded sweep; join the parts first with 'portsim merge PARTS... --out DIR' and give DIR", path)
 	default:
 		return usagef("%s: schema %q; want %q, %q or %q", path, head.Schema, sim.Schema, sim.SweepSchema, attack.Schema)
 	}

@@ -385,6 +385,12 @@ func TestSweepVaryFileAndBadInput(t *testing.T) {
 		}
 	}
 
+	parts := filepath.Join(dir, "parts")
+	if r := portsim("sweep", "--vary", "rate=100,200", "--duration", "2s", "--strategy", "linux", "--shard", "1/2", "--out", parts); r.code != 0 {
+		t.Fatalf("sweep --shard 1/2: exit %d\n%s", r.code, r.stderr)
+	}
+	part := filepath.Join(parts, "sweep-part-1-of-2.json")
+
 	bad := filepath.Join(dir, "bad.csv")
 	if err := os.WriteFile(bad, []byte("rate,bogus\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -399,6 +405,7 @@ func TestSweepVaryFileAndBadInput(t *testing.T) {
 		{name: "merge nothing", args: []string{"merge"}, wantCode: exitUsage, wantStderr: []string{"no parts given"}},
 		{name: "merge no parts", args: []string{"merge", dir}, wantCode: exitUsage, wantStderr: []string{"no sweep-part-*.json in it"}},
 		{name: "merge not a part", args: []string{"merge", points}, wantCode: exitUsage, wantStderr: []string{"points.yaml: not JSON"}},
+		{name: "plot a part", args: []string{"plot", part, "--out", dir}, wantCode: exitUsage, wantStderr: []string{"one part of a sharded sweep", "portsim merge"}},
 		{name: "merge missing file", args: []string{"merge", filepath.Join(dir, "nope.json")}, wantCode: exitUsage, wantStderr: []string{"nope.json"}},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.check(t) })
