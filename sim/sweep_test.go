@@ -373,6 +373,33 @@ func TestSweepShards(t *testing.T) {
 	}
 }
 
+// FuzzReadPart: any file is refused, or is a part whose rows are its
+// shard's share of its sweep's runs, without a panic.
+func FuzzReadPart(f *testing.F) {
+	s := Sweep{Base: scenario(f, "duration", "1s", "warmup", "0s", "strategy", "linux,random"), Grid: grid(f, "rate=50,100", "destinations=1,2")}
+	sh := Shard{1, 3}
+	res, err := s.Run(context.Background(), SweepOptions{Shard: sh})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := json.Marshal(s.Part(res, sh))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"schema":"portsim.sweep-part/v1","shard":{"index":0,"count":0},"result":{}}`))
+	f.Add([]byte(`{"schema":"portsim.sweep-part/v1","grid":{"Fields":["rate"],"Points":[["1"]]},"shard":{"index":0,"count":1},"runs":1,"result":{"rows":[]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ReadPart("part.json", data)
+		if err != nil {
+			return
+		}
+		if len(p.Result.Rows) != p.Shard.size(p.Runs) || p.Shard.check() != nil {
+			t.Fatalf("shard %s of %d runs with %d rows", p.Shard, p.Runs, len(p.Result.Rows))
+		}
+	})
+}
+
 func TestParseShard(t *testing.T) {
 	for _, c := range []struct {
 		in   string
