@@ -22,7 +22,8 @@ const MaxFamilyCurves = 12
 // kind), and in each a family of curves, one per value of the other
 // fields — rate × destinations gives a curve per destination count.
 // When the first field is the rate, each curve's range / TIME_WAIT limit
-// is a dashed vertical line in its colour.
+// is a dashed vertical line in its colour (the first's, when curves share
+// it).
 func capacityFamily(sw *sim.SweepResult) *Chart {
 	param, rows := sw.Param, sw.Rows
 	others := strings.Join(sw.More, ", ")
@@ -96,6 +97,7 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 			pn := d.panel(name, 0)
 			pn.note = "no runs"
 			addGrid(pn.Plot)
+			drawn := map[float64]bool{} // a limit curves share is drawn once, in the first one's colour
 			for ci := range shown {
 				xys := pn.filter(data[p][ci])
 				sort.SliceStable(xys, func(i, j int) bool { return xys[i].X < xys[j].X })
@@ -105,7 +107,8 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 				}
 				inLegend[ci] = inLegend[ci] || lg != nil
 				pn.series(xys, styleOf(ci), curves[ci], lg, true)
-				if l := limits[p][ci]; l > 0 && len(xys) > 0 {
+				if l := limits[p][ci]; l > 0 && len(xys) > 0 && !drawn[l] {
+					drawn[l] = true
 					pn.Add(vline(l, draw.LineStyle{Color: seriesColor(ci), Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}))
 					limitShown = true
 				}
@@ -127,7 +130,7 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 			text = append(text, fmt.Sprintf("The grid has %d values of %s; the first %d are drawn.", len(curves), others, shown))
 		}
 		if limitShown {
-			text = append(text, "A dashed vertical line in a line's colour is the most one destination can take at its settings when every closed connection holds its 4-tuple for TIME_WAIT (the usable ports over TIME_WAIT): failures start near it for every strategy that searches the whole range.")
+			text = append(text, "A dashed vertical line in a line's colour (the first's, where lines share it) is the most one destination can take at its settings when every closed connection holds its 4-tuple for TIME_WAIT (the usable ports over TIME_WAIT): failures start near it for every strategy that searches the whole range.")
 		}
 		text = append(text, "Where the lines part, the field they stand for moves the capacity; where they lie on one another, it does not.")
 		c.Caption = d.caption(text...)
