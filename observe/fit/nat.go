@@ -408,8 +408,17 @@ func walkSignal(dst, all walkStats) (natFinding, bool) {
 		best, mode, hosts = aw, "over all destinations", all.walks
 	}
 	prev := max(dp, ap)
-	detail := fmt.Sprintf("%s of ports continue a walk of steps within ±%d %s beyond the steps the other way (per destination %d up, %d down; overall %d up, %d down); the previous port explains %s; about %d walks at once",
-		format.Percent(best, 1), near, mode, dst.up, dst.down, all.up, all.down, format.Percent(prev, 1), hosts)
+	ways := func(w *walkStats) string {
+		if w.pure() {
+			return ""
+		}
+		return " (both ways: not walks)"
+	}
+	detail := fmt.Sprintf("steps of 1 to %d from a recent port to the same destination: %d up, %d down%s; to any: %d up, %d down%s; from the port before: %s",
+		near, dst.up, dst.down, ways(&dst), all.up, all.down, ways(&all), format.Percent(prev, 1))
+	if best >= walkShare {
+		detail += fmt.Sprintf("; %s of ports continue a walk %s beyond the steps the other way, about %d walks at once", format.Percent(best, 1), mode, hosts)
+	}
 	f := natFinding{ev: NATEvidence{Signal: "walks", Detail: detail}, policy: NATPreserving}
 	walks := true
 	switch {
