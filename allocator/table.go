@@ -428,7 +428,7 @@ func (t *Table) localIndex(a netip.Addr) int {
 	if !ok {
 		i = len(t.spaces)
 		t.locals[a] = i
-		t.spaces = append(t.spaces, [2]*space{new(space), new(space)})
+		t.spaces = append(t.spaces, [2]*space{new(space), nil}) // UDP's comes with its first socket
 	}
 	t.lastLocal, t.lastIndex = a, i
 	return i
@@ -483,7 +483,12 @@ func (t *Table) prepare(r *Request) error {
 		proto = protoUDP
 	}
 	t.curKind = r.Kind
-	t.curSpace = t.spaces[li][proto]
+	sp := t.spaces[li][proto]
+	if sp == nil {
+		sp = new(space)
+		t.spaces[li][proto] = sp
+	}
+	t.curSpace = sp
 	t.curLocal = li
 	t.curDst = -1
 	if r.Kind == Connect {
@@ -719,7 +724,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		}
 		sp := t.spaces[c.ref][proto]
 		p := c.Port
-		if sp.ports[p].owner != ownerSocket {
+		if sp == nil || sp.ports[p].owner != ownerSocket {
 			return c.notOpen()
 		}
 		if c.Kind == UDP {

@@ -229,6 +229,11 @@ func TestErrors(t *testing.T) {
 	if _, err := tab.Allocate(req(Connect, netip.Addr{}, dstA, 0), take{1000}); !errors.As(err, &re) || re.Field != "src" {
 		t.Fatalf("no src: err = %v; want a RequestError on src", err)
 	}
+	// A UDP handle on an address that never had a UDP socket (its port
+	// space is made with the first one).
+	if err := tab.Close(Conn{Kind: UDP, Port: 1001}, Reset, 0); err == nil {
+		t.Fatal("closing a UDP socket never opened: want an error")
+	}
 }
 
 func TestConfigValidation(t *testing.T) {

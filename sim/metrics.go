@@ -63,7 +63,7 @@ type collector struct {
 
 	probeSum    int
 	probeMax    int
-	probeCounts []int // [p] attempts with p probes, clamped to maxProbeIndex
+	probeCounts []int // [p] attempts with p probes, clamped to maxProbeIndex; grown as needed
 	collisions  int
 
 	lastClose closeTable // by tupleKey
@@ -114,7 +114,7 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 		size:        sc.Range.Size(),
 		nsrc:        uint64(max(len(sc.Srcs), 1)),
 		dsts:        sc.Destinations,
-		probeCounts: make([]int, maxProbeIndex+1),
+		probeCounts: make([]int, 256),
 		reuseMin:    math.MaxInt64,
 		reuseFine:   make([]int, hdrLen),
 		reuseBins:   make([]int, logBinCount),
@@ -205,7 +205,11 @@ func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind
 	}
 	c.probeSum += probes
 	c.probeMax = max(c.probeMax, probes)
-	c.probeCounts[min(max(probes, 0), maxProbeIndex)]++
+	i := min(max(probes, 0), maxProbeIndex)
+	if i >= len(c.probeCounts) {
+		c.growProbes(i)
+	}
+	c.probeCounts[i]++
 	return true
 }
 
@@ -252,6 +256,14 @@ func (c *collector) reused(d time.Duration) {
 	c.reuseMax = max(c.reuseMax, d)
 	c.reuseFine[hdrIndex(uint64(d))]++
 	c.reuseBins[logBin(int64(d))]++
+}
+
+// growProbes makes room for the count of attempts with i probes: few
+// runs need the whole array, and clearing it was a share of a short run.
+func (c *collector) growProbes(i int) {
+	grown := make([]int, min(max(2*len(c.probeCounts), i+1), maxProbeIndex+1))
+	copy(grown, c.probeCounts)
+	c.probeCounts = grown
 }
 
 // growPrev makes room for destination dst's previous port; doubling keeps
