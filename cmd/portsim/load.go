@@ -21,11 +21,27 @@ type inputs struct {
 	results []*sim.Result
 	sweeps  []*sim.SweepResult
 	attacks []*attack.Result
+	size    int64 // bytes read so far
 }
 
-// maxInputSize bounds a results file: a run's JSON is kilobytes, its
-// allocations.csv at most a few hundred megabytes.
-const maxInputSize = 1 << 30
+// maxInputSize bounds one results file, and all the files one command
+// reads together: a run's JSON is kilobytes to a few megabytes, its
+// allocations.csv (100,000 allocations per strategy by default) about 4
+// MB a strategy. Decoded, JSON numbers take up to 4 times their text (a
+// "0," becomes 8 bytes) and a CSV row about twice its own, so the inputs
+// stay under about 1.3 GiB with their bytes.
+const maxInputSize = 256 << 20
+
+// read reads path, counting it against maxInputSize for all the inputs.
+func (in *inputs) read(path string) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && in.size+st.Size() > maxInputSize {
+		return nil, usagef("%s: %d bytes, with the %d read before, is over the limit of %d bytes for all the inputs; want fewer or smaller results",
+			path, st.Size(), in.size, maxInputSize)
+	}
+	b, err := readLimited(path)
+	in.size += int64(len(b))
+	return b, err
+}
 
 // loadInputs reads each argument: a directory written by --out (its
 // results.json, allocations.csv, sweep.json and attack.json, whichever
@@ -61,7 +77,7 @@ func loadInputs(args []string) (*inputs, error) {
 }
 
 func (in *inputs) loadJSON(path string) error {
-	b, err := readLimited(path)
+	b, err := in.read(path)
 	if err != nil {
 		return err
 	}
@@ -79,7 +95,7 @@ func (in *inputs) loadJSON(path string) error {
 		}
 		csvPath := filepath.Join(filepath.Dir(path), "allocations.csv")
 		if _, err := os.Stat(csvPath); err == nil {
-			if err := loadSamples(csvPath, &res); err != nil {
+			if err := in.loadSamples(csvPath, &res); err != nil {
 				return err
 			}
 		}
@@ -110,6 +126,9 @@ func readLimited(path string) ([]byte, error) {
 		return nil, usagef("%s: %v", path, errors.Unwrap(err))
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxInputSize {
+		return nil, usagef("%s: larger than %d bytes", path, maxInputSize)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxInputSize+1))
 	if err != nil {
 		return nil, err
@@ -122,8 +141,8 @@ func readLimited(path string) ([]byte, error) {
 
 // loadSamples restores per-allocation samples from allocations.csv (they
 // are not in results.json) for the port-signature chart.
-func loadSamples(path string, res *sim.Result) error {
-	b, err := readLimited(path)
+func (in *inputs) loadSamples(path string, res *sim.Result) error {
+	b, err := in.read(path)
 	if err != nil {
 		return err
 	}

@@ -146,3 +146,36 @@ func TestPcapOneRun(t *testing.T) {
 		t.Errorf("files %v; want %v", got, want)
 	}
 }
+
+// plot and report read at most maxInputSize bytes of results, one file or
+// several together, and refuse more before reading it (sparse files here:
+// nothing is written).
+func TestInputsBounded(t *testing.T) {
+	dir := t.TempDir()
+	if r := portsim("run", "--strategy", "linux", "--duration", "2s", "--out", dir+"/res"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(maxInputSize + 1)
+	f.Close()
+	start := time.Now()
+	r := portsim("plot", "--out", dir+"/charts", big)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "268435457 bytes, with the 0 read before, is over the limit of 268435456") {
+		t.Errorf("exit %d, %q; want the size refused", r.code, r.stderr)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v; want the size refused before reading", d)
+	}
+	// The limit is on all the inputs together.
+	in := &inputs{size: maxInputSize - 100}
+	if _, err := in.read(filepath.Join(dir, "res", "results.json")); err == nil || !strings.Contains(err.Error(), "over the limit of 268435456 bytes for all the inputs") {
+		t.Errorf("error %v; want the inputs' total refused", err)
+	}
+	if r := portsim("report", "--out", dir+"/ok.html", dir+"/res", dir+"/res"); r.code != 0 {
+		t.Errorf("two small inputs: %d %s", r.code, r.stderr)
+	}
+}
