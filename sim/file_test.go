@@ -241,7 +241,10 @@ func FuzzParseFile(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(example)
-	for _, s := range []string{"", "rate: 5\n", "kind: {connect: 1, udp: 2}\n", "preset: browser\n", "- a\n", "a: [1\n", "src: [fd00::1]\nipv6: true\n"} {
+	for _, s := range []string{"", "rate: 5\n", "kind: {connect: 1, udp: 2}\n", "preset: browser\n", "- a\n", "a: [1\n", "src: [fd00::1]\nipv6: true\n",
+		// issue 12's: deep nesting in each form, and the lifetime that overflowed
+		"rate: " + strings.Repeat("[", 30_000) + "\n", "rate: " + strings.Repeat(`["]", `, 1000) + "\n", "rate:\n  " + strings.Repeat("- ", 1000) + "1\n",
+		strings.Repeat("? ", 1000) + "a\n", "rate: " + strings.Repeat("{a: ", 1000) + "\n", "lifetime: lognormal:2s,1e308\n", "rate: 1e6\nduration: 1000s\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -69,7 +69,8 @@ func ExampleParseLifetime() {
 }
 
 func FuzzParseLifetime(f *testing.F) {
-	for _, s := range []string{"fixed:50ms", "exp:2s", "lognormal:30s,1.0", "lognormal: 2s , NaN", "exp:-1h0m0s", "2s", "gamma:1s", "lognormal:2s"} {
+	for _, s := range []string{"fixed:50ms", "exp:2s", "lognormal:30s,1.0", "lognormal: 2s , NaN", "exp:-1h0m0s", "2s", "gamma:1s", "lognormal:2s",
+		"lognormal:2s,1e308", "lognormal:8760h,10", "exp:8760h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
