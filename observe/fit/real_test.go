@@ -118,7 +118,7 @@ func TestRealCaptures(t *testing.T) {
 
 	var b strings.Builder
 	b.WriteString("real captures, truth × verdict (ports | OS)\n")
-	b.WriteString("| truth | hosts | ports right | undecided | wrong | OS right | undecided | wrong |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| truth | host × proto | ports right | undecided | wrong | OS right | undecided | wrong |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	var total cell
 	n := 0
 	for _, sys := range order {
