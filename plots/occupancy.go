@@ -15,7 +15,7 @@ import (
 
 // MaxAreaPoints bounds the vertices of one stacked area: past it the
 // occupancy chart draws every k-th sample.
-const MaxAreaPoints = 5000
+const MaxAreaPoints = 1500
 
 // Occupancy is chart 6, "occupancy": open sockets and sockets in TIME_WAIT
 // over time, stacked, one panel per strategy on shared axes, with the

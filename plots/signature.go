@@ -177,9 +177,10 @@ func PortSignature(series []PortSeries) *Chart {
 // image of them is a few tens of kilobytes and looks the same.
 const rasterAbove = 2000
 
-// rasterDPI is the resolution of such an image: twice the PNG output's,
-// so that it stays sharp on a high-density screen.
-const rasterDPI = 2 * DPI
+// rasterDPI is the resolution of such an image: half again the PNG
+// output's, sharp enough on a high-density screen while the demo's report
+// stays quick to draw (TestDemoReportInChromium).
+const rasterDPI = 1.5 * DPI
 
 // dotLayer draws groups of dots, each in its glyph style, in order, so a
 // later group lies on top. With raster set it draws them into an image of
