@@ -170,8 +170,10 @@ The scenario starts from the defaults, or --preset NAME, then --scenario FILE,
 then the flags below; a flag always wins. Output goes to stdout as an aligned
 table, CSV or JSON (the JSON holds every resolved parameter, so the run can
 be reproduced); --out DIR also writes results.json, the occupancy time series
-and the first allocations as CSV. Ctrl-C stops the run and prints the results
-so far, marked partial.
+and the first allocations as CSV. Every output path is checked before the
+run; --out and --charts hold one run's output (what an earlier run wrote
+there is replaced). Ctrl-C stops the run, writes the results so far, each
+row marked with how far it got, and exits 130.
 
 --profile NAME (repeatable, beside or instead of --strategy) simulates an OS
 profile: its own strategy per request kind, port range, reserved ports,
