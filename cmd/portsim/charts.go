@@ -68,7 +68,7 @@ func writeReport(path string, in *inputs) error {
 		Title:     "portsim report",
 		Results:   in.results,
 		Sweeps:    in.sweeps,
-		Generated: "portsim",
+		Generated: version(),
 	}
 	for _, c := range charts(in.results, in.sweeps) {
 		f, err := svgFigure(c)

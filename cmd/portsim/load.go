@@ -93,6 +93,9 @@ func (in *inputs) loadJSON(path string) error {
 		if err := json.Unmarshal(b, &res); err != nil {
 			return usagef("%s: %v", path, err)
 		}
+		if err := checkCounts(&res); err != nil {
+			return usagef("%s: %v", path, err)
+		}
 		csvPath := filepath.Join(filepath.Dir(path), "allocations.csv")
 		if _, err := os.Stat(csvPath); err == nil {
 			if err := in.loadSamples(csvPath, &res); err != nil {
@@ -199,4 +202,36 @@ func (in *inputs) loadSamples(path string, res *sim.Result) error {
 
 func (in *inputs) String() string {
 	return fmt.Sprintf("%d result(s), %d sweep(s), %d attack(s)", len(in.results), len(in.sweeps), len(in.attacks))
+}
+
+// checkCounts refuses a results file whose counts no run can give (a
+// negative allocation count, a rate outside 0 to 1), which would draw
+// charts of nothing real.
+func checkCounts(res *sim.Result) error {
+	if len(res.Results) == 0 {
+		return fmt.Errorf("no results; want a file 'portsim run --out' wrote")
+	}
+	for i := range res.Results {
+		r := &res.Results[i]
+		if r.Strategy == "" {
+			return fmt.Errorf("results[%d]: no strategy; want a file 'portsim run --out' wrote", i)
+		}
+		for _, c := range []struct {
+			name string
+			n    int
+		}{{"allocations", r.Allocations}, {"failures", r.Failures}, {"probes_max", r.ProbesMax}, {"reuse_count", r.ReuseCount}, {"tw_reuses", r.TWReuses}} {
+			if c.n < 0 {
+				return fmt.Errorf("%s: %s is %d; want a count ≥ 0", r.Strategy, c.name, c.n)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"failure_rate", r.FailureRate}, {"collision_rate", r.CollisionRate}} {
+			if !(f.v >= 0 && f.v <= 1) {
+				return fmt.Errorf("%s: %s is %g; want a fraction from 0 to 1", r.Strategy, f.name, f.v)
+			}
+		}
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ func TestMessages(t *testing.T) {
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "x.pcap")
 	os.WriteFile(pcap, append([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0}, make([]byte, 40)...), 0o644)
+	negative := filepath.Join(dir, "results.json")
+	os.WriteFile(negative, []byte(`{"schema":"portsim.results/v1","results":[{"strategy":"x","allocations":-5}]}`), 0o644)
 	for _, c := range []struct {
 		cliCase
 		notStderr []string
@@ -31,6 +33,8 @@ func TestMessages(t *testing.T) {
 			wantStderr: []string{"--dst-port", "empty item"}}},
 		{cliCase: cliCase{name: "duration overflow", args: []string{"run", "--strategy", "linux", "--duration", "999999999h"}, wantCode: 2,
 			wantStderr: []string{"--duration", "overflows"}}},
+		{cliCase: cliCase{name: "negative allocations", args: []string{"plot", "--out", filepath.Join(dir, "charts"), negative}, wantCode: 2,
+			wantStderr: []string{"allocations is -5", "want a count ≥ 0"}}},
 		{cliCase: cliCase{name: "demo seed", args: []string{"demo", "--seed", "x"}, wantCode: 2,
 			wantStderr: []string{"--seed"}}},
 	} {
@@ -74,5 +78,12 @@ func TestHelpMetavars(t *testing.T) {
 	}
 	if r := portsim("demo", "--help"); !strings.Contains(r.stdout, "--seed N") {
 		t.Errorf("demo --help: the usage line's --seed N is not the flag's:\n%s", r.stdout)
+	}
+}
+
+// A report's header names the portsim that made it, not "portsim" again.
+func TestVersion(t *testing.T) {
+	if v := version(); v == "" || v == "portsim" || !(strings.HasPrefix(v, "devel") || strings.HasPrefix(v, "v")) {
+		t.Errorf("version() = %q; want a module version or devel and a commit", v)
 	}
 }
