@@ -162,11 +162,8 @@ func (x *tupleIndex) cell(k tupleKey, i int32) uint32 {
 // add lists slot i, whose key k is not listed (and whose slot is not yet
 // marked tagIndexed, so a rebuild here leaves it to this call).
 func (x *tupleIndex) add(s *slots, k tupleKey, i int32) {
-	switch {
-	case uint32(i+2) > x.slotMask():
-		x.slotBits = max(minSlotBits, uint(bits.Len32(uint32(i+2))))
-		x.rebuild(s, max(len(x.cells), 256))
-	case 8*(x.used+1) > 7*len(x.cells):
+	x.fit(s, i)
+	if 8*(x.used+1) > 7*len(x.cells) {
 		n := max(len(x.cells), 256)
 		if 8*(x.live+1) > 5*n {
 			n *= 2
@@ -183,6 +180,15 @@ func (x *tupleIndex) add(s *slots, k tupleKey, i int32) {
 	}
 	x.cells[h] = x.cell(k, i)
 	x.live++
+}
+
+// fit makes room in a cell for slot number i: when it does not fit, the
+// slot part widens and the cells are rebuilt.
+func (x *tupleIndex) fit(s *slots, i int32) {
+	if uint32(i+2) > x.slotMask() {
+		x.slotBits = max(minSlotBits, uint(bits.Len32(uint32(i+2))))
+		x.rebuild(s, max(len(x.cells), 256))
+	}
 }
 
 // remove leaves a tombstone in cell i.

@@ -3,6 +3,7 @@ package allocator
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The index agrees with a map through adds, removals, tombstone rebuilds
@@ -65,5 +66,32 @@ func TestSlotQueueIsFIFO(t *testing.T) {
 	}
 	if q.n != int(next-want) {
 		t.Fatalf("n = %d; want %d", q.n, next-want)
+	}
+}
+
+// tw_reuse moves a listed 4-tuple to a new slot; a slot number past what
+// the index's cells held must widen them, not spill into the fingerprint.
+func TestTWReuseIntoWideSlot(t *testing.T) {
+	tab := newTable(t, Config{TimeWait: time.Minute, TWReuse: TWReuseOn})
+	a, _ := tab.Allocate(req(Connect, src, dstA, 0), take{1000})
+	if _, err := tab.Allocate(req(Connect, src, dstB, 0), take{1000}); err != nil { // port 1000 shared: both listed
+		t.Fatal(err)
+	}
+	_ = tab.Close(a.Conn, ClientFirst, 0)
+	for tab.slots.n < 1<<minSlotBits { // the next slot's number needs a wider cell
+		tab.slots.alloc(0, slotFree)
+	}
+	b, err := tab.Allocate(req(Connect, src, dstA, 2*time.Second), take{1000})
+	if err != nil || !b.TWReuse {
+		t.Fatalf("Allocate = %+v, %v; want the TIME_WAIT 4-tuple reused", b, err)
+	}
+	if tab.Usable(req(Connect, src, dstA, 2*time.Second), 1000) {
+		t.Fatal("the reused 4-tuple is not found")
+	}
+	if err := tab.Close(b.Conn, Reset, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !tab.Usable(req(Connect, src, dstA, 3*time.Second), 1000) {
+		t.Fatal("the closed 4-tuple is still listed")
 	}
 }

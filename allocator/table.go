@@ -372,6 +372,7 @@ func (t *Table) reviveSlot(old int32, ps *portState) int32 {
 	k := oc.key[oj]
 	slot := t.slots.alloc(k, slotEstablished)
 	if oc.tag[oj]&tagIndexed != 0 {
+		t.index.fit(&t.slots, slot)
 		t.index.cells[t.index.find(&t.slots, k)] = t.index.cell(k, slot)
 		c, j := t.slots.at(slot)
 		c.tag[j] |= tagIndexed
