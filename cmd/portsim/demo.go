@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -42,6 +44,24 @@ func demoScenario(seed string) (sim.Scenario, error) {
 	return sc, sc.Validate()
 }
 
+// demoSweep is the demo's capacity question, "how many connections a second
+// to one server before EADDRNOTAVAIL?": the demo's client and strategies
+// with one destination, over rates around the range's limit (471/s:
+// 28,232 ports over 60 s of TIME_WAIT), long enough to fill TIME_WAIT.
+func demoSweep(sc sim.Scenario) (*sim.Sweep, error) {
+	for _, kv := range [][2]string{{"destinations", "1"}, {"duration", "90s"}, {"warmup", "0s"}} {
+		if err := sc.Set(kv[0], kv[1]); err != nil {
+			return nil, err
+		}
+	}
+	g, err := sim.ParseVary("rate=200:1000:200")
+	if err != nil {
+		return nil, err
+	}
+	sw := &sim.Sweep{Base: sc, Grid: g}
+	return sw, sw.Check()
+}
+
 func init() {
 	register(&command{
 		name:    "demo",
@@ -51,9 +71,12 @@ func init() {
 servers, one of them hot, each closed by the client after about 200 ms so
 its 4-tuple waits 60 s in TIME_WAIT — once with each of sequential, random,
 hashed and linux, on the same workload. It prints the comparison table and
-a few findings in plain words, and writes into --out: results.json,
-timeseries.csv, allocations.csv, a PNG of each chart, and report.html, a
-self-contained page that explains every chart.
+a few findings in plain words. Then it asks how many connections a second
+one server takes before EADDRNOTAVAIL: the same client and strategies with
+one destination at 200 to 1000 a second (a small sweep), and says where
+each first fails. It writes into --out: results.json, timeseries.csv,
+allocations.csv, a PNG of each chart (the capacity curve among them), and
+report.html, a self-contained page that explains every chart.
 
 To vary it, use 'portsim compare' with the same flags as 'portsim run'.`,
 		examples: `portsim demo
@@ -87,12 +110,27 @@ portsim demo --out /tmp/portsim --seed 7`,
 				if _, err := writeOutDir(*out, res); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
-				paths, err := saveCharts(*out, "png", charts([]*sim.Result{res}, nil))
+				var sweeps []*sim.SweepResult
+				if !res.Partial {
+					sw, err := demoSweep(sc)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "\nCapacity to one server: the same client and strategies with one destination, at rates %s/s for 90 s ...\n",
+						strings.Join(sweepValues(sw), ", "))
+					swr, err := sw.Run(context.Background(), sim.SweepOptions{})
+					if err != nil {
+						return err
+					}
+					writeDemoCapacity(e.stdout, swr)
+					sweeps = append(sweeps, swr)
+				}
+				paths, err := saveCharts(*out, "png", charts([]*sim.Result{res}, sweeps))
 				if err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
 				page := filepath.Join(*out, "report.html")
-				if err := writeReport(page, &inputs{results: []*sim.Result{res}}); err != nil {
+				if err := writeReport(page, &inputs{results: []*sim.Result{res}, sweeps: sweeps}); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
 				dir := strings.TrimRight(*out, "/")
@@ -108,4 +146,49 @@ func describeScenario(sc *sim.Scenario) string {
 	return fmt.Sprintf("%s arrivals at %g/s for %s, lifetime %s, %s (%s) on port %s, closed by %s, TIME_WAIT %s, range %s",
 		sc.Get("arrivals"), sc.Arrivals.Rate, sc.Get("duration"), sc.Get("lifetime"), format.Plural(sc.Destinations, "destination"),
 		sc.Get("popularity"), sc.Get("dst-port"), sc.Get("close"), sc.Get("time-wait"), sc.Get("range"))
+}
+
+// sweepValues are a one-field sweep's values, in order.
+func sweepValues(sw *sim.Sweep) []string {
+	var vs []string
+	for _, p := range sw.Grid.Points {
+		vs = append(vs, p[0])
+	}
+	return vs
+}
+
+// writeDemoCapacity says, per strategy, the highest rate of the sweep that
+// no request failed at, and the first that did.
+func writeDemoCapacity(w io.Writer, sw *sim.SweepResult) {
+	type span struct{ ok, failed string }
+	var order []string
+	by := map[string]*span{}
+	for _, r := range sw.Rows {
+		s, seen := by[r.Strategy]
+		if !seen {
+			s = &span{}
+			by[r.Strategy] = s
+			order = append(order, r.Strategy)
+		}
+		switch {
+		case r.Failures == 0 && s.failed == "":
+			s.ok = r.Value
+		case r.Failures > 0 && s.failed == "":
+			s.failed = fmt.Sprintf("%s/s (%s refused)", r.Value, format.Percent(r.FailureRate, 1))
+		}
+	}
+	for _, name := range order {
+		s := by[name]
+		line := "  - " + name + ": "
+		switch {
+		case s.failed == "":
+			line += "no failure up to " + s.ok + "/s"
+		case s.ok == "":
+			line += "failures from " + s.failed
+		default:
+			line += "no failure at " + s.ok + "/s; failures from " + s.failed
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w, "  (the capacity chart and the report show the curve)")
 }

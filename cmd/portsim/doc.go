@@ -140,9 +140,12 @@ Demo simulates a busy client — 300 new HTTPS connections a second to three
 servers, one of them hot, each closed by the client after about 200 ms so
 its 4-tuple waits 60 s in TIME_WAIT — once with each of sequential, random,
 hashed and linux, on the same workload. It prints the comparison table and
-a few findings in plain words, and writes into --out: results.json,
-timeseries.csv, allocations.csv, a PNG of each chart, and report.html, a
-self-contained page that explains every chart.
+a few findings in plain words. Then it asks how many connections a second
+one server takes before EADDRNOTAVAIL: the same client and strategies with
+one destination at 200 to 1000 a second (a small sweep), and says where
+each first fails. It writes into --out: results.json, timeseries.csv,
+allocations.csv, a PNG of each chart (the capacity curve among them), and
+report.html, a self-contained page that explains every chart.
 
 To vary it, use 'portsim compare' with the same flags as 'portsim run'.
 

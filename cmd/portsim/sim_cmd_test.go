@@ -166,13 +166,20 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"Findings:", "Soonest reuse of a 4-tuple", "sequential", "linux", dir} {
+	for _, want := range []string{"Findings:", "Soonest reuse of a 4-tuple", "sequential", "linux", dir,
+		"Capacity to one server", "linux: no failure at 400/s; failures from 600/s"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "results.json")); err != nil {
-		t.Error(err)
+	// The report has every chart kind of a run and the capacity curve.
+	for _, f := range []string{"results.json", "capacity.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(page), "Capacity: failures against connection rate") {
+		t.Errorf("report.html lacks the capacity chart (%v)", err)
 	}
 }
 
