@@ -87,3 +87,17 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version() = %q; want a module version or devel and a commit", v)
 	}
 }
+
+// run's table opens with the scenario in one sentence, as demo's does;
+// the machine formats do not.
+func TestRunScenarioLine(t *testing.T) {
+	r := portsim("run", "--strategy", "random", "--duration", "1s", "--destinations", "1")
+	if !strings.HasPrefix(r.stdout, "Scenario: poisson arrivals at 100/s for 1s, lifetime exp:1s, 1 destination (uniform)") {
+		t.Errorf("run's table does not open with the scenario:\n%s", r.stdout)
+	}
+	for _, f := range []string{"csv", "json"} {
+		if r := portsim("run", "--strategy", "random", "--duration", "1s", "--format", f); strings.Contains(r.stdout, "Scenario:") {
+			t.Errorf("--format %s prints the scenario line", f)
+		}
+	}
+}
