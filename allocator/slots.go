@@ -198,8 +198,13 @@ func (x *tupleIndex) remove(i int) {
 }
 
 // rebuild lists every slot marked tagIndexed afresh in n cells, reading
-// the slots in order.
+// the slots in order. The cells are at least an eighth of the slots, so
+// that the rebuilds' passes cost each add or removal a few slots at most,
+// however few 4-tuples share ports.
 func (x *tupleIndex) rebuild(s *slots, n int) {
+	for n < int(s.n)/8 {
+		n *= 2
+	}
 	x.slotBits = max(x.slotBits, minSlotBits)
 	x.cells = make([]uint32, n)
 	x.shift = uint(64 - bits.Len(uint(n-1)))
