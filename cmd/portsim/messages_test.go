@@ -35,6 +35,8 @@ func TestMessages(t *testing.T) {
 			wantStderr: []string{"--duration", "overflows"}}},
 		{cliCase: cliCase{name: "negative allocations", args: []string{"plot", "--out", filepath.Join(dir, "charts"), negative}, wantCode: 2,
 			wantStderr: []string{"allocations is -5", "want a count ≥ 0"}}},
+		{cliCase: cliCase{name: "no kinds", args: []string{"sweep", "--vary", "rate=100,200", "--kinds", "", "--strategy", "linux"}, wantCode: 2,
+			wantStderr: []string{"--kinds", "names no kind"}}},
 		{cliCase: cliCase{name: "demo seed", args: []string{"demo", "--seed", "x"}, wantCode: 2,
 			wantStderr: []string{"--seed"}}},
 	} {

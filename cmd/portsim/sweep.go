@@ -101,6 +101,9 @@ portsim merge parts/ --out sweep/`,
 				if err != nil {
 					return err
 				}
+				if fs.Changed("kinds") && len(*kinds) == 0 {
+					return usagef("--kinds: \"\" names no kind; want connect, bind or udp, comma-separated, or leave --kinds out")
+				}
 				for _, k := range *kinds {
 					if _, err := allocator.ParseKind(k); err != nil {
 						return flagError("kinds", err)
