@@ -85,8 +85,8 @@ type HostReport struct {
 	// PortMin and PortMax are the lowest and highest ports seen.
 	PortMin, PortMax uint16
 	// StdDev is the population standard deviation of the ports, Bits its
-	// SpreadBits and Rating the porttest rating; Rating is empty with
-	// fewer than 2 attempts.
+	// SpreadBits and Rating the porttest rating; Rating is empty with too
+	// few attempts to tell (TooFew).
 	StdDev float64
 	Bits   float64
 	Rating Rating
@@ -451,7 +451,9 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 	r.Models = len(cands)
 	r.NAT = natVerdict(&r, s, ss)
 	if n < minN {
-		r.TooFew = true
+		// A spread of a handful of ports says little: porttest rates
+		// about 26, and a rating beside "too few to tell" misleads.
+		r.TooFew, r.Rating = true, ""
 		r.judge(nil)
 		r.OS = osVerdict(&r, nil, r.Stack)
 		return r
@@ -555,9 +557,12 @@ func (r *HostReport) String() string {
 	} else {
 		b.WriteString("  deltas   none: no destination was seen twice\n")
 	}
-	if r.Rating != "" {
+	switch {
+	case r.Rating != "":
 		fmt.Fprintf(&b, "  spread   %.1f bits (std dev %.0f): %s\n", r.Bits, r.StdDev, r.Rating)
-	} else {
+	case r.Count >= 2:
+		fmt.Fprintf(&b, "  spread   %.1f bits (std dev %.0f): not rated, too few attempts\n", r.Bits, r.StdDev)
+	default:
 		b.WriteString("  spread   n/a: one attempt\n")
 	}
 	fmt.Fprintf(&b, "  %s\n", r.Verdict())
