@@ -109,6 +109,7 @@ type figure struct {
 	grid           [][]*panel // row-major; nil cells stay blank
 	legend         *plot.Legend
 	shareX, shareY bool // one range for every panel with data
+	rowY           bool // with shareY: one y range per row, not one for all
 }
 
 // gridOf lays panels out in rows of cols.
@@ -264,6 +265,15 @@ func (f *figure) share(grid [][]*panel) {
 		}
 	}
 	for _, row := range grid {
+		r0, r1 := y0, y1
+		if f.rowY {
+			r0, r1 = math.Inf(1), math.Inf(-1)
+			for _, pn := range row {
+				if pn != nil && pn.n > 0 {
+					r0, r1 = math.Min(r0, pn.Y.Min), math.Max(r1, pn.Y.Max)
+				}
+			}
+		}
 		for _, pn := range row {
 			if pn == nil || pn.n == 0 {
 				continue
@@ -272,7 +282,7 @@ func (f *figure) share(grid [][]*panel) {
 				pn.X.Min, pn.X.Max = x0, x1
 			}
 			if f.shareY {
-				pn.Y.Min, pn.Y.Max = y0, y1
+				pn.Y.Min, pn.Y.Max = r0, r1
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/portsim/portsim/sim"
@@ -17,42 +18,49 @@ import (
 // occupancy chart draws every k-th sample.
 const MaxAreaPoints = 1500
 
-// Occupancy is chart 6, "occupancy": open sockets and sockets in TIME_WAIT
-// over time, stacked, one panel per strategy on shared axes, with the
-// sampling intervals that saw a failure marked along the top. It reads
-// StrategyResult.Occupancy.
+// Occupancy is chart 6, "occupancy": sockets held over time, in two rows
+// of panels on shared time axes. Top, open sockets and those in TIME_WAIT,
+// stacked, with the sampling intervals that saw a failure marked along
+// the top; bottom, the open sockets alone on their own scale, since beside
+// thousands in TIME_WAIT they would not show. Strategies whose series are
+// identical (the same workload and no failure leaves them so) share one
+// column, titled with all their names. It reads StrategyResult.Occupancy.
 func Occupancy(res *sim.Result) *Chart {
-	d := description{marks: []mark{bands, lines}, x: axis{label: "time (s)"}, y: []axis{{label: "sockets"}}, each: "strategy"}
-	return build("occupancy", "Occupancy over time", d, DefaultWidth, gridHeight(len(results(res))), func(c *Chart) *figure {
+	d := description{marks: []mark{bands, lines}, x: axis{label: "time (s)"},
+		y: []axis{{label: "sockets held"}, {label: "open sockets"}}, each: "strategy, or strategies whose series are identical"}
+	return build("occupancy", "Occupancy over time", d, DefaultWidth, DefaultHeight, func(c *Chart) *figure {
 		rs := results(res)
-		fig := &figure{title: c.Title, shareX: true, shareY: true, legend: newLegend()}
+		fig := &figure{title: c.Title, shareX: true, shareY: true, rowY: true, legend: newLegend()}
 		openFill, twFill := tint(blue, 0.55), tint(orange, 0.55)
 		failSty := draw.LineStyle{Color: vermillion, Width: vg.Points(1.5)}
 		fig.legend.Add("TIME_WAIT", areaThumb{twFill, orange})
 		fig.legend.Add("open (established + UDP)", areaThumb{openFill, blue})
 		fig.legend.Add("failures in interval", tickThumb{failSty})
 
-		var panels []*panel
-		var thinned []string
+		type series struct {
+			names     []string
+			open, top plotter.XYs
+			fails     []float64
+		}
+		var groups []*series
+		var thinned, empty []string
 		for _, r := range rs {
-			pn := d.panel(r.Strategy, 0)
-			pn.note = "fewer than two samples"
+			probe := d.panel("", 0)
 			var ss []sim.Sample
 			for _, s := range r.Occupancy {
-				if pn.keep(s.TimeSeconds, 0) {
+				if probe.keep(s.TimeSeconds, 0) {
 					ss = append(ss, s)
 				}
 			}
-			panels = append(panels, pn)
 			if len(ss) < 2 {
+				empty = append(empty, r.Strategy)
 				continue
 			}
 			k := stride(len(ss), MaxAreaPoints)
 			if k > 1 {
 				thinned = append(thinned, fmt.Sprintf("%s every %s", r.Strategy, ordinal(k)))
 			}
-			var open, top plotter.XYs
-			var fails []float64
+			cur := &series{names: []string{r.Strategy}}
 			for i := 0; i < len(ss); i += k {
 				s := ss[i]
 				failed := false
@@ -60,32 +68,74 @@ func Occupancy(res *sim.Result) *Chart {
 					failed = failed || t.Failures > 0
 				}
 				if failed {
-					fails = append(fails, s.TimeSeconds)
+					cur.fails = append(cur.fails, s.TimeSeconds)
 				}
 				o := float64(max(s.Established, 0) + max(s.UDP, 0))
-				open = append(open, plotter.XY{X: s.TimeSeconds, Y: o})
-				top = append(top, plotter.XY{X: s.TimeSeconds, Y: o + float64(max(s.TimeWait, 0))})
+				cur.open = append(cur.open, plotter.XY{X: s.TimeSeconds, Y: o})
+				cur.top = append(cur.top, plotter.XY{X: s.TimeSeconds, Y: o + float64(max(s.TimeWait, 0))})
 			}
-			if last := ss[len(ss)-1]; open[len(open)-1].X != last.TimeSeconds {
+			if last := ss[len(ss)-1]; cur.open[len(cur.open)-1].X != last.TimeSeconds {
 				o := float64(max(last.Established, 0) + max(last.UDP, 0))
-				open = append(open, plotter.XY{X: last.TimeSeconds, Y: o})
-				top = append(top, plotter.XY{X: last.TimeSeconds, Y: o + float64(max(last.TimeWait, 0))})
+				cur.open = append(cur.open, plotter.XY{X: last.TimeSeconds, Y: o})
+				cur.top = append(cur.top, plotter.XY{X: last.TimeSeconds, Y: o + float64(max(last.TimeWait, 0))})
 			}
-			addGrid(pn.Plot)
-			addBand(pn, top, open, twFill, orange)
-			addBand(pn, open, nil, openFill, blue)
-			if len(fails) > 0 {
-				pn.Add(&topTicks{xs: fails, LineStyle: failSty})
+			merged := false
+			for _, g := range groups {
+				if equalXYs(g.top, cur.top) && equalXYs(g.open, cur.open) && slices.Equal(g.fails, cur.fails) {
+					g.names = append(g.names, r.Strategy)
+					merged = true
+					break
+				}
 			}
-			pn.n += len(open)
-			pn.Y.Min = 0
-			pn.Y.Max = math.Max(pn.Y.Max*1.08, 1) // headroom for the failure ticks
+			if !merged {
+				groups = append(groups, cur)
+			}
 		}
-		fig.grid = gridOf(panels, columns(len(panels)))
+
+		var held, open []*panel
+		for _, g := range groups {
+			title := strings.Join(g.names, ", ")
+			if len(g.names) > 1 {
+				title += " (identical)"
+			}
+			top, bottom := d.panel(title, 0), d.panel("", 1)
+			for _, pn := range []*panel{top, bottom} {
+				addGrid(pn.Plot)
+				pn.n += len(g.open)
+				pn.Y.Min = 0
+			}
+			addBand(top, g.top, g.open, twFill, orange)
+			addBand(top, g.open, nil, openFill, blue)
+			if len(g.fails) > 0 {
+				top.Add(&topTicks{xs: g.fails, LineStyle: failSty})
+			}
+			top.Y.Max = math.Max(top.Y.Max*1.08, 1) // headroom for the failure ticks
+			addBand(bottom, g.open, nil, openFill, blue)
+			bottom.Y.Max = math.Max(bottom.Y.Max*1.1, 1)
+			held, open = append(held, top), append(open, bottom)
+		}
+		for _, name := range empty {
+			pn := d.panel(name, 0)
+			pn.note = "fewer than two samples"
+			held, open = append(held, pn), append(open, nil)
+		}
+		if len(held) == 0 {
+			pn := d.panel("", 0)
+			pn.note = "the result has no strategies"
+			held = append(held, pn)
+		}
+		fig.grid = [][]*panel{held}
+		if len(groups) > 0 {
+			fig.grid = append(fig.grid, open)
+		}
 
 		text := []string{
-			"The bands are the sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that blocks new ports.",
+			"In the top row the bands are the sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that keeps ports from being reused towards the same destination.",
+			"The bottom row is the open band alone on its own scale: beside thousands of sockets in TIME_WAIT it would be a hairline.",
 			"Short red lines along the top flag sampling intervals in which some connection found no free port.",
+		}
+		if len(groups) < len(rs)-len(empty) {
+			text = append(text, "Strategies with identical series share a column: on the same workload, sockets are held for as long whatever port each connection gets, until ports run out.")
 		}
 		if len(thinned) > 0 {
 			text = append(text, fmt.Sprintf("Long series are thinned to at most %d points by keeping every k-th sample (%s); failure marks still cover every interval.", MaxAreaPoints, strings.Join(thinned, ", ")))
