@@ -190,10 +190,27 @@ func (f *figure) draw(dc draw.Canvas) {
 	for j, row := range plots {
 		for i, p := range row {
 			if p != nil {
-				p.Draw(canvases[j][i])
+				drawCentred(p, canvases[j][i])
 			}
 		}
 	}
+}
+
+// drawCentred draws p on c with its title centred over its data area
+// rather than over the whole panel, so that the titles of a row line up
+// over their plots whether or not a panel shows its y axis's label.
+func drawCentred(p *plot.Plot, c draw.Canvas) {
+	title, sty := p.Title.Text, p.Title.TextStyle
+	if title == "" {
+		p.Draw(c)
+		return
+	}
+	p.Title.TextStyle.Color = color.Transparent // keeps its room; drawn below
+	p.Draw(c)
+	p.Title.TextStyle = sty
+	dc := p.DataCanvas(c)
+	x := dc.Center().X
+	c.FillText(sty, vg.Point{X: x, Y: c.Max.Y + sty.FontExtents().Descent}, title)
 }
 
 func anyData(grid [][]*panel) bool {
