@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/observe/probe"
 )
 
 // sigint runs portsim with args and sends this process SIGINT every
@@ -107,4 +112,34 @@ func TestInterruptedRun(t *testing.T) {
 			t.Errorf("table without PARTIAL RESULTS and STATUS:\n%s", r.stdout)
 		}
 	})
+}
+
+// Ctrl-C during a sweep prints the rows of the runs that finished, says
+// so, and exits 130 as a run does.
+func TestInterruptedSweep(t *testing.T) {
+	r := sigint(t, "sweep", "--strategy", "linux", "--vary", "rate=1000:5000:1000",
+		"--duration", "2h", "--lifetime", "exp:1s", "--jobs", "1")
+	if r.code != 130 || !strings.Contains(r.stderr, "partial") {
+		t.Fatalf("exit %d, stderr %q; want 130 and the word partial", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "PARTIAL RESULTS") {
+		t.Errorf("table without PARTIAL RESULTS:\n%s", r.stdout)
+	}
+}
+
+// Ctrl-C during a live probe reports the connections made so far, marked
+// partial, and exits 130.
+func TestInterruptedProbe(t *testing.T) {
+	if _, err := probe.Run(context.Background(), probe.Config{Count: 1, Kinds: []allocator.Kind{allocator.Connect},
+		Dsts: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}}); err != nil {
+		t.Skipf("cannot probe loopback here: %v", err)
+	}
+	r := sigint(t, "probe", "--count", "10000", "--kind", "connect", "--dst", "127.0.0.1", "--format", "json")
+	if r.code != 130 || !strings.Contains(r.stderr, "partial") {
+		t.Fatalf("exit %d, stderr %q; want 130 and the word partial", r.code, r.stderr)
+	}
+	var doc struct{ Partial bool }
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || !doc.Partial {
+		t.Errorf("JSON %v, partial %v; want a report marked partial", err, doc.Partial)
+	}
 }

@@ -206,10 +206,17 @@ func runProbe(ctx context.Context, e *env, cfg probe.Config, f probeFlags) error
 			return err
 		}
 	}
+	write := writeProbeText
 	if f.format == "json" {
-		return writeProbeJSON(e.stdout, rep)
+		write = writeProbeJSON
 	}
-	return writeProbeText(e.stdout, rep)
+	if err := write(e.stdout, rep); err != nil {
+		return err
+	}
+	if partial {
+		fmt.Fprintln(e.stderr, "stopped: the results are partial")
+	}
+	return interrupted(partial)
 }
 
 // linuxRules are the kernel's rules as the Linux models take them: none

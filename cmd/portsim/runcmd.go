@@ -208,7 +208,7 @@ func simulate(e *env, sc sim.Scenario, opts sim.Options) (*sim.Result, error) {
 
 // errInterrupted ends a command that Ctrl-C stopped after it wrote its
 // partial results: exit status 130, as shells report SIGINT.
-var errInterrupted = errors.New("interrupted: the results are partial (see each row's status)")
+var errInterrupted = errors.New("interrupted: the results are partial")
 
 // interrupted is errInterrupted when partial.
 func interrupted(partial bool) error {

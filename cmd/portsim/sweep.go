@@ -170,7 +170,10 @@ portsim merge parts/ --out sweep/`,
 					}
 					fmt.Fprintf(e.stderr, "wrote %s\n", filepath.Join(*out, name))
 				}
-				return w.end(res)
+				if err := w.end(res); err != nil {
+					return err
+				}
+				return interrupted(res.Partial)
 			}
 		},
 	})
