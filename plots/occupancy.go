@@ -131,6 +131,7 @@ func Occupancy(res *sim.Result) *Chart {
 
 		text := []string{
 			"In the top row the bands are the sockets the client holds over the run: open connections (blue, bottom) with those waiting out TIME_WAIT stacked on top (orange); the top edge is the total that keeps ports from being reused towards the same destination.",
+			"After a ramp as long as TIME_WAIT the total levels off at about rate × (lifetime + TIME_WAIT), by Little's law.",
 			"The bottom row is the open band alone on its own scale: beside thousands of sockets in TIME_WAIT it would be a hairline.",
 			"Short red lines along the top flag sampling intervals in which some connection found no free port.",
 		}

@@ -225,7 +225,6 @@ func build(in Input) (*view, error) {
 		if err != nil {
 			return nil, err
 		}
-		fv.Explain = chartText[f.Name]
 		v.Figures = append(v.Figures, fv)
 		charts.Sub = append(charts.Sub, tocEntry{ID: fv.ID, Text: fv.Title})
 	}

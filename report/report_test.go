@@ -282,13 +282,10 @@ func TestFiguresInlined(t *testing.T) {
 			t.Errorf("figure %q: caption %q missing", f.Name, f.Caption)
 			continue
 		}
-		if want, ok := chartText[f.Name]; ok {
-			first := strings.Join(strings.Fields(string(want)), " ")[:40]
-			if !strings.Contains(text(fc[0]), first) {
-				t.Errorf("figure %q: explanation missing from its caption", f.Name)
-			}
-		} else if got := len(find(fc[0], elem("p"))); got != 1 {
-			t.Errorf("figure %q (unknown name): %d paragraphs in caption, want the caption alone", f.Name, got)
+		// One caption per chart: the chart's own, which plots writes from
+		// the description that draws it; no second text to contradict it.
+		if got := len(find(fc[0], elem("p"))); got != 1 {
+			t.Errorf("figure %q: %d paragraphs in caption, want the chart's caption alone", f.Name, got)
 		}
 	}
 	// The prolog, DOCTYPE and comments of the SVGs are gone.
@@ -745,25 +742,6 @@ func TestNilInputs(t *testing.T) {
 	_, doc := render(t, Input{})
 	if byID(doc, "why") == nil || byID(doc, "results") != nil {
 		t.Error("empty input: want the opening section and no results section")
-	}
-}
-
-func TestChartTexts(t *testing.T) {
-	known := []string{"port-signature", "collisions", "probes", "reuse", "capacity", "occupancy", "port-usage", "predictability",
-		"gateway-ports", "gateway-capacity"}
-	if len(chartText) != len(known) {
-		t.Errorf("chartText has %d entries, want %d", len(chartText), len(known))
-	}
-	sentence := regexp.MustCompile(`[.?!](\s|$)`)
-	for _, name := range known {
-		s, ok := chartText[name]
-		if !ok {
-			t.Errorf("no explanation for chart %q", name)
-			continue
-		}
-		if n := len(sentence.FindAllString(string(s), -1)); n < 2 || n > 3 {
-			t.Errorf("chart %q: %d sentences, want 2 or 3", name, n)
-		}
 	}
 }
 
