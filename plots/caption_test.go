@@ -124,3 +124,35 @@ func TestReuseTimeWait(t *testing.T) {
 		}
 	}
 }
+
+// Occupancy draws the usable ports as a ceiling only where one range is
+// all there is to fill; with several destinations the caption says that
+// ports run out per destination.
+func TestOccupancyLimit(t *testing.T) {
+	for _, tc := range []struct {
+		dests, kind string
+		line        bool
+		caption     string
+	}{
+		{"1", "connect", true, "usable ports"},
+		{"3", "bind", true, "usable ports"},
+		{"3", "connect", false, "per destination"},
+	} {
+		res := fixture()
+		res.Scenario = append(res.Scenario, sim.Field{Name: "destinations", Value: tc.dests}, sim.Field{Name: "kind", Value: tc.kind})
+		for i := range res.Results {
+			res.Results[i].Host.UsablePorts = 1024
+		}
+		c := Occupancy(res)
+		lines := 0
+		for _, p := range c.fig.grid[0][0].drawn {
+			if _, ok := p.(*plotter.Line); ok {
+				lines++
+			}
+		}
+		// Each band strokes its top edge: two lines, and the ceiling.
+		if got := lines == 3; got != tc.line || !strings.Contains(c.Caption, tc.caption) {
+			t.Errorf("%s destinations, %s: %d lines, caption %q", tc.dests, tc.kind, lines, c.Caption)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/portsim/portsim/sim"
@@ -92,6 +93,21 @@ func Occupancy(res *sim.Result) *Chart {
 			}
 		}
 
+		// The ceiling on sockets held: the usable ports, when one range is
+		// all there is to fill — one destination, or only bind and UDP,
+		// which cannot share a port between destinations. With several
+		// destinations connect() fills a range per destination, so the
+		// total has no line; the caption says so.
+		usable, dests := 0, 0
+		for _, r := range rs {
+			usable = max(usable, r.Host.UsablePorts)
+		}
+		if v, ok := field(res, "destinations"); ok {
+			dests, _ = strconv.Atoi(v)
+		}
+		oneRange := usable > 0 && (dests == 1 || noConnect(res))
+		limitDone := false
+
 		var held, open []*panel
 		for _, g := range groups {
 			title := strings.Join(g.names, ", ")
@@ -108,6 +124,17 @@ func Occupancy(res *sim.Result) *Chart {
 			addBand(top, g.open, nil, openFill, blue)
 			if len(g.fails) > 0 {
 				top.Add(&topTicks{xs: g.fails, LineStyle: failSty})
+			}
+			if oneRange {
+				ref := plotter.XYs{{X: g.top[0].X, Y: float64(usable)}, {X: g.top[len(g.top)-1].X, Y: float64(usable)}}
+				if line, err := plotter.NewLine(ref); err == nil {
+					line.LineStyle = referenceStyle
+					top.Add(line)
+					if !limitDone {
+						fig.legend.Add(fmt.Sprintf("usable ports (%d)", usable), line)
+						limitDone = true
+					}
+				}
 			}
 			top.Y.Max = math.Max(top.Y.Max*1.08, 1) // headroom for the failure ticks
 			addBand(bottom, g.open, nil, openFill, blue)
@@ -134,6 +161,12 @@ func Occupancy(res *sim.Result) *Chart {
 			"After a ramp as long as TIME_WAIT the total levels off at about rate × (lifetime + TIME_WAIT), by Little's law.",
 			"The bottom row is the open band alone on its own scale: beside thousands of sockets in TIME_WAIT it would be a hairline.",
 			"Short red lines along the top flag sampling intervals in which some connection found no free port.",
+		}
+		switch {
+		case oneRange:
+			text = append(text, fmt.Sprintf("The grey line is the range's %d usable ports: with one range to fill, new connections fail when the top edge meets it.", usable))
+		case usable > 0 && dests > 1:
+			text = append(text, fmt.Sprintf("Ports run out per destination, not in all: connect() can use each of the %d usable ports once towards each of the %d destinations, so the busiest destination fails first, at %d of its own sockets, while the total may stand higher.", usable, dests, usable))
 		}
 		if len(groups) < len(rs)-len(empty) {
 			text = append(text, "Strategies with identical series share a column: on the same workload, sockets are held for as long whatever port each connection gets, until ports run out.")
@@ -209,4 +242,20 @@ func (a areaThumb) Thumbnail(c *draw.Canvas) {
 	pts := rectPoints(c.Rectangle)
 	c.FillPolygon(a.fill, pts)
 	c.StrokeLines(draw.LineStyle{Color: a.edge, Width: vg.Points(0.8)}, pts)
+}
+
+// noConnect reports whether the run made no connect() requests: bind and
+// UDP ports cannot be shared between destinations.
+func noConnect(res *sim.Result) bool {
+	v, ok := field(res, "kind")
+	if !ok {
+		return false
+	}
+	for _, item := range strings.Split(v, ",") {
+		name, w, _ := strings.Cut(strings.TrimSpace(item), "=")
+		if name == "connect" && w != "0" {
+			return false
+		}
+	}
+	return true
 }
