@@ -11,7 +11,6 @@ import (
 
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
-	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -173,18 +172,11 @@ func calibrationCapture(t *testing.T, run calibrationRun, n int) []capture.Attem
 	pop := []string{"uniform", "zipf:1"}[rng.IntN(2)]
 	rate := []float64{1, 5, 20, 100}[rng.IntN(4)]
 	secs := int(2*float64(n)/rate) + 10
-	sc := sim.DefaultScenario()
-	settings := []string{
-		"rate", strconv.FormatFloat(rate, 'g', -1, 64), "duration", strconv.Itoa(secs) + "s", "warmup", "0s",
+	sc, samples, err := simulate(t.Context(),
+		"rate", strconv.FormatFloat(rate, 'g', -1, 64), "duration", strconv.Itoa(secs)+"s", "warmup", "0s",
 		"destinations", dsts, "popularity", pop, "lifetime", "exp:100ms", "close", "reset",
-		"kind", run.kind, "seed", strconv.FormatUint(run.seed, 10), "strategy", "profile:" + run.spec,
-	}
-	for i := 0; i < len(settings); i += 2 {
-		if err := sc.Set(settings[i], settings[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := sim.Run(t.Context(), sc, sim.Options{KeepSamples: 1 << 20, Workers: 1})
+		"kind", run.kind, "seed", strconv.FormatUint(run.seed, 10), "strategy", "profile:"+run.spec,
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,23 +186,15 @@ func calibrationCapture(t *testing.T, run calibrationRun, n int) []capture.Attem
 	}
 	hops := uint8(rng.IntN(20))
 	var out []capture.Attempt
-	for _, s := range res.Results[0].Samples {
-		if s.Port == 0 {
+	for _, s := range samples {
+		a, ok := sampleAttempt(&sc, s)
+		if !ok {
 			continue
-		}
-		proto := capture.TCP
-		if s.Kind == "udp" {
-			proto = capture.UDP
-		}
-		dst := sc.DstAddr(s.Dst)
-		a := capture.Attempt{
-			Time:  scriptEpoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
-			Proto: proto, Src: sc.Srcs[s.Src], SrcPort: s.Port, Dst: dst.Addr(), DstPort: dst.Port(),
 		}
 		if sig := p.Stack; sig.Known() {
 			a.HasStack, a.IPID = true, uint16(rng.Uint32())
 			a.Stack = capture.Stack{TTL: sig.TTL - hops, DF: sig.DF, WScale: -1}
-			if proto == capture.TCP && sig.Options != "" {
+			if a.Proto == capture.TCP && sig.Options != "" {
 				a.Stack.Window, a.Stack.MSS, a.Stack.WScale, a.Stack.Options = sig.WindowFor(1460), 1460, sig.WScale, sig.Options
 			}
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
-	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -40,18 +39,11 @@ func (r natRun) String() string {
 // shape with a random IP ID.
 func natCapture(t *testing.T, run natRun) []capture.Attempt {
 	t.Helper()
-	sc := sim.DefaultScenario()
-	settings := []string{
+	sc, samples, err := simulate(t.Context(),
 		"rate", "40", "duration", "100s", "warmup", "0s", "destinations", "5", "lifetime", run.lifetime,
-		"kind", "connect", "seed", strconv.FormatUint(run.seed, 10), "strategy", "profile:" + run.profile,
+		"kind", "connect", "seed", strconv.FormatUint(run.seed, 10), "strategy", "profile:"+run.profile,
 		"hosts", strconv.Itoa(run.hosts), "gateway", run.gateway,
-	}
-	for i := 0; i < len(settings); i += 2 {
-		if err := sc.Set(settings[i], settings[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := sim.Run(t.Context(), sc, sim.Options{KeepSamples: 1 << 20, Workers: 1})
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +53,10 @@ func natCapture(t *testing.T, run natRun) []capture.Attempt {
 	}
 	rng := rand.New(rand.NewPCG(run.seed, 0x9a7))
 	var out []capture.Attempt
-	for _, s := range res.Results[0].Samples {
-		if s.Port == 0 || s.PublicPort == 0 {
+	for _, s := range samples {
+		a, ok := sampleAttempt(&sc, s)
+		if !ok {
 			continue
-		}
-		dst := sc.DstAddr(s.Dst)
-		a := capture.Attempt{
-			Time:  scriptEpoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
-			Proto: capture.TCP, Src: sc.PublicAddr(s.PublicAddr), SrcPort: s.PublicPort, Dst: dst.Addr(), DstPort: dst.Port(),
 		}
 		if sig := p.Stack; sig.Known() && sig.Options != "" {
 			a.HasStack, a.IPID = true, uint16(rng.Uint32())

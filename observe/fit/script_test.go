@@ -86,7 +86,6 @@ import (
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
-	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -472,37 +471,17 @@ func scriptRun(t *testing.T, a *scriptArgs) []capture.Attempt {
 	if a.has("gateway") {
 		settings = append(settings, "gateway", a.str("gateway", ""), "hosts", strconv.Itoa(a.int("hosts", 1)))
 	}
-	sc := sim.DefaultScenario()
-	for i := 0; i < len(settings); i += 2 {
-		if err := sc.Set(settings[i], settings[i+1]); err != nil {
-			a.d.Fatalf(t, "simulate: %v", err)
-		}
-	}
-	if err := sc.Validate(); err != nil {
-		a.d.Fatalf(t, "simulate: %v", err)
-	}
-	res, err := sim.Run(t.Context(), sc, sim.Options{KeepSamples: 1 << 20, Workers: 1})
+	sc, samples, err := simulate(t.Context(), settings...)
 	if err != nil {
 		a.d.Fatalf(t, "simulate: %v", err)
 	}
 	var out []capture.Attempt
-	for _, s := range res.Results[0].Samples {
-		if s.Port == 0 || sc.Gateway != "" && s.PublicPort == 0 {
-			continue // a failure sends nothing
+	for _, s := range samples {
+		at, ok := sampleAttempt(&sc, s)
+		if !ok {
+			continue
 		}
-		proto := capture.TCP
-		if s.Kind == "udp" {
-			proto = capture.UDP
-		}
-		dst := sc.DstAddr(s.Dst)
-		src, sport := sc.Srcs[s.Src], s.Port
-		if sc.Gateway != "" {
-			src, sport = sc.PublicAddr(s.PublicAddr), s.PublicPort
-		}
-		out = append(out, capture.Attempt{
-			Time:  scriptEpoch.Add(time.Duration(s.TimeSeconds * float64(time.Second))),
-			Proto: proto, Src: src, SrcPort: sport, Dst: dst.Addr(), DstPort: dst.Port(),
-		})
+		out = append(out, at)
 		if len(out) == n {
 			return out
 		}
