@@ -3,8 +3,10 @@ package plots
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,26 +64,51 @@ func TestSignatureDownsampling(t *testing.T) {
 	}
 }
 
-func TestReuseCDF(t *testing.T) {
-	hist := []sim.Bucket{{Lo: 0, Hi: 0.001}, {Lo: 0.001, Hi: 0.01, Count: 2}, {Lo: 0.01, Hi: 0.1}, {Lo: 0.1, Hi: 1, Count: 2}, {Lo: 1, Hi: 10}}
-	got := reuseCDF(hist, 0.004)
-	want := [][2]float64{{0.004, 0}, {0.01, 0.5}, {0.1, 0.5}, {1, 1}}
-	if len(got) != len(want) {
-		t.Fatalf("reuseCDF = %v; want %v", got, want)
-	}
-	for i, w := range want {
-		if got[i].X != w[0] || got[i].Y != w[1] {
-			t.Errorf("point %d = %v; want %v", i, got[i], w)
+func TestECDF(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sample []float64
+		want   [][2]float64
+	}{
+		{"a step at each value", []float64{0.5, 0.004, 0.5, 2}, [][2]float64{{0.004, 0}, {0.004, 0.25}, {0.5, 0.75}, {2, 1}}},
+		{"one value", []float64{3}, [][2]float64{{3, 0}, {3, 1}}},
+		{"zeros lift the start", []float64{0, 0, 1, 2}, [][2]float64{{1, 0.5}, {1, 0.75}, {2, 1}}},
+		{"not numbers left out", []float64{math.NaN(), -1, math.Inf(1), 1}, [][2]float64{{1, 0}, {1, 1}}},
+		{"only zeros", []float64{0, 0}, nil},
+		{"none", nil, nil},
+	} {
+		got := ecdf(tc.sample)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: ecdf = %v; want %v", tc.name, got, tc.want)
+			continue
+		}
+		for i, w := range tc.want {
+			if got[i].X != w[0] || got[i].Y != w[1] {
+				t.Errorf("%s: point %d = %v; want %v", tc.name, i, got[i], w)
+			}
 		}
 	}
-	// The shortest interval outside the first bucket is ignored, and a
-	// first bucket from 0 starts a decade below its top.
-	got = reuseCDF([]sim.Bucket{{Lo: 0, Hi: 0.001, Count: 1}}, 5)
-	if got[0].X != 0.0001 || got[1].Y != 1 {
-		t.Errorf("reuseCDF from 0 = %v", got)
+}
+
+// Corners closer than a thousandth of the log axis merge into the last of
+// their run; those further apart stay.
+func TestMergeSteps(t *testing.T) {
+	xys := plotter.XYs{{X: 1, Y: 0}, {X: 1, Y: 0.1}, {X: 1.001, Y: 0.2}, {X: 1.002, Y: 0.3}, {X: 2, Y: 0.5}, {X: 10, Y: 1}}
+	got := mergeSteps(xys, 1, 10)
+	want := plotter.XYs{{X: 1, Y: 0}, {X: 1.002, Y: 0.3}, {X: 2, Y: 0.5}, {X: 10, Y: 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("mergeSteps = %v; want %v", got, want)
 	}
-	if got := reuseCDF(hist[:1], -1); got != nil {
-		t.Errorf("reuseCDF of zeros = %v; want none", got)
+	// A line of many steps keeps at most about stepsAcross of them.
+	many := ecdf(func() []float64 {
+		var s []float64
+		for i := range 4096 {
+			s = append(s, math.Pow(10, float64(i)/1024))
+		}
+		return s
+	}())
+	if n := len(mergeSteps(many, 1, 1e4)); n > stepsAcross+2 {
+		t.Errorf("%d corners kept of %d; want at most %d", n, len(many), stepsAcross+2)
 	}
 }
 

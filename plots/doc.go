@@ -12,8 +12,8 @@
 //  2. collisions: collision probability and mean probes against
 //     occupancy, with the analytic curve for random (from ByOccupancy)
 //  3. probes: P(probes ≥ k), log-log (from ProbesHist)
-//  4. reuse: CDF of the reuse interval, log time, TIME_WAIT marked (from
-//     ReuseHist and the "time-wait" scenario field)
+//  4. reuse: empirical CDF of the reuse interval, log time, TIME_WAIT
+//     marked (from ReuseSample and the "time-wait" scenario field)
 //  5. capacity: failure rate against connection rate, per strategy and
 //     request kind, the range / TIME_WAIT limit marked (from a sweep)
 //  6. occupancy: open and TIME_WAIT sockets over time, stacked, failures

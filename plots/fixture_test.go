@@ -87,6 +87,15 @@ func fixture() *sim.Result {
 				b.Count = []int{5, 10, 30, 40, 20, 5}[k-20]
 			}
 			r.ReuseHist = append(r.ReuseHist, b)
+			// The sample: sequential reuses each bin's middle interval,
+			// random intervals spread evenly (on the log scale) over it.
+			for j := range b.Count {
+				at := (float64(j) + 0.5) / float64(b.Count)
+				if name == "sequential" {
+					at = 0.5
+				}
+				r.ReuseSample = append(r.ReuseSample, b.Lo*math.Pow(b.Hi/b.Lo, at))
+			}
 		}
 		r.ReuseMinSeconds = -1
 		if name == "random" {

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/seed"
 )
 
 // ProbesHistOverflow is the length of StrategyResult.ProbesHist: bucket i
@@ -24,11 +27,18 @@ const maxProbeIndex = 1 << 16
 // into (fewer when the range has fewer ports).
 const usageBuckets = 64
 
+// ReuseSampleMax bounds StrategyResult.ReuseSample: 4096 intervals (32 KiB
+// a strategy) put the empirical CDF within 2.2 percentage points of the
+// true one (DKW, 95 %), finer than the reuse chart can show, and keep
+// results.json small.
+const ReuseSampleMax = 4096
+
 // collector turns one strategy's event stream into a StrategyResult. Its
 // memory is fixed (a few arrays indexed by port, probe count or duration
 // bucket) plus one lastClose entry per distinct 4-tuple ever closed (and a
 // 512 KiB page for each of the first 256 destinations that closes 4096
-// ports or more), one previous port per destination and the kept samples; it never grows with
+// ports or more), one previous port per destination, the kept samples and
+// at most ReuseSampleMax reuse intervals; it never grows with
 // the number of allocations. Attempts and samples must arrive in
 // simulated-time order; a close may come early, as soon as its time is
 // known, since nothing asks for a 4-tuple's last close while it is open.
@@ -74,6 +84,12 @@ type collector struct {
 	reuseMax  time.Duration
 	reuseFine []int // by hdrIndex, for quantiles
 	reuseBins []int // by logBin, for ReuseHist
+	// reuseKeep is a uniform sample of the reuse intervals (reservoir
+	// sampling, Algorithm R), drawn from reuseRNG so that a run repeats.
+	// Its seed is the scenario's alone: strategies that reuse alike keep
+	// the same sample.
+	reuseKeep []time.Duration
+	reuseRNG  *rand.Rand
 
 	usage      [usageBuckets]int
 	usageMul   uint64 // bucket = off·usageMul >> usageShift, see usageBucket
@@ -118,6 +134,7 @@ func newCollector(sc *Scenario, strategy string, keepSamples int) *collector {
 		reuseMin:    math.MaxInt64,
 		reuseFine:   make([]int, hdrLen),
 		reuseBins:   make([]int, logBinCount),
+		reuseRNG:    rand.New(rand.NewPCG(seed.Named(sc.Seed, "reuse-sample"), 0)),
 		lastDst:     -1,
 		same:        newDeltaCounts(),
 		cross:       newDeltaCounts(),
@@ -256,6 +273,11 @@ func (c *collector) reused(d time.Duration) {
 	c.reuseMax = max(c.reuseMax, d)
 	c.reuseFine[hdrIndex(uint64(d))]++
 	c.reuseBins[logBin(int64(d))]++
+	if len(c.reuseKeep) < ReuseSampleMax {
+		c.reuseKeep = append(c.reuseKeep, d)
+	} else if j := c.reuseRNG.IntN(c.reuses); j < ReuseSampleMax {
+		c.reuseKeep[j] = d
+	}
 }
 
 // growProbes makes room for the count of attempts with i probes: few
@@ -378,6 +400,11 @@ func (c *collector) result() StrategyResult {
 		r.ReuseMinSeconds = c.reuseMin.Seconds()
 		r.ReuseP1Seconds = c.reuseQuantile(1, 100).Seconds()
 		r.ReuseP50Seconds = c.reuseQuantile(1, 2).Seconds()
+		r.ReuseSample = make([]float64, len(c.reuseKeep))
+		for i, d := range c.reuseKeep {
+			r.ReuseSample[i] = d.Seconds()
+		}
+		slices.Sort(r.ReuseSample)
 	}
 	// Bins up to the one holding the run's duration, so every strategy of a
 	// scenario gets the same layout (no interval can be longer).

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -237,6 +238,9 @@ func TestCollectorReuse(t *testing.T) {
 			if total != tc.want.count {
 				t.Errorf("ReuseHist holds %d, want %d", total, tc.want.count)
 			}
+			if len(r.ReuseSample) != tc.want.count || (tc.want.count > 0 && r.ReuseSample[0] != tc.want.min) {
+				t.Errorf("ReuseSample %v, want all %d intervals from %v s", r.ReuseSample, tc.want.count, tc.want.min)
+			}
 			if tc.want.count > 0 {
 				b := r.ReuseHist[logBin(int64(sec(r.ReuseMinSeconds)))]
 				if !near(b.Lo, tc.want.binLo, 1e-9) || b.Count != int(tc.want.binCnt) {
@@ -244,6 +248,42 @@ func TestCollectorReuse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Past ReuseSampleMax intervals the sample stays that size, sorted, drawn
+// from the whole run, and the same for the same seed.
+func TestCollectorReuseSample(t *testing.T) {
+	const n = 3 * ReuseSampleMax
+	sample := func(seed uint64) []float64 {
+		sc := testScenario(1000, 1999, 1)
+		sc.Seed = seed
+		c := newCollector(sc, "test", 0)
+		for i := range n {
+			c.reused(time.Duration(i+1) * time.Millisecond)
+		}
+		return c.result().ReuseSample
+	}
+	a, b, other := sample(1), sample(1), sample(2)
+	if len(a) != ReuseSampleMax || !slices.IsSorted(a) {
+		t.Fatalf("%d intervals kept (sorted %v), want %d sorted", len(a), slices.IsSorted(a), ReuseSampleMax)
+	}
+	if !slices.Equal(a, b) {
+		t.Error("the same seed kept different samples")
+	}
+	if slices.Equal(a, other) {
+		t.Error("another seed kept the same sample")
+	}
+	// Uniform over 1 ms to n ms: about a third past 2n/3 ms, not none as a
+	// sample of the first intervals would have.
+	late := 0
+	for _, v := range a {
+		if v > 2*n/3*0.001 {
+			late++
+		}
+	}
+	if late < ReuseSampleMax/4 || late > ReuseSampleMax*5/12 {
+		t.Errorf("%d of %d kept intervals from the last third of the run; want about a third", late, ReuseSampleMax)
 	}
 }
 

@@ -61,12 +61,16 @@ type StrategyResult struct {
 	ReuseP50Seconds float64 `json:"reuse_p50_seconds"` // -1 when no reuse; within 0.4 %
 	// ReuseHist has 5 bins a decade from 1 ms, after a first bin [0, 1 ms),
 	// up to the one holding the run's duration.
-	ReuseHist       []Bucket `json:"reuse_hist"`
-	TWReuses        int      `json:"tw_reuses"`        // 4-tuples taken from TIME_WAIT
-	Occupancy       []Sample `json:"occupancy"`        // sampled at a fixed step, warm-up included
-	OccupancyMean   float64  `json:"occupancy_mean"`   // mean established+TIME_WAIT+UDP sockets after warm-up
-	EstablishedMean float64  `json:"established_mean"` // mean open connections (UDP included) after warm-up
-	PortUsage       []Bucket `json:"port_usage"`       // allocations per port bucket across the range
+	ReuseHist []Bucket `json:"reuse_hist"`
+	// ReuseSample is the reuse intervals in seconds, sorted: all of them
+	// up to ReuseSampleMax, else a uniform sample of that many, drawn
+	// from the run's seed. The reuse chart's empirical CDF is drawn from it.
+	ReuseSample     []float64 `json:"reuse_sample_seconds,omitempty"`
+	TWReuses        int       `json:"tw_reuses"`        // 4-tuples taken from TIME_WAIT
+	Occupancy       []Sample  `json:"occupancy"`        // sampled at a fixed step, warm-up included
+	OccupancyMean   float64   `json:"occupancy_mean"`   // mean established+TIME_WAIT+UDP sockets after warm-up
+	EstablishedMean float64   `json:"established_mean"` // mean open connections (UDP included) after warm-up
+	PortUsage       []Bucket  `json:"port_usage"`       // allocations per port bucket across the range
 	// UniformityP is the chi-square p-value of PortUsage against uniform
 	// over the non-reserved ports.
 	UniformityP float64 `json:"uniformity_p"`

@@ -197,6 +197,14 @@ func scriptRun(t *testing.T, d *datadriven.TestData) string {
 	add("reuse.min-s", func(r *sim.StrategyResult) string { return ftoa(r.ReuseMinSeconds) })
 	add("reuse.p1-s", func(r *sim.StrategyResult) string { return ftoa(r.ReuseP1Seconds) })
 	add("reuse.p50-s", func(r *sim.StrategyResult) string { return ftoa(r.ReuseP50Seconds) })
+	// The kept sample: its size and its median, which moves with any change
+	// in what it keeps.
+	add("reuse.sample", func(r *sim.StrategyResult) string {
+		if len(r.ReuseSample) == 0 {
+			return "0"
+		}
+		return itoa(len(r.ReuseSample)) + "/" + ftoa(r.ReuseSample[len(r.ReuseSample)/2])
+	})
 	add("tw-reuses", func(r *sim.StrategyResult) string { return itoa(r.TWReuses) })
 	add("occupancy.mean", func(r *sim.StrategyResult) string { return ftoa(r.OccupancyMean) })
 	add("established.mean", func(r *sim.StrategyResult) string { return ftoa(r.EstablishedMean) })

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +140,39 @@ func TestRunCharts(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name+".png")); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// The reuse chart's sample of intervals goes through results.json: 'plot'
+// draws from a saved run the same reuse chart the run drew itself.
+func TestReuseChartFromSavedResults(t *testing.T) {
+	dir := t.TempDir()
+	res, charts := filepath.Join(dir, "res"), filepath.Join(dir, "charts")
+	r := portsim(append([]string{"run", "--strategy", "random", "--strategy", "sequential", "--range", "40000-40099", "--time-wait", "1s",
+		"--destinations", "1", "--out", res, "--charts", charts}, quick...)...)
+	if r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	var saved struct {
+		Results []struct {
+			Count  int       `json:"reuse_count"`
+			Sample []float64 `json:"reuse_sample_seconds"`
+		} `json:"results"`
+	}
+	js, err := os.ReadFile(filepath.Join(res, "results.json"))
+	if err == nil {
+		err = json.Unmarshal(js, &saved)
+	}
+	if err != nil || len(saved.Results) != 2 || saved.Results[0].Count == 0 || len(saved.Results[0].Sample) != saved.Results[0].Count {
+		t.Fatalf("results.json: %v, %+v; want every reuse interval in it", err, saved.Results)
+	}
+	again := filepath.Join(dir, "again")
+	if r := portsim("plot", res, "--out", again); r.code != 0 {
+		t.Fatalf("plot: exit %d: %s", r.code, r.stderr)
+	}
+	want, err1 := os.ReadFile(filepath.Join(charts, "reuse.png"))
+	got, err2 := os.ReadFile(filepath.Join(again, "reuse.png"))
+	if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
+		t.Errorf("reuse.png from the saved results differs from the run's own (%v, %v)", err1, err2)
 	}
 }
