@@ -177,11 +177,11 @@ func sweepColumns(sw *sim.Sweep) []sweepColumn {
 		sweepColumn{"ALLOCS", "allocations", max(6, countW), count(func(r *sim.SweepRow) int { return r.Allocations }), count(func(r *sim.SweepRow) int { return r.Allocations })},
 		sweepColumn{"FAILS", "failures", max(5, countW), count(func(r *sim.SweepRow) int { return r.Failures }), count(func(r *sim.SweepRow) int { return r.Failures })},
 		sweepColumn{"FAIL%", "failure_rate", 6, func(r *sim.SweepRow) string { return format.PercentNumber(r.FailureRate, 2) },
-			func(r *sim.SweepRow) string { return ffmt(r.FailureRate, 4) }},
+			func(r *sim.SweepRow) string { return fullFloat(r.FailureRate) }},
 		sweepColumn{"PROBES", "probes_mean", 8, func(r *sim.SweepRow) string { return ffmt(r.ProbesMean, 2) },
-			func(r *sim.SweepRow) string { return ffmt(r.ProbesMean, 2) }},
+			func(r *sim.SweepRow) string { return fullFloat(r.ProbesMean) }},
 		sweepColumn{"LIMIT/s", "limit_rate", 7, func(r *sim.SweepRow) string { return ffmt(r.LimitRate, 0) },
-			func(r *sim.SweepRow) string { return ffmt(r.LimitRate, 1) }},
+			func(r *sim.SweepRow) string { return fullFloat(r.LimitRate) }},
 	)
 	if sw.Base.Gateway == "" && !slices.Contains(sw.Grid.Fields, "gateway") {
 		return cols
@@ -208,11 +208,15 @@ func sweepColumns(sw *sim.Sweep) []sweepColumn {
 		gw(countW, "GW-ALLOCS", "gateway_allocations", itoa(func(g *sim.SweepGateway) int { return g.Allocations }), itoa(func(g *sim.SweepGateway) int { return g.Allocations })),
 		gw(countW, "GW-FAILS", "gateway_failures", itoa(func(g *sim.SweepGateway) int { return g.Failures }), itoa(func(g *sim.SweepGateway) int { return g.Failures })),
 		gw(6, "GW-FAIL%", "gateway_failure_rate", func(g *sim.SweepGateway) string { return format.PercentNumber(g.FailureRate, 2) },
-			func(g *sim.SweepGateway) string { return ffmt(g.FailureRate, 4) }),
+			func(g *sim.SweepGateway) string { return fullFloat(g.FailureRate) }),
 		gw(countW, "INS-FAIL", "gateway_insert_failed", itoa(func(g *sim.SweepGateway) int { return g.InsertFailed }), itoa(func(g *sim.SweepGateway) int { return g.InsertFailed })),
 		gw(countW, "BUSIEST", "gateway_busiest_max", itoa(func(g *sim.SweepGateway) int { return g.BusiestMax }), itoa(func(g *sim.SweepGateway) int { return g.BusiestMax })),
 	)
 }
+
+// fullFloat is a number for CSV as JSON carries it: every digit, in the
+// unit its name says.
+func fullFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // sweepBar shows, on a terminal only, how many of the sweep's arrivals
 // have been simulated and how long the rest should take.
