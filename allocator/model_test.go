@@ -36,6 +36,20 @@ func (m *refModel) advance(now time.Duration) {
 	m.socks = kept
 }
 
+// busiestDst counts the connect() sockets, open or in TIME_WAIT, to each
+// destination and returns the largest count.
+func (m *refModel) busiestDst() int {
+	n := map[netip.AddrPort]int{}
+	most := 0
+	for _, s := range m.socks {
+		if s.conn.Kind == Connect {
+			n[s.tuple.Dst]++
+			most = max(most, n[s.tuple.Dst])
+		}
+	}
+	return most
+}
+
 func (m *refModel) usable(r Request, p uint16) bool {
 	if !m.cfg.Range.Contains(p) {
 		return false
@@ -128,6 +142,9 @@ func testAgainstReference(t *testing.T) {
 				}
 			}
 			checkScan(t, tab, *r, rng)
+			if got, want := tab.Stats().BusiestDst, ref.busiestDst(); got != want {
+				t.Fatalf("seed %d step %d: BusiestDst = %d; reference says %d", seed, step, got, want)
+			}
 			if rng.IntN(3) > 0 || len(open) == 0 {
 				a, err := tab.Allocate(r, strat)
 				if err != nil {

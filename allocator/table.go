@@ -84,6 +84,11 @@ type Stats struct {
 	TimeWait    int // 4-tuples (connect) and held ports (bind) in TIME_WAIT
 	UDP         int // open UDP sockets
 	BusyPorts   int // distinct (local address, protocol, port) with anything on them
+	// BusiestDst is the connect() 4-tuples, established or TIME_WAIT,
+	// from every local address to the destination that has most of them:
+	// the ones that compete for that destination's ports, which run out
+	// at the usable ports times the local addresses, whatever the total.
+	BusiestDst int
 }
 
 // Table is a host's socket tables. It is not safe for concurrent use.
@@ -114,8 +119,12 @@ type Table struct {
 	// so that its bitsets start from the list rather than a pass over
 	// every slot.
 	dstKeys [][]tupleKey
-	lastDst netip.AddrPort
-	lastID  int32
+	// dstsWith[k], k ≥ 1, is how many destinations have k live 4-tuples
+	// ([0] is a sink, not a count), so that stats.BusiestDst follows the
+	// largest k with one in O(1) as 4-tuples come and go.
+	dstsWith []int32
+	lastDst  netip.AddrPort
+	lastID   int32
 	// nextExpiry is the expiry of the queue's first slot, or noExpiry when
 	// the queue is empty.
 	nextExpiry time.Duration
@@ -145,10 +154,11 @@ func NewTable(cfg Config) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{
-		cfg:    cfg,
-		locals: make(map[netip.Addr]int),
-		dstIDs: make(map[netip.AddrPort]int32),
-		lastID: -1,
+		cfg:      cfg,
+		locals:   make(map[netip.Addr]int),
+		dstIDs:   make(map[netip.AddrPort]int32),
+		lastID:   -1,
+		dstsWith: make([]int32, 1), // the sink at [0]
 
 		nextExpiry: noExpiry,
 	}
@@ -239,6 +249,7 @@ func (t *Table) removeTuple(slot int32) {
 			}
 		}
 	}
+	t.dstLeaves(t.dstRefs[k.dst()])
 	t.unrefDst(k.dst())
 	t.slots.release(slot)
 }
@@ -297,9 +308,20 @@ func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
 		t.dstIDs[d] = id
 		t.lastDst, t.lastID = d, id
 	}
-	t.dstRefs[id]++
-	if t.dstRefs[id] == bitsThreshold && t.dstBits[id] == nil {
+	n := t.dstRefs[id] + 1
+	t.dstRefs[id] = n
+	if n == bitsThreshold && t.dstBits[id] == nil {
 		t.buildBits(id)
+	}
+	w := t.dstsWith
+	if int(n) >= len(w) { // doubled, so that this is rare
+		w = append(w, make([]int32, len(w))...)
+		t.dstsWith = w
+	}
+	w[n-1]-- // [0] absorbs a new destination's step from none
+	w[n]++
+	if int(n) > t.stats.BusiestDst {
+		t.stats.BusiestDst = int(n)
 	}
 	return id
 }
@@ -320,6 +342,17 @@ func (t *Table) buildBits(id int32) {
 	}
 	t.dstBits[id] = bs
 	t.dstKeys[id] = t.dstKeys[id][:0]
+}
+
+// dstLeaves moves a destination with n live 4-tuples to n−1 in
+// dstsWith, before unrefDst counts it: apart, both inline.
+func (t *Table) dstLeaves(n int32) {
+	w := t.dstsWith
+	w[n]--
+	w[n-1]++
+	if w[n] == 0 && int(n) == t.stats.BusiestDst {
+		t.stats.BusiestDst-- // the busiest was the only one with n; it has n−1 now
+	}
 }
 
 func (t *Table) unrefDst(id int32) {
