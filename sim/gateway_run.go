@@ -198,6 +198,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 				st.TimeWait += s.TimeWait
 				st.UDP += s.UDP
 				st.BusyPorts += s.BusyPorts
+				st.BusiestDst = max(st.BusiestDst, s.BusiestDst) // each host has its own ports
 			}
 			col.sample(nextSmp, st)
 			gw.Advance(nextSmp)

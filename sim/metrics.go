@@ -85,11 +85,15 @@ type collector struct {
 	reuseFine []int // by hdrIndex, for quantiles
 	reuseBins []int // by logBin, for ReuseHist
 	// reuseKeep is a uniform sample of the reuse intervals (reservoir
-	// sampling, Algorithm R), drawn from reuseRNG so that a run repeats.
-	// Its seed is the scenario's alone: strategies that reuse alike keep
-	// the same sample.
+	// sampling, Li's Algorithm L: once full, the reuse numbered reuseNext
+	// replaces one at random, and the gaps between replacements are drawn
+	// ahead, so most reuses cost a comparison), drawn from reuseRNG so that
+	// a run repeats. Its seed is the scenario's alone: strategies that
+	// reuse alike keep the same sample.
 	reuseKeep []time.Duration
 	reuseRNG  *rand.Rand
+	reuseW    float64
+	reuseNext int
 
 	usage      [usageBuckets]int
 	usageMul   uint64 // bucket = off·usageMul >> usageShift, see usageBucket
@@ -273,11 +277,26 @@ func (c *collector) reused(d time.Duration) {
 	c.reuseMax = max(c.reuseMax, d)
 	c.reuseFine[hdrIndex(uint64(d))]++
 	c.reuseBins[logBin(int64(d))]++
-	if len(c.reuseKeep) < ReuseSampleMax {
+	switch {
+	case len(c.reuseKeep) < ReuseSampleMax:
 		c.reuseKeep = append(c.reuseKeep, d)
-	} else if j := c.reuseRNG.IntN(c.reuses); j < ReuseSampleMax {
-		c.reuseKeep[j] = d
+		if len(c.reuseKeep) == ReuseSampleMax {
+			c.reuseW = 1
+			c.skipReuses()
+		}
+	case c.reuses == c.reuseNext:
+		c.reuseKeep[c.reuseRNG.IntN(ReuseSampleMax)] = d
+		c.skipReuses()
 	}
+}
+
+// skipReuses draws the number of the next reuse to enter the full sample
+// (Algorithm L).
+func (c *collector) skipReuses() {
+	u := func() float64 { return 1 - c.reuseRNG.Float64() } // in (0, 1], for the logs
+	c.reuseW *= math.Exp(math.Log(u()) / ReuseSampleMax)
+	skip := math.Floor(math.Log(u()) / math.Log1p(-c.reuseW))
+	c.reuseNext = c.reuses + int(min(skip, 1<<50)) + 1
 }
 
 // growProbes makes room for the count of attempts with i probes: few
@@ -348,6 +367,7 @@ func (c *collector) sample(now time.Duration, st allocator.Stats) {
 		TimeWait:    st.TimeWait,
 		UDP:         st.UDP,
 		Failures:    c.failsSince,
+		BusiestDst:  st.BusiestDst,
 	})
 	c.failsSince = 0
 	if now < c.warmup {

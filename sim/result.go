@@ -109,6 +109,11 @@ type Sample struct {
 	TimeWait    int     `json:"time_wait"`
 	UDP         int     `json:"udp"`
 	Failures    int     `json:"failures"` // failures since the previous sample
+	// BusiestDst is the connect() sockets, established and TIME_WAIT, to
+	// the destination with most of them (on the busiest host, behind a
+	// gateway): ports run out per destination, when it reaches the usable
+	// ports times the local addresses, however many the total holds.
+	BusiestDst int `json:"busiest_dst"`
 }
 
 // HostRules are the port rules of the simulated host.

@@ -390,13 +390,14 @@ func digestBuckets(bs []sim.Bucket) []kv {
 
 func digestOccupancy(ss []sim.Sample) []kv {
 	g := newDigest()
-	var est, tw, udp, fail int
+	var est, tw, udp, fail, busiest int
 	for _, s := range ss {
-		g.add(ftoa(s.TimeSeconds), itoa(s.Established), itoa(s.TimeWait), itoa(s.UDP), itoa(s.Failures))
+		g.add(ftoa(s.TimeSeconds), itoa(s.Established), itoa(s.TimeWait), itoa(s.UDP), itoa(s.Failures), itoa(s.BusiestDst))
 		est, tw, udp, fail = est+s.Established, tw+s.TimeWait, udp+s.UDP, fail+s.Failures
+		busiest = max(busiest, s.BusiestDst)
 	}
 	return []kv{{"len", itoa(len(ss))}, {"established-sum", itoa(est)}, {"time-wait-sum", itoa(tw)},
-		{"udp-sum", itoa(udp)}, {"failures-sum", itoa(fail)}, {"fnv", g.String()}}
+		{"udp-sum", itoa(udp)}, {"failures-sum", itoa(fail)}, {"busiest-dst-max", itoa(busiest)}, {"fnv", g.String()}}
 }
 
 func digestByOccupancy(bs []sim.OccupancyBin) []kv {

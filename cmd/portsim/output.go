@@ -294,11 +294,11 @@ func writeOutDir(dir string, res *sim.Result) ([]string, error) {
 	}
 	if err := od.put("timeseries.csv", func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"strategy", "t", "established", "time_wait", "udp", "failures"})
+		cw.Write([]string{"strategy", "t", "established", "time_wait", "udp", "failures", "busiest_dst"})
 		for _, r := range res.Results {
 			for _, s := range r.Occupancy {
 				cw.Write([]string{r.Strategy, ffmt(s.TimeSeconds, 3), strconv.Itoa(s.Established),
-					strconv.Itoa(s.TimeWait), strconv.Itoa(s.UDP), strconv.Itoa(s.Failures)})
+					strconv.Itoa(s.TimeWait), strconv.Itoa(s.UDP), strconv.Itoa(s.Failures), strconv.Itoa(s.BusiestDst)})
 			}
 		}
 		cw.Flush()
