@@ -17,11 +17,11 @@ func fixture() *sim.Result {
 	names := []string{"sequential", "random", "hashed"}
 	res := &sim.Result{
 		Schema:   sim.Schema,
-		Scenario: []sim.Field{{Name: "time-wait", Value: "30s"}, {Name: "range", Value: "1024-2047"}},
+		Scenario: []sim.Field{{Name: "time-wait", Value: "30s"}, {Name: "range", Value: "1024-2047"}, {Name: "destinations", Value: "8"}},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for s, name := range names {
-		r := sim.StrategyResult{Strategy: name}
+		r := sim.StrategyResult{Strategy: name, Host: sim.HostRules{UsablePorts: 1024}}
 
 		next := map[int]int{}
 		for i := range 600 {
@@ -109,6 +109,7 @@ func fixture() *sim.Result {
 				TimeWait:    min(t, 30) * (12 + 4*s),
 				UDP:         5,
 			}
+			smp.BusiestDst = (smp.Established + smp.TimeWait) / 3 // destination 0 gets 4 connections in 12
 			if name == "random" && (t == 45 || t == 52) {
 				smp.Failures = 2
 			}

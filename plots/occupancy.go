@@ -22,10 +22,12 @@ const MaxAreaPoints = 1500
 // Occupancy is chart 6, "occupancy": sockets held over time, in two rows
 // of panels on shared time axes. Top, open sockets and those in TIME_WAIT,
 // stacked, with the sampling intervals that saw a failure marked along
-// the top; bottom, the open sockets alone on their own scale, since beside
-// thousands in TIME_WAIT they would not show. Strategies whose series are
-// identical (the same workload and no failure leaves them so) share one
-// column, titled with all their names. It reads StrategyResult.Occupancy.
+// the top, and, where connect() spreads over several destinations, the
+// busiest destination's sockets as a line against its ceiling; bottom, the
+// open sockets alone on their own scale, since beside thousands in
+// TIME_WAIT they would not show. Strategies whose series are identical
+// (the same workload and no failure leaves them so) share one column,
+// titled with all their names. It reads StrategyResult.Occupancy.
 func Occupancy(res *sim.Result) *Chart {
 	d := description{marks: []mark{bands, lines}, x: axis{label: "time (s)"},
 		y: []axis{{label: "sockets held"}, {label: "open sockets"}}, each: "strategy, or strategies whose series are identical"}
@@ -34,16 +36,42 @@ func Occupancy(res *sim.Result) *Chart {
 		fig := &figure{title: c.Title, shareX: true, shareY: true, rowY: true, legend: newLegend()}
 		openFill, twFill := tint(blue, 0.55), tint(orange, 0.55)
 		failSty := draw.LineStyle{Color: vermillion, Width: vg.Points(1.5)}
+		busiestSty := draw.LineStyle{Color: black, Width: vg.Points(1.2)}
 		fig.legend.Add("TIME_WAIT", areaThumb{twFill, orange})
 		fig.legend.Add("open (established + UDP)", areaThumb{openFill, blue})
 		fig.legend.Add("failures in interval", tickThumb{failSty})
 
-		type series struct {
-			names     []string
-			open, top plotter.XYs
-			fails     []float64
+		// Where the ceiling is. Bind and UDP sockets own their port on
+		// their address, so do connect() sockets with one destination:
+		// one range per local address (of every host behind a gateway) is
+		// all there is to fill, and the total meets it. With several
+		// destinations connect() fills a range per destination, so the
+		// busiest one meets its ceiling first, while the total may stand
+		// higher: its line is drawn against that.
+		usable, dests, addrs, hosts := 0, 1, 1, 1
+		for _, r := range rs {
+			usable = max(usable, r.Host.UsablePorts)
 		}
-		var groups []*series
+		if v, ok := field(res, "destinations"); ok {
+			dests, _ = strconv.Atoi(v)
+		}
+		if v, ok := field(res, "src"); ok && strings.TrimSpace(v) != "" {
+			addrs = len(strings.Split(v, ","))
+		}
+		if v, ok := field(res, "hosts"); ok {
+			hosts, _ = strconv.Atoi(v)
+		}
+		perDst := dests > 1 && !noConnect(res)
+		oneRange := usable > 0 && !perDst
+		limit := usable * max(addrs, 1) // one destination's, on one host
+		if oneRange {
+			limit *= max(hosts, 1)
+		}
+		if perDst {
+			fig.legend.Add("busiest destination", &plotter.Line{LineStyle: busiestSty})
+		}
+
+		var groups []*occupancySeries
 		var thinned, empty []string
 		for _, r := range rs {
 			probe := d.panel("", 0)
@@ -61,7 +89,7 @@ func Occupancy(res *sim.Result) *Chart {
 			if k > 1 {
 				thinned = append(thinned, fmt.Sprintf("%s every %s", r.Strategy, ordinal(k)))
 			}
-			cur := &series{names: []string{r.Strategy}}
+			cur := &occupancySeries{names: []string{r.Strategy}}
 			for i := 0; i < len(ss); i += k {
 				s := ss[i]
 				failed := false
@@ -71,18 +99,14 @@ func Occupancy(res *sim.Result) *Chart {
 				if failed {
 					cur.fails = append(cur.fails, s.TimeSeconds)
 				}
-				o := float64(max(s.Established, 0) + max(s.UDP, 0))
-				cur.open = append(cur.open, plotter.XY{X: s.TimeSeconds, Y: o})
-				cur.top = append(cur.top, plotter.XY{X: s.TimeSeconds, Y: o + float64(max(s.TimeWait, 0))})
+				cur.add(s)
 			}
 			if last := ss[len(ss)-1]; cur.open[len(cur.open)-1].X != last.TimeSeconds {
-				o := float64(max(last.Established, 0) + max(last.UDP, 0))
-				cur.open = append(cur.open, plotter.XY{X: last.TimeSeconds, Y: o})
-				cur.top = append(cur.top, plotter.XY{X: last.TimeSeconds, Y: o + float64(max(last.TimeWait, 0))})
+				cur.add(last)
 			}
 			merged := false
 			for _, g := range groups {
-				if equalXYs(g.top, cur.top) && equalXYs(g.open, cur.open) && slices.Equal(g.fails, cur.fails) {
+				if equalXYs(g.top, cur.top) && equalXYs(g.open, cur.open) && equalXYs(g.busiest, cur.busiest) && slices.Equal(g.fails, cur.fails) {
 					g.names = append(g.names, r.Strategy)
 					merged = true
 					break
@@ -93,19 +117,6 @@ func Occupancy(res *sim.Result) *Chart {
 			}
 		}
 
-		// The ceiling on sockets held: the usable ports, when one range is
-		// all there is to fill — one destination, or only bind and UDP,
-		// which cannot share a port between destinations. With several
-		// destinations connect() fills a range per destination, so the
-		// total has no line; the caption says so.
-		usable, dests := 0, 0
-		for _, r := range rs {
-			usable = max(usable, r.Host.UsablePorts)
-		}
-		if v, ok := field(res, "destinations"); ok {
-			dests, _ = strconv.Atoi(v)
-		}
-		oneRange := usable > 0 && (dests == 1 || noConnect(res))
 		limitDone := false
 
 		var held, open []*panel
@@ -125,13 +136,23 @@ func Occupancy(res *sim.Result) *Chart {
 			if len(g.fails) > 0 {
 				top.Add(&topTicks{xs: g.fails, LineStyle: failSty})
 			}
-			if oneRange {
-				ref := plotter.XYs{{X: g.top[0].X, Y: float64(usable)}, {X: g.top[len(g.top)-1].X, Y: float64(usable)}}
+			if perDst {
+				if line, err := plotter.NewLine(g.busiest); err == nil {
+					line.LineStyle = busiestSty
+					top.Add(line)
+				}
+			}
+			if limit > 0 {
+				ref := plotter.XYs{{X: g.top[0].X, Y: float64(limit)}, {X: g.top[len(g.top)-1].X, Y: float64(limit)}}
 				if line, err := plotter.NewLine(ref); err == nil {
 					line.LineStyle = referenceStyle
 					top.Add(line)
 					if !limitDone {
-						fig.legend.Add(fmt.Sprintf("usable ports (%d)", usable), line)
+						label := "usable ports (%d)"
+						if perDst {
+							label = "usable ports per destination (%d)"
+						}
+						fig.legend.Add(fmt.Sprintf(label, limit), line)
 						limitDone = true
 					}
 				}
@@ -164,9 +185,16 @@ func Occupancy(res *sim.Result) *Chart {
 		}
 		switch {
 		case oneRange:
-			text = append(text, fmt.Sprintf("The grey line is the range's %d usable ports: with one range to fill, new connections fail when the top edge meets it.", usable))
-		case usable > 0 && dests > 1:
-			text = append(text, fmt.Sprintf("Ports run out per destination, not in all: connect() can use each of the %d usable ports once towards each of the %d destinations, so the busiest destination fails first, at %d of its own sockets, while the total may stand higher.", usable, dests, usable))
+			text = append(text, fmt.Sprintf("The grey line is the %d usable ports%s: with one range to fill, new connections fail when the top edge meets it.", limit, rangeWords(usable, addrs, hosts)))
+		case perDst:
+			where := ""
+			if hosts > 1 {
+				where = ", on the busiest host"
+			}
+			text = append(text, fmt.Sprintf("Ports run out per destination, not in all: connect() can use each usable port once towards each of the %d destinations, so the black line follows the busiest destination's sockets (connect() only, open and in TIME_WAIT%s).", dests, where))
+			if limit > 0 {
+				text = append(text, fmt.Sprintf("Connections to it fail when that line meets the grey one, its %d usable ports%s, while the total may stand higher.", limit, rangeWords(usable, addrs, 1)))
+			}
 		}
 		if len(groups) < len(rs)-len(empty) {
 			text = append(text, "Strategies with identical series share a column: on the same workload, sockets are held for as long whatever port each connection gets, until ports run out.")
@@ -177,6 +205,39 @@ func Occupancy(res *sim.Result) *Chart {
 		c.Caption = d.caption(text...)
 		return fig
 	})
+}
+
+// occupancySeries is what one column of the chart draws: the open
+// sockets, the total held (open and TIME_WAIT), the busiest destination's
+// and the times of the intervals with failures.
+type occupancySeries struct {
+	names              []string
+	open, top, busiest plotter.XYs
+	fails              []float64
+}
+
+// add appends sample s to the series.
+func (g *occupancySeries) add(s sim.Sample) {
+	o := float64(max(s.Established, 0) + max(s.UDP, 0))
+	g.open = append(g.open, plotter.XY{X: s.TimeSeconds, Y: o})
+	g.top = append(g.top, plotter.XY{X: s.TimeSeconds, Y: o + float64(max(s.TimeWait, 0))})
+	g.busiest = append(g.busiest, plotter.XY{X: s.TimeSeconds, Y: float64(max(s.BusiestDst, 0))})
+}
+
+// rangeWords is how a ceiling of usable ports on each of addrs local
+// addresses of each of hosts hosts is made up: "" for one of each.
+func rangeWords(usable, addrs, hosts int) string {
+	var parts []string
+	if addrs > 1 {
+		parts = append(parts, fmt.Sprintf("%d local addresses", addrs))
+	}
+	if hosts > 1 {
+		parts = append(parts, fmt.Sprintf("%d hosts", hosts))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d on each of %s)", usable, strings.Join(parts, " of "))
 }
 
 // addBand fills the area between upper and lower (the x axis when lower is
