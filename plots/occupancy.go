@@ -136,12 +136,6 @@ func Occupancy(res *sim.Result) *Chart {
 			if len(g.fails) > 0 {
 				top.Add(&topTicks{xs: g.fails, LineStyle: failSty})
 			}
-			if perDst {
-				if line, err := plotter.NewLine(g.busiest); err == nil {
-					line.LineStyle = busiestSty
-					top.Add(line)
-				}
-			}
 			if limit > 0 {
 				ref := plotter.XYs{{X: g.top[0].X, Y: float64(limit)}, {X: g.top[len(g.top)-1].X, Y: float64(limit)}}
 				if line, err := plotter.NewLine(ref); err == nil {
@@ -155,6 +149,12 @@ func Occupancy(res *sim.Result) *Chart {
 						fig.legend.Add(fmt.Sprintf(label, limit), line)
 						limitDone = true
 					}
+				}
+			}
+			if perDst { // over the ceiling, which it runs along when full
+				if line, err := plotter.NewLine(g.busiest); err == nil {
+					line.LineStyle = busiestSty
+					top.Add(line)
 				}
 			}
 			top.Y.Max = math.Max(top.Y.Max*1.08, 1) // headroom for the failure ticks
