@@ -160,3 +160,20 @@ func TestOccupancyLimit(t *testing.T) {
 		}
 	}
 }
+
+// Two strategies whose reuses are the same draw one line on top of the
+// other; the legend says so rather than let the first vanish.
+func TestReuseSameAs(t *testing.T) {
+	res := fixture()
+	if len(res.Results) < 2 {
+		t.Fatal("the fixture needs two strategies")
+	}
+	res.Results[1].ReuseSample = slices.Clone(res.Results[0].ReuseSample)
+	if len(res.Results[0].ReuseSample) == 0 {
+		t.Fatal("the fixture's first strategy has no reuse sample")
+	}
+	want := res.Results[1].Strategy + " (same as " + res.Results[0].Strategy + ")"
+	if got := texts(t, Reuse(res)); !strings.Contains(got, want) {
+		t.Errorf("legend %q; want %q", got, want)
+	}
+}

@@ -42,8 +42,14 @@ func Reuse(res *sim.Result) *Chart {
 				xmin, xmax = math.Min(xmin, cdfs[i][0].X), math.Max(xmax, cdfs[i][n-1].X)
 			}
 		}
+		names := make([]string, len(rs))
+		curves := make([]plotter.XYs, len(rs))
 		for i, r := range rs {
-			xys := mergeSteps(cdfs[i], xmin, xmax)
+			names[i], curves[i] = r.Strategy, mergeSteps(cdfs[i], xmin, xmax)
+		}
+		same := sameAs(names, curves)
+		for i, r := range rs {
+			xys := curves[i]
 			if len(xys) == 0 {
 				if r.ReuseCount > 0 { // a file written before samples were kept
 					legend.Add(r.Strategy + ": reuses not sampled")
@@ -60,7 +66,7 @@ func Reuse(res *sim.Result) *Chart {
 			l.LineStyle = styleOf(i).line
 			l.StepStyle = plotter.PostStep
 			pn.Add(l)
-			legend.Add(r.Strategy, l)
+			legend.Add(legendName(r.Strategy, same[i]), l)
 			pn.n += len(xys)
 		}
 		if pn.n > 0 {
