@@ -15,70 +15,96 @@ import (
 	"golang.org/x/term"
 )
 
-// progress shows a bar on stderr for runs that take more than about a
-// second, and only when stderr is a terminal: logs and pipes stay clean.
+// termBar is a progress bar on w that shows only when w is a terminal and
+// the work has gone on for a second: logs, pipes and quick runs stay
+// clean. Safe for concurrent use.
+type termBar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+	on    bool
+	opts  []progressbar.Option
+	bar   *progressbar.ProgressBar
+}
+
+func newTermBar(w io.Writer, opts ...progressbar.Option) *termBar {
+	b := &termBar{w: w, start: time.Now(), opts: opts}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b.on = true
+	}
+	return b
+}
+
+// set moves the bar to done of total. The bar is drawn from its first
+// update with its rate, and redrawn at each one: it moves only a whole
+// percent at a time, which for a long run is minutes.
+func (b *termBar) set(done, total int64) {
+	if !b.on {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar == nil {
+		if time.Since(b.start) < time.Second {
+			return
+		}
+		opts := append([]progressbar.Option{
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionShowIts(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100 * time.Millisecond),
+		}, b.opts...)
+		b.bar = progressbar.NewOptions64(total, opts...)
+		b.bar.RenderBlank()
+	}
+	b.bar.Set64(done)
+}
+
+func (b *termBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar != nil {
+		b.bar.Finish()
+		io.WriteString(b.w, "\n")
+	}
+}
+
+// progress shows a run's bar on stderr: simulated milliseconds, summed
+// over the strategies the simulator runs at once.
 type progress struct {
 	mu      sync.Mutex
-	w       io.Writer
-	start   time.Time
-	bar     *progressbar.ProgressBar
+	bar     *termBar
 	reached map[string]time.Duration
 	total   time.Duration
 	n       int
-	enabled bool
 }
 
 func newProgress(w io.Writer, sc sim.Scenario) *progress {
-	p := &progress{w: w, start: time.Now(), reached: map[string]time.Duration{},
-		total: sc.Duration, n: len(sc.Strategies)}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.enabled = true
-	}
-	return p
+	return &progress{reached: map[string]time.Duration{}, total: sc.Duration, n: len(sc.Strategies),
+		bar: newTermBar(w,
+			progressbar.OptionSetDescription("simulating"),
+			progressbar.OptionSetItsString("sim-ms"),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+		)}
 }
 
 // update records how far one strategy's run has got; safe for concurrent
 // use by the simulator's workers.
 func (p *progress) update(strategy string, reached, total time.Duration) {
-	if !p.enabled {
+	if !p.bar.on {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reached[strategy] = reached
-	if p.bar == nil {
-		if time.Since(p.start) < time.Second {
-			return
-		}
-		// In simulated milliseconds, redrawn with its rate at every
-		// update: the bar itself moves only a whole percent at a time,
-		// which at the arrival limit is minutes.
-		p.bar = progressbar.NewOptions64(int64(p.total)*int64(p.n)/int64(time.Millisecond),
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription("simulating"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("sim-ms"),
-			progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
-		p.bar.RenderBlank()
-	}
 	var sum time.Duration
 	for _, r := range p.reached {
 		sum += r
 	}
-	p.bar.Set64(int64(sum / time.Millisecond))
+	p.bar.set(int64(sum/time.Millisecond), int64(p.total)*int64(p.n)/int64(time.Millisecond))
 }
 
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Finish()
-		io.WriteString(p.w, "\n")
-	}
-}
+func (p *progress) finish() { p.bar.finish() }
 
 // longRun is the expected arrivals per strategy above which a run's
 // length is measured and said before it starts (a second or more of a

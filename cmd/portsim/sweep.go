@@ -152,7 +152,8 @@ portsim merge parts/ --out sweep/`,
 					return err
 				}
 				bar := newSweepBar(e.stderr)
-				res, err := sw.Run(ctx, sim.SweepOptions{Jobs: *jobs, Shard: sh, Row: w.row, Progress: bar.update})
+				progress := func(done, total float64) { bar.set(int64(done), int64(total)) }
+				res, err := sw.Run(ctx, sim.SweepOptions{Jobs: *jobs, Shard: sh, Row: w.row, Progress: progress})
 				bar.finish()
 				if err != nil {
 					return err

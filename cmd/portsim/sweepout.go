@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // sweepColumn is one figure of a sweep row: its table heading and width,
@@ -218,53 +214,12 @@ func sweepColumns(sw *sim.Sweep) []sweepColumn {
 // unit its name says.
 func fullFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// sweepBar shows, on a terminal only, how many of the sweep's arrivals
+// newSweepBar shows, on a terminal only, how many of the sweep's arrivals
 // have been simulated and how long the rest should take.
-type sweepBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	start time.Time
-	bar   *progressbar.ProgressBar
-	on    bool
-}
-
-func newSweepBar(w io.Writer) *sweepBar {
-	b := &sweepBar{w: w, start: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b.on = true
-	}
-	return b
-}
-
-// update is sim.SweepOptions.Progress: arrivals done of total.
-func (b *sweepBar) update(done, total float64) {
-	if !b.on {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.bar == nil {
-		if time.Since(b.start) < time.Second {
-			return
-		}
-		b.bar = progressbar.NewOptions64(int64(total),
-			progressbar.OptionSetWriter(b.w),
-			progressbar.OptionSetDescription("sweeping"),
-			progressbar.OptionSetItsString("arrivals"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
-	}
-	b.bar.Set64(int64(done))
-}
-
-func (b *sweepBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.bar != nil {
-		b.bar.Finish()
-		io.WriteString(b.w, "\n")
-	}
+func newSweepBar(w io.Writer) *termBar {
+	return newTermBar(w,
+		progressbar.OptionSetDescription("sweeping"),
+		progressbar.OptionSetItsString("arrivals"),
+		progressbar.OptionSetPredictTime(true),
+	)
 }
