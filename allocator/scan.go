@@ -27,11 +27,14 @@ func (b *bitset) set(p uint16) {
 	}
 }
 
+// clear leaves a clear bit alone, as a port's owned bit is whenever a
+// 4-tuple goes: its word's summary bit is clear already.
 func (b *bitset) clear(p uint16) {
 	w, bit, parity := p>>6, uint64(1)<<(p&63), p&1
-	if b.words[w]&bit != 0 {
-		b.n[parity]--
+	if b.words[w]&bit == 0 {
+		return
 	}
+	b.n[parity]--
 	b.words[w] &^= bit
 	b.full[parity][w>>6] &^= 1 << (w & 63)
 }

@@ -506,10 +506,12 @@ func (t *Table) prepare(r *Request) error {
 	}
 	t.Advance(r.Now)
 	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
-	if r.Trace == nil {
-		r.Scan = t
-	} else {
+	// Pointer fields, like the pair above, are written only when they
+	// change: a run asks with the same request and space again and again.
+	if r.Trace != nil {
 		r.Scan = nil // a trace wants every probe, one by one
+	} else if r.Scan != Scanner(t) {
+		r.Scan = t
 	}
 	li := t.localIndex(r.Src)
 	proto := protoTCP
@@ -522,7 +524,9 @@ func (t *Table) prepare(r *Request) error {
 		sp = new(space)
 		t.spaces[li][proto] = sp
 	}
-	t.curSpace = sp
+	if t.curSpace != sp {
+		t.curSpace = sp
+	}
 	t.curLocal = li
 	t.curDst = -1
 	if r.Kind == Connect {
