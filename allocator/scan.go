@@ -63,21 +63,7 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	}
 	// Bitsets whose set bits are certainly unusable for this request; c
 	// may be nil.
-	sp := t.curSpace
-	a := &t.reserved
-	b := &sp.owned
-	var c *bitset
-	switch t.curKind {
-	case Connect:
-		reusable := t.cfg.TWReuse == TWReuseOn || (t.cfg.TWReuse == TWReuseLoopback && t.curLoop)
-		if t.curDst >= 0 && !reusable {
-			if bs := t.dstBits[t.curDst]; bs != nil && t.curLocal < len(bs) {
-				c = bs[t.curLocal]
-			}
-		}
-	default:
-		b = &sp.busy // bind and UDP need the port unused altogether
-	}
+	a, b, c := &t.reserved, t.scanBusy, t.scanDst
 	var parity uint64 = ^uint64(0)
 	if step == 2 {
 		parity = evenBits // every other bit, from the candidate's own

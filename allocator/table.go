@@ -139,6 +139,12 @@ type Table struct {
 	curDst   int32 // interned id of the destination, or -1 when it has no tuples
 	curLocal int
 	curLoop  bool // both ends on loopback, and the tw_reuse policy is loopback
+	// Scan's bitsets beside the reserved ports, set up once per request
+	// (Linux scans twice): the space's owned (connect) or busy (bind,
+	// UDP) ports, and the destination's ports when its TIME_WAITs cannot
+	// be reused, or nil.
+	scanBusy *bitset
+	scanDst  *bitset
 	// The last request's addresses, which passed checkRequest, and their
 	// curLoop.
 	pairSrc  netip.Addr
@@ -533,6 +539,23 @@ func (t *Table) prepare(r *Request) error {
 		t.curDst = t.dstID(r.Dst)
 	}
 	t.curLoop = t.pairLoop
+	busy, dst := &sp.owned, (*bitset)(nil)
+	if r.Kind == Connect {
+		reusable := t.cfg.TWReuse == TWReuseOn || (t.cfg.TWReuse == TWReuseLoopback && t.curLoop)
+		if t.curDst >= 0 && !reusable {
+			if bs := t.dstBits[t.curDst]; bs != nil && li < len(bs) {
+				dst = bs[li]
+			}
+		}
+	} else {
+		busy = &sp.busy // bind and UDP need the port unused altogether
+	}
+	if t.scanBusy != busy {
+		t.scanBusy = busy
+	}
+	if t.scanDst != dst {
+		t.scanDst = dst
+	}
 	return nil
 }
 
