@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/minheap"
 )
 
 // Flow is a handle to a translated flow; Close takes it back.
@@ -148,6 +149,18 @@ type timer struct {
 	idle bool
 }
 
+// Before orders timers by time, then slot and generation, so that
+// timers due at once fire in the same order on every run.
+func (t timer) Before(o timer) bool {
+	if t.at != o.at {
+		return t.at < o.at
+	}
+	if t.slot != o.slot {
+		return t.slot < o.slot
+	}
+	return t.gen < o.gen
+}
+
 type pendingFlow struct {
 	at   time.Duration // confirmed then
 	slot int32
@@ -179,7 +192,7 @@ type Gateway struct {
 	freeFlows []int32
 	bindings  []binding
 	freeBinds []int32
-	timers    timerHeap
+	timers    []timer
 	pending   []pendingFlow
 	pendHead  int
 
@@ -290,7 +303,7 @@ func (g *Gateway) Translate(o *Outbound) (Translation, error) {
 	g.counts.Probes += probes
 	if o.Life > 0 && g.cfg.Idle {
 		if t := g.cfg.Timeouts.idle(p); t > 0 && o.Life > t {
-			g.timers.push(timer{at: o.Now + t, slot: slot, gen: g.flows[slot].gen, idle: true})
+			minheap.Push(&g.timers, timer{at: o.Now + t, slot: slot, gen: g.flows[slot].gen, idle: true})
 		}
 	}
 	return Translation{Flow: Flow{slot, g.flows[slot].gen}, Public: pub, Probes: probes, New: !reuse}, nil
@@ -446,7 +459,7 @@ func (g *Gateway) Close(fl Flow, how allocator.CloseHow, now time.Duration) erro
 	}
 	f.state = flowHeld
 	g.stats.Held++
-	g.timers.push(timer{at: g.now + hold, slot: fl.slot, gen: f.gen})
+	minheap.Push(&g.timers, timer{at: g.now + hold, slot: fl.slot, gen: f.gen})
 	return nil
 }
 
@@ -470,7 +483,7 @@ func (g *Gateway) Advance(now time.Duration) {
 		g.pendHead = 0
 	}
 	for len(g.timers) > 0 && g.timers[0].at <= g.now {
-		t := g.timers.pop()
+		t := minheap.Pop(&g.timers)
 		f := &g.flows[t.slot]
 		if f.gen != t.gen {
 			continue
@@ -579,55 +592,4 @@ func (g *Gateway) LogRecords() int {
 		return l.LogRecords()
 	}
 	return g.counts.Mappings
-}
-
-// timerHeap is a binary min-heap of timers on (at, slot, gen).
-type timerHeap []timer
-
-func (h timerHeap) less(i, j int) bool {
-	a, b := h[i], h[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	if a.slot != b.slot {
-		return a.slot < b.slot
-	}
-	return a.gen < b.gen
-}
-
-func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *timerHeap) pop() timer {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s.less(l, m) {
-			m = l
-		}
-		if r < n && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
 }

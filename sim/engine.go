@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/minheap"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/strategies"
 )
@@ -260,11 +261,11 @@ func (c dstCache) addr(sc *Scenario, i int) netip.AddrPort {
 type closeQueue struct {
 	fifo []closeEvent
 	head int // fifo[head:] are queued
-	heap closeHeap
+	heap []closeEvent
 }
 
 func (q *closeQueue) push(e closeEvent) {
-	if n := len(q.fifo); n == q.head || !e.before(q.fifo[n-1]) {
+	if n := len(q.fifo); n == q.head || !e.Before(q.fifo[n-1]) {
 		if q.head > 1024 && 2*q.head > n { // reuse the consumed front
 			q.fifo = q.fifo[:copy(q.fifo, q.fifo[q.head:])]
 			q.head = 0
@@ -272,13 +273,13 @@ func (q *closeQueue) push(e closeEvent) {
 		q.fifo = append(q.fifo, e)
 		return
 	}
-	q.heap.push(e)
+	minheap.Push(&q.heap, e)
 }
 
 func (q *closeQueue) peek() (closeEvent, bool) {
 	f, h := q.head < len(q.fifo), len(q.heap) > 0
 	switch {
-	case f && (!h || q.fifo[q.head].before(q.heap[0])):
+	case f && (!h || q.fifo[q.head].Before(q.heap[0])):
 		return q.fifo[q.head], true
 	case h:
 		return q.heap[0], true
@@ -287,63 +288,15 @@ func (q *closeQueue) peek() (closeEvent, bool) {
 }
 
 func (q *closeQueue) pop() closeEvent {
-	if q.head < len(q.fifo) && (len(q.heap) == 0 || q.fifo[q.head].before(q.heap[0])) {
+	if q.head < len(q.fifo) && (len(q.heap) == 0 || q.fifo[q.head].Before(q.heap[0])) {
 		q.head++
 		return q.fifo[q.head-1]
 	}
-	return q.heap.pop()
+	return minheap.Pop(&q.heap)
 }
 
-func (e closeEvent) before(o closeEvent) bool {
+func (e closeEvent) Before(o closeEvent) bool {
 	return e.at < o.at || e.at == o.at && e.seq < o.seq
-}
-
-// closeHeap is a binary min-heap on (at, seq), without container/heap's
-// interface calls.
-type closeHeap []closeEvent
-
-func (h closeHeap) less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h *closeHeap) push(e closeEvent) {
-	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *closeHeap) pop() closeEvent {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s.less(l, m) {
-			m = l
-		}
-		if r < n && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
 }
 
 func isAddrNotAvail(err error) bool { return errors.Is(err, allocator.ErrAddrNotAvail) }

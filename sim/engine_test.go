@@ -206,7 +206,7 @@ func TestCloseQueueOrder(t *testing.T) {
 		t.Fatalf("%d events out, %d in", len(got), seq)
 	}
 	for i := 1; i < len(got); i++ {
-		if got[i].before(got[i-1]) { // events are never scheduled before the last one popped
+		if got[i].Before(got[i-1]) { // events are never scheduled before the last one popped
 			t.Fatalf("event %d %v popped after %v", i, got[i], got[i-1])
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/gateway"
+	"github.com/portsim/portsim/internal/minheap"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/strategies"
 )
@@ -49,6 +50,10 @@ type flowEvent struct {
 	host   int32
 	how    allocator.CloseHow
 	mapped bool
+}
+
+func (e flowEvent) Before(o flowEvent) bool {
+	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
 
 // runGateway is runStrategy for hosts behind a gateway: arrival n goes to
@@ -94,7 +99,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 	wl := newWorkload(sc)
 
 	var (
-		events  flowQueue
+		events  []flowEvent
 		seq     uint64
 		step    = sc.sampleStep()
 		nextSmp = time.Duration(0)
@@ -126,7 +131,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 		}
 		switch {
 		case tClose <= tArr && tClose <= nextSmp && tClose < sc.Duration:
-			ev := events.pop()
+			ev := minheap.Pop(&events)
 			if err := tabs[ev.host].Close(ev.conn, ev.how, ev.at); err != nil {
 				return StrategyResult{}, false, err
 			}
@@ -169,7 +174,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 					col.closed(closeAt, arr.dst, local, arr.kind, a.Conn.Port)
 				}
 				seq++
-				events.push(flowEvent{at: closeAt, seq: seq, conn: a.Conn, flow: tr.Flow, host: int32(h), how: how, mapped: ge == nil})
+				minheap.Push(&events, flowEvent{at: closeAt, seq: seq, conn: a.Conn, flow: tr.Flow, host: int32(h), how: how, mapped: ge == nil})
 			}
 			// The collector kept the attempt with the host's address as
 			// its own numbering has it; say which host and address, and
@@ -209,51 +214,4 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 		}
 	}
 	return stoppedAt(gcol.attach(col.result()), stopped, started, more, arr.at, sc.Duration), stopped, nil
-}
-
-// flowQueue is a binary min-heap of flow events on (at, seq).
-type flowQueue []flowEvent
-
-func (q flowQueue) less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	return q[i].seq < q[j].seq
-}
-
-func (q *flowQueue) push(e flowEvent) {
-	*q = append(*q, e)
-	s := *q
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (q *flowQueue) pop() flowEvent {
-	s := *q
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s.less(l, m) {
-			m = l
-		}
-		if r < n && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*q = s
-	return top
 }
