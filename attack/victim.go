@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/minheap"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
@@ -24,7 +25,7 @@ type victim struct {
 	stop   func()
 	bg     sim.Connection // the next background arrival, when more
 	more   bool
-	closes closeHeap
+	closes []closeEvent // a plain heap: background traffic is light beside an attack's
 	seq    uint64
 	req    allocator.Request
 
@@ -72,7 +73,7 @@ func (v *victim) play(t time.Duration) error {
 		}
 		switch {
 		case tc <= t && (!v.more || tc <= v.bg.At):
-			ev := v.closes.pop()
+			ev := minheap.Pop(&v.closes)
 			if err := v.tab.Close(ev.conn, ev.how, ev.at); err != nil {
 				return err
 			}
@@ -85,7 +86,7 @@ func (v *victim) play(t time.Duration) error {
 			if ok {
 				v.made[v.strategy(c.Kind)]++
 				v.seq++
-				v.closes.push(closeEvent{at: c.At + c.Lifetime, seq: v.seq, conn: a.Conn, how: c.Close})
+				minheap.Push(&v.closes, closeEvent{at: c.At + c.Lifetime, seq: v.seq, conn: a.Conn, how: c.Close})
 			}
 			v.bg, v.more = v.next()
 		default:
@@ -133,47 +134,6 @@ type closeEvent struct {
 	how  allocator.CloseHow
 }
 
-func (e closeEvent) before(o closeEvent) bool {
+func (e closeEvent) Before(o closeEvent) bool {
 	return e.at < o.at || e.at == o.at && e.seq < o.seq
-}
-
-// closeHeap is a binary min-heap of close events. Background traffic is
-// light beside an attack's, so a plain heap does.
-type closeHeap []closeEvent
-
-func (h *closeHeap) push(e closeEvent) {
-	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s[i].before(s[p]) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *closeHeap) pop() closeEvent {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s[l].before(s[m]) {
-			m = l
-		}
-		if r < n && s[r].before(s[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
 }
