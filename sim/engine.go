@@ -83,12 +83,19 @@ type host struct {
 	sc *Scenario
 }
 
-// newHost resolves spec on sc. Each kind's strategy is seeded by the
-// scenario seed, the host's spec and the kind alone, so adding a strategy
-// to a run leaves the others' draws unchanged.
-func newHost(sc *Scenario, spec string) (host, error) {
+// newHost resolves spec on sc for host number n. Each kind's strategy is
+// seeded by the scenario seed, the host's spec and the kind alone, so
+// adding a strategy to a run leaves the others' draws unchanged; host 0 is
+// seeded as the single host of a run without a gateway is, so one host
+// behind a gateway picks the same ports as without it, and host n > 0 adds
+// its number.
+func newHost(sc *Scenario, spec string, n int) (host, error) {
+	name := func(k allocator.Kind) string { return fmt.Sprint(spec, "/", k) }
+	if n > 0 {
+		name = func(k allocator.Kind) string { return fmt.Sprint(spec, "/host", n, "/", k) }
+	}
 	h, err := strategies.Resolve(spec, func(k allocator.Kind) uint64 {
-		return seed.Named(sc.Seed, fmt.Sprint(spec, "/", k))
+		return seed.Named(sc.Seed, name(k))
 	}, sc.TableConfig())
 	if err != nil {
 		return host{}, err
@@ -116,7 +123,7 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 	if sc.Gateway != "" {
 		return runGateway(ctx, sc, spec, opts, attempt)
 	}
-	h, err := newHost(sc, spec)
+	h, err := newHost(sc, spec, 0)
 	if err != nil {
 		return StrategyResult{}, false, err
 	}

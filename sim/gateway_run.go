@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -19,25 +18,6 @@ import (
 // meets a gateway with the same draws.
 func newNAT(sc *Scenario, s uint64) (*strategies.NAT, error) {
 	return strategies.NewNAT(string(sc.Gateway), s, sc.Hosts, sc.PublicAddrs())
-}
-
-// newHostN resolves spec for internal host h. Host 0 is seeded as the
-// single host of a run without a gateway is, so one host behind a gateway
-// picks the same ports as without it; host h > 0 adds its number.
-func newHostN(sc *Scenario, spec string, h int) (host, error) {
-	if h == 0 {
-		return newHost(sc, spec)
-	}
-	hs, err := strategies.Resolve(spec, func(k allocator.Kind) uint64 {
-		return seed.Named(sc.Seed, fmt.Sprint(spec, "/host", h, "/", k))
-	}, sc.TableConfig())
-	if err != nil {
-		return host{}, err
-	}
-	hsc := *sc
-	c := &hs.Config
-	hsc.Range, hsc.Reserved, hsc.TimeWait, hsc.TWReuse, hsc.TWReuseDelay = c.Range, c.Reserved, c.TimeWait, c.TWReuse, c.TWReuseDelay
-	return host{hs, &hsc}, nil
 }
 
 // flowEvent is a connection that will close: on its host, and at the
@@ -75,7 +55,7 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 	hosts := make([]host, sc.Hosts)
 	tabs := make([]*allocator.Table, sc.Hosts)
 	for h := range hosts {
-		if hosts[h], err = newHostN(sc, spec, h); err != nil {
+		if hosts[h], err = newHost(sc, spec, h); err != nil {
 			return StrategyResult{}, false, err
 		}
 		if tabs[h], err = allocator.NewTable(hosts[h].sc.TableConfig()); err != nil {

@@ -196,7 +196,7 @@ func (s *shadow) untuple(k tuple) {
 // returns the number of events.
 func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 	t.Helper()
-	h, err := newHost(sc, spec)
+	h, err := newHost(sc, spec, 0)
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
