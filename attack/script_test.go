@@ -34,11 +34,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/portsim/portsim/attack"
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -209,7 +209,7 @@ func scriptTable(res *attack.Result) string {
 		add("p.fnv", func(r *attack.StrategyResult) string { return digest(r.PSuccess) })
 		add("p-dns.fnv", func(r *attack.StrategyResult) string { return digest(r.PSuccessDNS) })
 	}
-	b.WriteString(table(rows))
+	b.WriteString(format.Table(rows))
 	return b.String()
 }
 
@@ -237,33 +237,4 @@ func ftoa(x float64) string {
 		return "0"
 	}
 	return strconv.FormatFloat(x, 'g', 10, 64)
-}
-
-// table aligns rows into columns two spaces apart, without trailing space.
-func table(rows [][]string) string {
-	var width []int
-	for _, row := range rows {
-		for i, c := range row {
-			if i == len(width) {
-				width = append(width, 0)
-			}
-			width[i] = max(width[i], utf8.RuneCountInString(c))
-		}
-	}
-	var b strings.Builder
-	for _, row := range rows {
-		var line strings.Builder
-		for i, c := range row {
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			line.WriteString(c)
-			if i < len(row)-1 {
-				line.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)))
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
-	return b.String()
 }

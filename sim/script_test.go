@@ -55,10 +55,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/cockroachdb/datadriven"
 
+	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 )
 
@@ -230,7 +230,7 @@ func scriptRun(t *testing.T, d *datadriven.TestData) string {
 	if res.Results[0].Gateway != nil {
 		addGatewayRows(add, addDigest)
 	}
-	return table(rows)
+	return format.Table(rows)
 }
 
 // addGatewayRows adds a row per figure of StrategyResult.Gateway, for runs
@@ -303,35 +303,6 @@ func digestPublic(as []sim.Alloc) []kv {
 		ports += int(a.PublicPort)
 	}
 	return []kv{{"public-port-sum", itoa(ports)}, {"fnv", g.String()}}
-}
-
-// table aligns rows into columns two spaces apart, without trailing space.
-func table(rows [][]string) string {
-	var width []int
-	for _, row := range rows {
-		for i, c := range row {
-			if i == len(width) {
-				width = append(width, 0)
-			}
-			width[i] = max(width[i], utf8.RuneCountInString(c))
-		}
-	}
-	var b strings.Builder
-	for _, row := range rows {
-		var line strings.Builder
-		for i, c := range row {
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			line.WriteString(c)
-			if i < len(row)-1 {
-				line.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)))
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
