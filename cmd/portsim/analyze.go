@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -392,10 +391,5 @@ func writeAnalyzeJSON(w io.Writer, c *analyzeConfig, capt *capture.Capture, reps
 	if c.proto != 0 {
 		doc.Filter.Proto = c.proto.String()
 	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return writeJSON(w, doc)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -305,12 +304,7 @@ func writeAttack(w io.Writer, res *attack.Result, as string) error {
 	cols := attackColumns[res.Attack]
 	switch as {
 	case "json":
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
+		return writeJSON(w, res)
 	case "csv":
 		cw := csv.NewWriter(w)
 		head := make([]string, len(cols))

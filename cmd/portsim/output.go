@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -173,12 +172,7 @@ func secs(s float64) string {
 func writeResult(w io.Writer, res *sim.Result, as string) error {
 	switch as {
 	case "json":
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
+		return writeJSON(w, res)
 	case "csv":
 		cols := fieldsOf(res)
 		cw := csv.NewWriter(w)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -275,12 +274,7 @@ func newProbeReport(res *probe.Result, seed uint64) (*probeReport, error) {
 }
 
 func writeProbeJSON(w io.Writer, rep *probeReport) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return writeJSON(w, rep)
 }
 
 func writeProbeText(w io.Writer, rep *probeReport) error {
