@@ -644,29 +644,17 @@ func decodeFrame(lt LinkType, b []byte, f *frame) class {
 	case LinkRadiotap:
 		// Version 0, a pad byte, the header's length (little-endian,
 		// as all of radiotap) and what it holds, of no use here.
-		if len(b) < 4 {
-			return clTruncLink
-		}
-		n := int(binary.LittleEndian.Uint16(b[2:]))
-		if b[0] != 0 || n < 8 {
-			return clBadLink
-		}
-		if len(b) < n {
-			return clTruncLink
+		n, bad, ok := radioHeader(b, 4)
+		if !ok {
+			return bad
 		}
 		return decode80211(b[n:], f)
 	case LinkPPI:
 		// Version 0, flags, the header's length and the link type
 		// behind it, little-endian.
-		if len(b) < 8 {
-			return clTruncLink
-		}
-		n := int(binary.LittleEndian.Uint16(b[2:]))
-		if b[0] != 0 || n < 8 {
-			return clBadLink
-		}
-		if len(b) < n {
-			return clTruncLink
+		n, bad, ok := radioHeader(b, 8)
+		if !ok {
+			return bad
 		}
 		switch LinkType(binary.LittleEndian.Uint32(b[4:])) {
 		case LinkIEEE80211:
@@ -752,6 +740,24 @@ func decodePPP(b []byte, f *frame) class {
 		return decodeIP(6, b, f)
 	}
 	return clNotIP
+}
+
+// radioHeader reads the length of a radiotap or PPI header: both open
+// with version 0, a byte of their own and their length, little-endian,
+// and are at least 8 bytes long. fixed is how many bytes the caller reads
+// before it looks at the rest; bad says what is wrong when ok is false.
+func radioHeader(b []byte, fixed int) (n int, bad class, ok bool) {
+	if len(b) < fixed {
+		return 0, clTruncLink, false
+	}
+	n = int(binary.LittleEndian.Uint16(b[2:]))
+	if b[0] != 0 || n < 8 {
+		return 0, clBadLink, false
+	}
+	if len(b) < n {
+		return 0, clTruncLink, false
+	}
+	return n, 0, true
 }
 
 // decode80211 decodes an 802.11 frame: a data frame that is neither
