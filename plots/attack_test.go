@@ -3,12 +3,9 @@ package plots
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"gonum.org/v1/plot/cmpimg"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -51,26 +48,7 @@ func attackFixture() []*Chart {
 // compares them with testdata/NAME_golden.png (-update rewrites them).
 func TestAttackGolden(t *testing.T) {
 	for _, c := range attackFixture() {
-		t.Run(c.Name, func(t *testing.T) {
-			var got bytes.Buffer
-			if err := c.Render(&got, "png", c.Width, c.Height); err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", c.Name+"_golden.png")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if ok, err := cmpimg.EqualApprox("png", got.Bytes(), want, goldenDelta); err != nil || !ok {
-				t.Errorf("%s differs from %s (%v); run go test -update if the change is deliberate", c.Name, golden, err)
-			}
-		})
+		t.Run(c.Name, func(t *testing.T) { checkGolden(t, c) })
 	}
 }
 

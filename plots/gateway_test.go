@@ -1,16 +1,12 @@
 package plots
 
 import (
-	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/portsim/portsim/allocator"
 	"github.com/portsim/portsim/sim"
-	"gonum.org/v1/plot/cmpimg"
 )
 
 // gatewayFixture is a hand-built run behind a gateway with two public
@@ -48,26 +44,7 @@ func itoaPlain(n int) string { return string(rune('0' + n)) }
 // TestGatewayGolden compares the gateway charts with their golden images.
 func TestGatewayGolden(t *testing.T) {
 	for _, c := range []*Chart{GatewayPorts(GatewaySeriesOf(gatewayFixture())), GatewayCapacity(gatewaySweepFixture())} {
-		t.Run(c.Name, func(t *testing.T) {
-			var got bytes.Buffer
-			if err := c.Render(&got, "png", c.Width, c.Height); err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", c.Name+"_golden.png")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if ok, err := cmpimg.EqualApprox("png", got.Bytes(), want, goldenDelta); err != nil || !ok {
-				t.Errorf("%s differs from %s (%v); run go test -update if the change is deliberate", c.Name, golden, err)
-			}
-		})
+		t.Run(c.Name, func(t *testing.T) { checkGolden(t, c) })
 	}
 }
 

@@ -26,38 +26,42 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("got %d charts; want 8", len(charts))
 	}
 	for _, c := range charts {
-		t.Run(c.Name, func(t *testing.T) {
-			var got bytes.Buffer
-			w, h := c.Width, c.Height
-			if err := c.Render(&got, "png", w, h); err != nil {
+		t.Run(c.Name, func(t *testing.T) { checkGolden(t, c) })
+	}
+}
+
+// checkGolden draws c as PNG at its own size and compares it with
+// testdata/NAME_golden.png; -update rewrites the golden instead.
+func checkGolden(t *testing.T, c *Chart) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := c.Render(&got, "png", c.Width, c.Height); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", c.Name+"_golden.png")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	ok, err := cmpimg.EqualApprox("png", got.Bytes(), want, goldenDelta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		msg := "set PLOTS_KEEP_GOT=1 to keep the new image for a look"
+		if os.Getenv("PLOTS_KEEP_GOT") != "" {
+			out := filepath.Join(os.TempDir(), c.Name+"_got.png")
+			if err := os.WriteFile(out, got.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", c.Name+"_golden.png")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			ok, err := cmpimg.EqualApprox("png", got.Bytes(), want, goldenDelta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				msg := "set PLOTS_KEEP_GOT=1 to keep the new image for a look"
-				if os.Getenv("PLOTS_KEEP_GOT") != "" {
-					out := filepath.Join(os.TempDir(), c.Name+"_got.png")
-					if err := os.WriteFile(out, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					msg = "the new image is " + out
-				}
-				t.Errorf("%s differs from %s; %s, or run go test -update if the change is deliberate", c.Name, golden, msg)
-			}
-		})
+			msg = "the new image is " + out
+		}
+		t.Errorf("%s differs from %s; %s, or run go test -update if the change is deliberate", c.Name, golden, msg)
 	}
 }
