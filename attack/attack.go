@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/sim"
@@ -133,45 +134,31 @@ func DefaultConfig() Config {
 	}
 }
 
-// A FieldError is a Config field that cannot be used, named as the
-// command line's flag names it.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErrorf(field, msg string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(msg, args...)}
-}
-
 // check reports the first field of c out of bounds.
 func (c Config) check() error {
 	switch {
 	case c.Seeds < 1 || c.Seeds > 10_000:
-		return fieldErrorf("seeds", "%d is out of range; want 1 to 10000", c.Seeds)
+		return fielderr.Errorf("seeds", "%d is out of range; want 1 to 10000", c.Seeds)
 	case !(c.Rate >= 1 && c.Rate <= 1e7):
-		return fieldErrorf("attack-rate", "%v is out of range; want 1 to 1e7 connections per second", c.Rate)
+		return fielderr.Errorf("attack-rate", "%v is out of range; want 1 to 1e7 connections per second", c.Rate)
 	case c.RTT < 0 || c.RTT > 10*time.Second:
-		return fieldErrorf("rtt", "%v is out of range; want a duration from 0 to 10s such as 50ms", c.RTT)
+		return fielderr.Errorf("rtt", "%v is out of range; want a duration from 0 to 10s such as 50ms", c.RTT)
 	case c.Budget < 0 || c.Budget > MaxBudget:
-		return fieldErrorf("budget", "%d is out of range; want 0 (automatic) to %d connections", c.Budget, MaxBudget)
+		return fielderr.Errorf("budget", "%d is out of range; want 0 (automatic) to %d connections", c.Budget, MaxBudget)
 	case c.Pairs < 1 || c.Pairs > 1000:
-		return fieldErrorf("pairs", "%d is out of range; want 1 to 1000", c.Pairs)
+		return fielderr.Errorf("pairs", "%d is out of range; want 1 to 1000", c.Pairs)
 	case c.Revisit < 0 || c.Revisit > sim.MaxDuration:
-		return fieldErrorf("revisit", "%v is out of range; want a duration from 0 to %s such as 1m", c.Revisit, format.Duration(sim.MaxDuration))
+		return fielderr.Errorf("revisit", "%v is out of range; want a duration from 0 to %s such as 1m", c.Revisit, format.Duration(sim.MaxDuration))
 	case c.Interval <= 0 || c.Interval > sim.MaxDuration:
-		return fieldErrorf("interval", "%v is out of range; want a duration above 0, at most %s, such as 1s", c.Interval, format.Duration(sim.MaxDuration))
+		return fielderr.Errorf("interval", "%v is out of range; want a duration above 0, at most %s, such as 1s", c.Interval, format.Duration(sim.MaxDuration))
 	case c.Samples < 2 || c.Samples > 1_000_000:
-		return fieldErrorf("samples", "%d is out of range; want 2 to 1000000", c.Samples)
+		return fielderr.Errorf("samples", "%d is out of range; want 2 to 1000000", c.Samples)
 	case c.Gap < 0 || c.Gap > sim.MaxDuration:
-		return fieldErrorf("gap", "%v is out of range; want a duration from 0 to %s such as 10ms", c.Gap, format.Duration(sim.MaxDuration))
+		return fielderr.Errorf("gap", "%v is out of range; want a duration from 0 to %s such as 10ms", c.Gap, format.Duration(sim.MaxDuration))
 	case c.Window < 1:
-		return fieldErrorf("window", "%d is not positive; want spoofed answers per race, 1 or more", c.Window)
+		return fielderr.Errorf("window", "%d is not positive; want spoofed answers per race, 1 or more", c.Window)
 	case c.Kind > allocator.UDP:
-		return fieldErrorf("guess-kind", "%v; want connect, bind or udp", c.Kind)
+		return fielderr.Errorf("guess-kind", "%v; want connect, bind or udp", c.Kind)
 	}
 	return nil
 }
@@ -241,16 +228,16 @@ type StrategyResult struct {
 // "profile:" specs), c.Seeds times each. Plays run in parallel; the
 // result does not depend on how many. A cancelled ctx stops them and Run
 // returns its error. Every problem with name, sc or c is found before any
-// play: an unknown name or a bad Config field is a *FieldError.
+// play: an unknown name or a bad Config field is a *fielderr.Error.
 func Run(ctx context.Context, name string, sc sim.Scenario, c Config) (*Result, error) {
 	if !slices.Contains(Names(), name) {
-		return nil, fieldErrorf("attack", "%q is not an attack; want %s", name, strings.Join(Names(), ", "))
+		return nil, fielderr.Errorf("attack", "%q is not an attack; want %s", name, strings.Join(Names(), ", "))
 	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
 	if len(sc.Strategies) == 0 {
-		return nil, fieldErrorf("strategy", "none given; want at least one strategy or profile to attack")
+		return nil, fielderr.Errorf("strategy", "none given; want at least one strategy or profile to attack")
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -266,18 +253,18 @@ func Run(ctx context.Context, name string, sc sim.Scenario, c Config) (*Result, 
 			break // auto: each strategy is guessed for the kind it serves
 		}
 		if err := strategies.CheckKinds(spec, []allocator.Kind{own}); err != nil {
-			return nil, fieldErrorf("strategy", "%v (the %s attack's own requests are %v)", err, name, own)
+			return nil, fielderr.Errorf("strategy", "%v (the %s attack's own requests are %v)", err, name, own)
 		}
 	}
 	switch {
 	case sc.Gateway != "":
-		return nil, fieldErrorf("gateway", "%s: an attack plays one host with nothing in front of it; want none", sc.Gateway)
+		return nil, fielderr.Errorf("gateway", "%s: an attack plays one host with nothing in front of it; want none", sc.Gateway)
 	case sc.Hosts > 1:
-		return nil, fieldErrorf("hosts", "%d: an attack plays one host; want 1", sc.Hosts)
+		return nil, fielderr.Errorf("hosts", "%d: an attack plays one host; want 1", sc.Hosts)
 	}
 	// In seconds: samples × interval may overflow a Duration.
 	if end := sc.Warmup.Seconds() + float64(c.Samples)*c.Interval.Seconds() + c.Gap.Seconds(); name != Tracking && end > sc.Duration.Seconds() {
-		return nil, fieldErrorf("samples", "%d every %s from the warm-up (%s) run to %.4gs, past the scenario's duration %s, where the background stops; want fewer samples, a shorter interval or a longer duration",
+		return nil, fielderr.Errorf("samples", "%d every %s from the warm-up (%s) run to %.4gs, past the scenario's duration %s, where the background stops; want fewer samples, a shorter interval or a longer duration",
 			c.Samples, format.Duration(c.Interval), format.Duration(sc.Warmup), end, format.Duration(sc.Duration))
 	}
 	res := &Result{Schema: Schema, Attack: name, Seeds: c.Seeds, Settings: c.resolved(name), Scenario: sc.Resolved()}

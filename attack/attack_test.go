@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/portsim/portsim/internal/fielderr"
 )
 
 // Bad input is refused before any play, with an error naming the field
@@ -39,9 +41,9 @@ func TestRunRefuses(t *testing.T) {
 			tt.edit(&c)
 		}
 		_, err := Run(context.Background(), tt.attack, browser(t, tt.specs...), c)
-		var fe *FieldError
+		var fe *fielderr.Error
 		if !errors.As(err, &fe) || fe.Field != tt.field || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: error %v; want a FieldError on %s saying %q", tt.name, err, tt.field, tt.want)
+			t.Errorf("%s: error %v; want a fielderr.Error on %s saying %q", tt.name, err, tt.field, tt.want)
 		}
 	}
 	nat := browser(t, "linux")
@@ -51,9 +53,9 @@ func TestRunRefuses(t *testing.T) {
 	if err := nat.Set("gateway", "aws-nat"); err != nil {
 		t.Fatal(err)
 	}
-	var fe *FieldError
+	var fe *fielderr.Error
 	if _, err := Run(context.Background(), Count, nat, DefaultConfig()); !errors.As(err, &fe) || fe.Field != "gateway" {
-		t.Errorf("a scenario behind a gateway: error %v; want a FieldError on gateway", err)
+		t.Errorf("a scenario behind a gateway: error %v; want a fielderr.Error on gateway", err)
 	}
 	if _, err := Run(context.Background(), Count, browser(t, "linux:table-order=99"), DefaultConfig()); err == nil || !strings.Contains(err.Error(), "table-order") {
 		t.Errorf("a bad strategy spec: error %v; want one naming table-order", err)
@@ -82,9 +84,9 @@ func TestConfigSet(t *testing.T) {
 		if s.Default() == "" || len(s.Attacks) == 0 {
 			t.Errorf("%s: default %q, attacks %v; want both", s.Name, s.Default(), s.Attacks)
 		}
-		var fe *FieldError
+		var fe *fielderr.Error
 		if err := c.Set(s.Name, "bogus"); !errors.As(err, &fe) || fe.Field != s.Name {
-			t.Errorf("Set(%s, bogus): %v; want a FieldError naming it", s.Name, err)
+			t.Errorf("Set(%s, bogus): %v; want a fielderr.Error naming it", s.Name, err)
 		}
 	}
 	if err := c.Set("colour", "blue"); err == nil || !strings.Contains(err.Error(), "not a setting") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 )
@@ -112,13 +113,13 @@ var settings = []Setting{
 func Settings() []Setting { return slices.Clone(settings) }
 
 // Set sets the setting called name from its text. A name that is not a
-// setting, or text that is not its kind of value, is a *FieldError naming
+// setting, or text that is not its kind of value, is a *fielderr.Error naming
 // it; the bounds are checked by Run.
 func (c *Config) Set(name, value string) error {
 	for _, s := range settings {
 		if s.Name == name {
 			if err := s.set(c, strings.TrimSpace(value)); err != nil {
-				return &FieldError{Field: name, Err: err}
+				return &fielderr.Error{Field: name, Err: err}
 			}
 			return nil
 		}
@@ -127,7 +128,7 @@ func (c *Config) Set(name, value string) error {
 	for i, s := range settings {
 		names[i] = s.Name
 	}
-	return fieldErrorf(name, "not a setting; want one of %s", strings.Join(names, ", "))
+	return fielderr.Errorf(name, "not a setting; want one of %s", strings.Join(names, ", "))
 }
 
 // resolved is c's settings that attack reads, as text.

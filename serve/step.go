@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
 )
@@ -199,7 +200,7 @@ func (s *Server) picksOf(q url.Values) (*sim.Picks, string, error) {
 		}
 	}
 	p, err := sim.NewPicks(c)
-	var fe *sim.FieldError
+	var fe *fielderr.Error
 	switch {
 	case errors.As(err, &fe) && fe.Field == "spec":
 		return nil, "", badInput(specKey, "%s: %v", specKey, fe.Err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/strategies"
 )
@@ -59,21 +60,6 @@ var (
 	defaultDst6 = netip.MustParseAddrPort("[2001:db8::10]:443")
 )
 
-// A FieldError is a PickConfig field that cannot be used: Error reads
-// "interval: -1s is negative; ...", and a command line puts "--" before
-// it to name its flag.
-type FieldError struct {
-	Field string // "spec", "kind", "range", "reserved", "src", "dst", "count" or "interval"
-	Err   error  // what is wrong and what is allowed
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErrorf(field, msg string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(msg, args...)}
-}
-
 // Picks is a resolved PickConfig: what runs, as a header names it, and All
 // to run it.
 type Picks struct {
@@ -104,7 +90,7 @@ type Picks struct {
 
 // NewPicks checks and resolves c: its strategy or profile (with
 // strategies.Resolve), its table and addresses. Every problem with c is a
-// *FieldError, found before any pick is made.
+// *fielderr.Error, found before any pick is made.
 func NewPicks(c PickConfig) (*Picks, error) {
 	p := &Picks{
 		Spec: c.Spec, Seed: c.Seed, Src: c.Src, Dsts: slices.Clone(c.Dsts),
@@ -112,22 +98,22 @@ func NewPicks(c PickConfig) (*Picks, error) {
 	}
 	switch {
 	case c.Kind > allocator.UDP:
-		return nil, fieldErrorf("kind", "%v; want connect, bind or udp", c.Kind)
+		return nil, fielderr.Errorf("kind", "%v; want connect, bind or udp", c.Kind)
 	case c.Count < 0:
-		return nil, fieldErrorf("count", "%d is negative; want 0 or more picks", c.Count)
+		return nil, fielderr.Errorf("count", "%d is negative; want 0 or more picks", c.Count)
 	case c.Interval < 0:
-		return nil, fieldErrorf("interval", "%v is negative; want a duration ≥ 0 such as 1s or 250ms", c.Interval)
+		return nil, fielderr.Errorf("interval", "%v is negative; want a duration ≥ 0 such as 1s or 250ms", c.Interval)
 	case c.Interval > 0 && int64(c.Count-1) > math.MaxInt64/int64(c.Interval):
-		return nil, fieldErrorf("interval", "%v × %d picks overflows the simulated clock; want a shorter interval or fewer picks", c.Interval, c.Count)
+		return nil, fielderr.Errorf("interval", "%v × %d picks overflows the simulated clock; want a shorter interval or fewer picks", c.Interval, c.Count)
 	}
 	if c.Range != (allocator.Range{}) {
 		if err := c.Range.Validate(); err != nil {
-			return nil, &FieldError{"range", err}
+			return nil, &fielderr.Error{Field: "range", Err: err}
 		}
 	}
 	for _, r := range c.Reserved {
 		if err := r.Validate(); err != nil {
-			return nil, &FieldError{"reserved", err}
+			return nil, &fielderr.Error{Field: "reserved", Err: err}
 		}
 	}
 
@@ -137,7 +123,7 @@ func NewPicks(c PickConfig) (*Picks, error) {
 	p.base.Range = allocator.Range{}
 	h, err := p.resolve()
 	if err != nil {
-		return nil, &FieldError{"spec", err}
+		return nil, &fielderr.Error{Field: "spec", Err: err}
 	}
 	if h.Profile != nil {
 		// The profile's strategy for the kind, with the profile's rules.
@@ -180,7 +166,7 @@ func (p *Picks) resolve() (*strategies.Host, error) {
 func (p *Picks) addresses() error {
 	for _, d := range p.Dsts[min(1, len(p.Dsts)):] {
 		if first := p.Dsts[0]; is4(d.Addr()) != is4(first.Addr()) {
-			return fieldErrorf("dst", "%v is %s but %v is %s; want every destination of one IP family",
+			return fielderr.Errorf("dst", "%v is %s but %v is %s; want every destination of one IP family",
 				d, family(d.Addr()), first, family(first.Addr()))
 		}
 	}
@@ -194,7 +180,7 @@ func (p *Picks) addresses() error {
 	case !p.Src.IsValid():
 		p.Src = defaultSrc(!is4(dst.Addr()))
 	case is4(p.Src) != is4(dst.Addr()):
-		return fieldErrorf("src", "%v is %s but destination %v is %s; want a source and destinations of one IP family",
+		return fielderr.Errorf("src", "%v is %s but destination %v is %s; want a source and destinations of one IP family",
 			p.Src, family(p.Src), dst, family(dst.Addr()))
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -250,7 +251,7 @@ func TestNewPicksErrors(t *testing.T) {
 		{PickConfig{Spec: "sequential", Count: 1, Dsts: []netip.AddrPort{v4, v6}}, "dst", "one IP family"},
 	} {
 		_, err := NewPicks(c.cfg)
-		var fe *FieldError
+		var fe *fielderr.Error
 		if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewPicks(%+v) = %v; want a %s error saying %q", c.cfg, err, c.field, c.want)
 		}

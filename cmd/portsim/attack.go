@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/portsim/portsim/attack"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/plots"
 	"github.com/portsim/portsim/report"
@@ -189,10 +190,10 @@ func attackSetup(fs *pflag.FlagSet) action {
 	}
 }
 
-// attackUsage makes an attack.FieldError a usage error naming its flag (or
+// attackUsage makes an fielderr.Error a usage error naming its flag (or
 // the attack argument); others pass.
 func attackUsage(err error) error {
-	var fe *attack.FieldError
+	var fe *fielderr.Error
 	switch {
 	case !errors.As(err, &fe):
 		return err

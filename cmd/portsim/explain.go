@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/sim"
 	"github.com/portsim/portsim/strategies"
@@ -173,7 +174,7 @@ func (f *explainFlags) picks() (*sim.Picks, error) {
 		c.Dsts = append(c.Dsts, ap)
 	}
 	p, err := sim.NewPicks(c)
-	var fe *sim.FieldError
+	var fe *fielderr.Error
 	switch {
 	case errors.As(err, &fe) && fe.Field == "spec":
 		return nil, flagError(specFlag, fe.Err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
@@ -131,7 +132,7 @@ func (f *probeFlags) validate() (probe.Config, error) {
 		cfg.Kinds = append(cfg.Kinds, k)
 	}
 	if _, err := cfg.Validate(); err != nil {
-		var fe *probe.FieldError
+		var fe *fielderr.Error
 		if errors.As(err, &fe) {
 			return cfg, usagef("--%v", err)
 		}

@@ -84,6 +84,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/observe/capture"
 	"github.com/portsim/portsim/observe/fit"
 	"github.com/portsim/portsim/strategies"
@@ -566,7 +567,7 @@ func (a *scriptArgs) kind() (allocator.Kind, error) {
 	s := a.str("kind", "")
 	k, err := allocator.ParseKind(s)
 	if err != nil {
-		return k, &fit.FieldError{Field: "kind", Value: strconv.Quote(s), Err: errors.New("want connect, bind, udp")}
+		return k, &fielderr.Error{Field: "kind", Value: strconv.Quote(s), Err: errors.New("want connect, bind, udp")}
 	}
 	return k, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/internal/format"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/observe/capture"
@@ -49,17 +50,6 @@ const maxBuckets = 32
 // maxPairDsts bounds the destinations the counters check compares in
 // pairs: the first 16, as many as a probe makes at most.
 const maxPairDsts = 16
-
-// FieldError is a bad argument of Judge or ModelSamples: Error reads
-// "model \"nope\": unknown strategy ...".
-type FieldError struct {
-	Field string // "kind", "model", "range", "reserved" or "alpha"
-	Value string // as given
-	Err   error  // what is wrong and what is allowed
-}
-
-func (e *FieldError) Error() string { return e.Field + " " + e.Value + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
 
 // VerdictOptions are the host's rules and the model's seed.
 type VerdictOptions struct {
@@ -165,11 +155,11 @@ func Judge(obs []capture.Attempt, kind allocator.Kind, model string, opt Verdict
 		return nil, err
 	}
 	if err := opt.Range.Validate(); err != nil {
-		return nil, &FieldError{"range", opt.Range.String(), err}
+		return nil, &fielderr.Error{Field: "range", Value: opt.Range.String(), Err: err}
 	}
 	for _, r := range opt.Reserved {
 		if err := r.Validate(); err != nil {
-			return nil, &FieldError{"reserved", r.String(), err}
+			return nil, &fielderr.Error{Field: "reserved", Value: r.String(), Err: err}
 		}
 	}
 	alpha := opt.Alpha
@@ -177,13 +167,13 @@ func Judge(obs []capture.Attempt, kind allocator.Kind, model string, opt Verdict
 		alpha = DefaultAlpha
 	}
 	if !(alpha > 0 && alpha < 1) {
-		return nil, &FieldError{"alpha", strconv.FormatFloat(alpha, 'g', -1, 64), fmt.Errorf("want a probability between 0 and 1")}
+		return nil, &fielderr.Error{Field: "alpha", Value: strconv.FormatFloat(alpha, 'g', -1, 64), Err: fmt.Errorf("want a probability between 0 and 1")}
 	}
 	if _, err := strategies.New(model, opt.Seed); err != nil {
-		return nil, &FieldError{"model", strconv.Quote(model), err}
+		return nil, &fielderr.Error{Field: "model", Value: strconv.Quote(model), Err: err}
 	}
 	if len(obs) == 0 {
-		return nil, &FieldError{"kind", kind.String(), fmt.Errorf("no samples of this kind to judge")}
+		return nil, &fielderr.Error{Field: "kind", Value: kind.String(), Err: fmt.Errorf("no samples of this kind to judge")}
 	}
 
 	seq := newSequence(obs, opt.Range)
@@ -255,7 +245,7 @@ func ModelSamples(obs []capture.Attempt, kind allocator.Kind, spec string, seed 
 		return nil, err
 	}
 	if err := rng.Validate(); err != nil {
-		return nil, &FieldError{"range", rng.String(), err}
+		return nil, &fielderr.Error{Field: "range", Value: rng.String(), Err: err}
 	}
 	if len(obs) == 0 {
 		return nil, nil
@@ -274,7 +264,7 @@ func ModelSamples(obs []capture.Attempt, kind allocator.Kind, spec string, seed 
 // checkKind refuses a kind that is none of allocator's.
 func checkKind(k allocator.Kind) error {
 	if k > allocator.UDP {
-		return &FieldError{"kind", strconv.Quote(k.String()), errors.New("want connect, bind, udp")}
+		return &fielderr.Error{Field: "kind", Value: strconv.Quote(k.String()), Err: errors.New("want connect, bind, udp")}
 	}
 	return nil
 }
@@ -296,7 +286,7 @@ func usableFunc(reserved []allocator.Range) func(uint16) bool {
 func simulate(obs []capture.Attempt, spec string, seed uint64, phase time.Duration, k allocator.Kind, rng allocator.Range, usable func(uint16) bool) ([]uint16, error) {
 	s, err := strategies.New(spec, seed)
 	if err != nil {
-		return nil, &FieldError{"model", strconv.Quote(spec), err}
+		return nil, &fielderr.Error{Field: "model", Value: strconv.Quote(spec), Err: err}
 	}
 	ports := make([]uint16, len(obs))
 	t0 := obs[0].Time

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/observe/capture"
 )
 
@@ -248,7 +249,7 @@ func TestJudgeBadInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Judge(c.obs, c.kind, c.model, c.opt)
-			var fe *FieldError
+			var fe *fielderr.Error
 			if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Judge: %v; want a %s error containing %q", err, c.field, c.want)
 			}

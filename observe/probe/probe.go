@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/observe/capture"
 )
 
@@ -88,18 +89,6 @@ type Config struct {
 	Src netip.Addr
 }
 
-// FieldError is a bad Config field: Error reads
-// "dst 10.0.0.1: not a loopback address; ...", and a command line puts
-// "--" before it to name its flag.
-type FieldError struct {
-	Field string // "dst", "src", "count", "kind" or "close"
-	Value string // as given
-	Err   error  // what is wrong and what is allowed
-}
-
-func (e *FieldError) Error() string { return e.Field + " " + e.Value + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
 // ErrNotLoopback is why a probe refuses an address.
 var ErrNotLoopback = errors.New("not a loopback address; probe talks only to 127.0.0.0/8 and ::1")
 
@@ -167,23 +156,23 @@ type Result struct {
 }
 
 // Validate checks c and returns it with the defaults filled in. Errors
-// are *FieldError.
+// are *fielderr.Error.
 func (c Config) Validate() (Config, error) {
 	out := Config{Count: c.Count, Close: c.Close}
 	if c.Count < 1 || c.Count > MaxCount {
-		return out, &FieldError{"count", strconv.Itoa(c.Count), fmt.Errorf("want 1 to %d", MaxCount)}
+		return out, &fielderr.Error{Field: "count", Value: strconv.Itoa(c.Count), Err: fmt.Errorf("want 1 to %d", MaxCount)}
 	}
 	switch c.Close {
 	case "":
 		out.Close = CloseRST
 	case CloseRST, CloseFIN:
 	default:
-		return out, &FieldError{"close", strconv.Quote(c.Close), fmt.Errorf("want %s or %s", CloseRST, CloseFIN)}
+		return out, &fielderr.Error{Field: "close", Value: strconv.Quote(c.Close), Err: fmt.Errorf("want %s or %s", CloseRST, CloseFIN)}
 	}
 	seen := map[allocator.Kind]bool{}
 	for _, k := range c.Kinds {
 		if !slices.Contains(Kinds, k) {
-			return out, &FieldError{"kind", strconv.Quote(k.String()), fmt.Errorf("want %s", strings.Join(KindNames(), ", "))}
+			return out, &fielderr.Error{Field: "kind", Value: strconv.Quote(k.String()), Err: fmt.Errorf("want %s", strings.Join(KindNames(), ", "))}
 		}
 		seen[k] = true
 	}
@@ -195,7 +184,7 @@ func (c Config) Validate() (Config, error) {
 	if c.Src.IsValid() {
 		src, err := CheckLoopback(c.Src)
 		if err != nil {
-			return out, &FieldError{"src", c.Src.String(), err}
+			return out, &fielderr.Error{Field: "src", Value: c.Src.String(), Err: err}
 		}
 		out.Src = src
 	}
@@ -208,7 +197,7 @@ func (c Config) Validate() (Config, error) {
 		}
 	}
 	if len(dsts) > MaxDsts {
-		return out, &FieldError{"dst", fmt.Sprintf("(%d given)", len(dsts)), fmt.Errorf("too many destinations; want at most %d", MaxDsts)}
+		return out, &fielderr.Error{Field: "dst", Value: fmt.Sprintf("(%d given)", len(dsts)), Err: fmt.Errorf("too many destinations; want at most %d", MaxDsts)}
 	}
 	if err := checkTimeWait(out, len(dsts), readKernel()); err != nil {
 		return out, err
@@ -217,15 +206,15 @@ func (c Config) Validate() (Config, error) {
 	for _, d := range dsts {
 		a, err := CheckLoopback(d.Addr())
 		if err != nil {
-			return out, &FieldError{"dst", d.Addr().String(), err}
+			return out, &fielderr.Error{Field: "dst", Value: d.Addr().String(), Err: err}
 		}
 		d = netip.AddrPortFrom(a, d.Port())
 		if have[d] {
-			return out, &FieldError{"dst", d.String(), errors.New("given twice; want each destination once")}
+			return out, &fielderr.Error{Field: "dst", Value: d.String(), Err: errors.New("given twice; want each destination once")}
 		}
 		have[d] = true
 		if out.Src.IsValid() && a.Is4() != out.Src.Is4() {
-			return out, &FieldError{"src", out.Src.String(), fmt.Errorf("is %s but dst %v is %s; want a source of the destinations' family", family(out.Src), a, family(a))}
+			return out, &fielderr.Error{Field: "src", Value: out.Src.String(), Err: fmt.Errorf("is %s but dst %v is %s; want a source of the destinations' family", family(out.Src), a, family(a))}
 		}
 		out.Dsts = append(out.Dsts, d)
 	}
@@ -254,7 +243,7 @@ func checkTimeWait(c Config, dsts int, k Kernel) error {
 	if n <= limit {
 		return nil
 	}
-	return &FieldError{"count", strconv.Itoa(c.Count), fmt.Errorf("with close fin, %d TCP connections (%d to each of %d destinations, %d kinds) "+
+	return &fielderr.Error{Field: "count", Value: strconv.Itoa(c.Count), Err: fmt.Errorf("with close fin, %d TCP connections (%d to each of %d destinations, %d kinds) "+
 		"would leave %d sockets in TIME_WAIT for 60 s, more than half the %d-port range %v: every program's bind(addr, 0) on this host "+
 		"would fail meanwhile; want count × destinations × TCP kinds ≤ %d, or close rst (no TIME_WAIT)",
 		n, c.Count, dsts, tcp, n, rng.Size(), rng, limit)}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 	"github.com/portsim/portsim/observe/capture"
 )
 
@@ -53,7 +54,7 @@ func TestProbeRefusesNonLoopback(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := Run(context.Background(), c.cfg)
-			var fe *FieldError
+			var fe *fielderr.Error
 			if res != nil || !errors.As(err, &fe) || !errors.Is(err, ErrNotLoopback) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Run = %v, %v; want a refusal containing %q", res, err, c.want)
 			}
@@ -79,7 +80,7 @@ func TestConfigValidate(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := c.cfg.Validate()
-			var fe *FieldError
+			var fe *fielderr.Error
 			if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Validate: %v; want a %s error containing %q", err, c.field, c.want)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/fielderr"
 )
 
 // A close-fin probe that would leave more than half the range in
@@ -39,9 +40,9 @@ func TestCheckTimeWait(t *testing.T) {
 			if (err != nil) != tc.refused {
 				t.Fatalf("error %v; want refused %v", err, tc.refused)
 			}
-			var fe *FieldError
+			var fe *fielderr.Error
 			if err != nil && (!errors.As(err, &fe) || fe.Field != "count" || !strings.Contains(err.Error(), "TIME_WAIT") || !strings.Contains(err.Error(), "close rst")) {
-				t.Errorf("error %q; want a count FieldError naming TIME_WAIT and close rst", err)
+				t.Errorf("error %q; want a count fielderr.Error naming TIME_WAIT and close rst", err)
 			}
 		})
 	}
