@@ -128,6 +128,10 @@ type Table struct {
 	// nextExpiry is the expiry of the queue's first slot, or noExpiry when
 	// the queue is empty.
 	nextExpiry time.Duration
+	// Closes scheduled by CloseAt, and the time of the first, or noExpiry.
+	closing   closeQueue
+	closeSeq  uint64
+	nextClose time.Duration
 
 	now   time.Duration
 	stats Stats
@@ -167,6 +171,7 @@ func NewTable(cfg Config) (*Table, error) {
 		dstsWith: make([]int32, 1), // the sink at [0]
 
 		nextExpiry: noExpiry,
+		nextClose:  noExpiry,
 	}
 	for _, r := range cfg.Reserved {
 		for p := int(r.Lo); p <= int(r.Hi); p++ {
@@ -190,12 +195,25 @@ func (t *Table) Stats() Stats {
 // Reserved reports whether p is in the reserved list.
 func (t *Table) Reserved(p uint16) bool { return t.reserved.has(p) }
 
-// Advance moves the table's clock to now, expiring TIME_WAIT entries whose
-// time has come. Times earlier than the latest seen are taken as the latest.
+// Advance moves the table's clock to now, running the closes scheduled by
+// then and expiring TIME_WAIT entries whose time has come. Times earlier
+// than the latest seen are taken as the latest.
 func (t *Table) Advance(now time.Duration) {
-	t.now = max(t.now, now)
+	now = max(t.now, now)
 	// Small enough to inline: most calls have nothing due.
-	if t.nextExpiry <= t.now {
+	if t.nextClose <= now || t.nextExpiry <= now {
+		t.runDue(now)
+	}
+	t.now = now
+}
+
+// runDue runs the closes due by now, then expires the TIME_WAITs due then.
+func (t *Table) runDue(now time.Duration) {
+	if t.nextClose <= now {
+		t.closeDue(now)
+	}
+	t.now = now
+	if t.nextExpiry <= now {
 		t.expireDue()
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
-	"github.com/portsim/portsim/internal/minheap"
 	"github.com/portsim/portsim/internal/seed"
 	"github.com/portsim/portsim/strategies"
 )
@@ -106,19 +105,12 @@ func newHost(sc *Scenario, spec string, n int) (host, error) {
 	return host{h, &hsc}, nil
 }
 
-// closeEvent is a connection waiting to close, ordered by (at, seq). Four
-// fields in 32 bytes, so the compiler keeps one in registers.
-type closeEvent struct {
-	at   time.Duration
-	seq  uint64
-	conn allocator.Conn
-	how  allocator.CloseHow
-}
-
-// runStrategy is the discrete-event loop for one strategy. At equal times
-// closes come first (in scheduling order), then the arrival, then the
-// occupancy sample, so a sample sees everything that happened at its
-// instant. attempt, if not nil, hears of every allocation attempt.
+// runStrategy is the discrete-event loop for one strategy. Each
+// connection's close is handed to the table when it opens (CloseAt), and
+// the table runs it when its clock passes; at equal times closes come
+// first (in scheduling order), then the arrival, then the occupancy
+// sample, so a sample sees everything that happened at its instant.
+// attempt, if not nil, hears of every allocation attempt.
 func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, attempt func(Alloc) error) (StrategyResult, bool, error) {
 	if sc.Gateway != "" {
 		return runGateway(ctx, sc, spec, opts, attempt)
@@ -137,8 +129,6 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 	col := newCollector(h.sc, spec, opts.KeepSamples)
 
 	var (
-		closes  closeQueue
-		seq     uint64
 		step    = sc.sampleStep()
 		nextSmp = time.Duration(0)
 		stopped bool
@@ -158,22 +148,10 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 				opts.Progress(spec, min(nextSmp, sc.Duration), sc.Duration)
 			}
 		}
-		// Which comes first: a close, the arrival, or the sample?
-		tClose := time.Duration(1<<63 - 1)
-		if ev, ok := closes.peek(); ok {
-			tClose = ev.at
-		}
-		tArr := time.Duration(1<<63 - 1)
-		if more {
-			tArr = arr.at
-		}
+		// Which comes first: the arrival or the sample? The table runs
+		// the closes due before either.
 		switch {
-		case tClose <= tArr && tClose <= nextSmp && tClose < sc.Duration:
-			ev := closes.pop()
-			if err := tab.Close(ev.conn, ev.how, ev.at); err != nil {
-				return StrategyResult{}, false, err
-			}
-		case more && tArr <= nextSmp:
+		case more && arr.at <= nextSmp:
 			kind := h.Serve(arr.kind)
 			// Field by field: a composite literal is built on the stack
 			// and copied, which stalls on store forwarding. Allocate sets
@@ -195,9 +173,8 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 					// before then, since the 4-tuple cannot be handed out
 					// again while its socket is open.
 					col.closed(closeAt, arr.dst, arr.src, arr.kind, a.Conn.Port)
+					tab.CloseAt(a.Conn, arr.close, closeAt)
 				}
-				seq++
-				closes.push(closeEvent{at: closeAt, seq: seq, conn: a.Conn, how: arr.close})
 			}
 			if attempt != nil {
 				made++
@@ -259,51 +236,6 @@ func (c dstCache) addr(sc *Scenario, i int) netip.AddrPort {
 		return c[i]
 	}
 	return sc.DstAddr(i)
-}
-
-// closeQueue orders close events by (at, seq). Events scheduled no
-// earlier than the last one queued — all of them when lifetimes are fixed,
-// as a load tester's are — go to a FIFO in O(1); the rest to a heap. Pop
-// takes the smaller of the two heads, so the order is the heap's alone.
-type closeQueue struct {
-	fifo []closeEvent
-	head int // fifo[head:] are queued
-	heap []closeEvent
-}
-
-func (q *closeQueue) push(e closeEvent) {
-	if n := len(q.fifo); n == q.head || !e.Before(q.fifo[n-1]) {
-		if q.head > 1024 && 2*q.head > n { // reuse the consumed front
-			q.fifo = q.fifo[:copy(q.fifo, q.fifo[q.head:])]
-			q.head = 0
-		}
-		q.fifo = append(q.fifo, e)
-		return
-	}
-	minheap.Push(&q.heap, e)
-}
-
-func (q *closeQueue) peek() (closeEvent, bool) {
-	f, h := q.head < len(q.fifo), len(q.heap) > 0
-	switch {
-	case f && (!h || q.fifo[q.head].Before(q.heap[0])):
-		return q.fifo[q.head], true
-	case h:
-		return q.heap[0], true
-	}
-	return closeEvent{}, false
-}
-
-func (q *closeQueue) pop() closeEvent {
-	if q.head < len(q.fifo) && (len(q.heap) == 0 || q.fifo[q.head].Before(q.heap[0])) {
-		q.head++
-		return q.fifo[q.head-1]
-	}
-	return minheap.Pop(&q.heap)
-}
-
-func (e closeEvent) Before(o closeEvent) bool {
-	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
 
 func isAddrNotAvail(err error) bool { return errors.Is(err, allocator.ErrAddrNotAvail) }

@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"testing"
-	"time"
-
-	"github.com/portsim/portsim/allocator"
 )
 
 // scenario builds a scenario from the defaults and field settings.
@@ -171,44 +167,6 @@ func TestCollisionsByOccupancyFollowAnalyticCurve(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no occupancy bin had enough attempts")
-	}
-}
-
-// The close queue pops in (at, seq) order whether events went to its FIFO
-// (scheduled in order) or its heap, interleaving pushes and pops.
-func TestCloseQueueOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	var q closeQueue
-	var seq uint64
-	var now time.Duration
-	var got []closeEvent
-	for i := range 50_000 {
-		if rng.IntN(3) > 0 {
-			seq++
-			life := time.Duration(100) // fixed: FIFO
-			if rng.IntN(2) == 0 {
-				life = time.Duration(rng.IntN(300)) // anything: heap or FIFO
-			}
-			q.push(closeEvent{at: now + life, seq: seq, conn: allocator.Conn{Port: uint16(i)}})
-		} else if ev, ok := q.peek(); ok {
-			if p := q.pop(); p != ev {
-				t.Fatalf("pop %v after peek %v", p, ev)
-			}
-			now = ev.at
-			got = append(got, ev)
-		}
-		now += time.Duration(rng.IntN(3))
-	}
-	for len(q.fifo) > q.head || len(q.heap) > 0 {
-		got = append(got, q.pop())
-	}
-	if int(seq) != len(got) {
-		t.Fatalf("%d events out, %d in", len(got), seq)
-	}
-	for i := 1; i < len(got); i++ {
-		if got[i].Before(got[i-1]) { // events are never scheduled before the last one popped
-			t.Fatalf("event %d %v popped after %v", i, got[i], got[i-1])
-		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portsim/portsim/allocator"
+	"github.com/portsim/portsim/internal/minheap"
 	"github.com/portsim/portsim/strategies"
 )
 
@@ -222,7 +223,7 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 	}
 	opens := map[uint64]open{}
 	var (
-		closes   closeQueue
+		closes   []shadowClose // a heap
 		seq      uint64
 		arr      arrival
 		req      allocator.Request
@@ -233,13 +234,13 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 	more := wl.next(&arr)
 	for {
 		tClose := time.Duration(1<<63 - 1)
-		if ev, ok := closes.peek(); ok {
-			tClose = ev.at
+		if len(closes) > 0 {
+			tClose = closes[0].at
 		}
 		var now time.Duration
 		switch {
 		case tClose <= arr.at && tClose < sc.Duration || !more && tClose < sc.Duration:
-			ev := closes.pop()
+			ev := minheap.Pop(&closes)
 			now = ev.at
 			o := opens[ev.seq]
 			delete(opens, ev.seq)
@@ -319,7 +320,7 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 				}
 				closeAt := now + arr.lifetime
 				seq++
-				closes.push(closeEvent{at: closeAt, seq: seq, conn: a.Conn, how: arr.close})
+				minheap.Push(&closes, shadowClose{at: closeAt, seq: seq, conn: a.Conn, how: arr.close})
 				opens[seq] = open{a.Conn, key, arr.close}
 			}
 			more = wl.next(&arr)
@@ -339,4 +340,17 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 				now, st.Established, st.TimeWait, st.UDP, len(s.estab), len(s.bound), len(s.tw), len(s.bindTW), len(s.udp))
 		}
 	}
+}
+
+// shadowClose is a connection the property test closes itself, with
+// Table.Close, ordered by (at, seq) as the engine's closes are.
+type shadowClose struct {
+	at   time.Duration
+	seq  uint64
+	conn allocator.Conn
+	how  allocator.CloseHow
+}
+
+func (e shadowClose) Before(o shadowClose) bool {
+	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
