@@ -84,6 +84,7 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 			// Not provably busy: the table's rule decides.
 			i++
 			if t.verdict(p) <= reasonTWReusable {
+				t.approved = int32(p)
 				return p, i, true
 			}
 			q += step

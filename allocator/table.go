@@ -3,6 +3,7 @@ package allocator
 import (
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -149,14 +150,24 @@ type Table struct {
 	// be reused, or nil.
 	scanBusy *bitset
 	scanDst  *bitset
-	// The last request's addresses, which passed checkRequest, and their
-	// curLoop.
-	pairSrc  netip.Addr
-	pairDst  netip.AddrPort
-	pairLoop bool
-	pairOK   bool
-	usableFn func(uint16) bool
+	// The last request's addresses, which passed checkRequest (curLoop
+	// is theirs too).
+	pairSrc netip.Addr
+	pairDst netip.AddrPort
+	pairOK  bool
+	// The pair's local address index, and whether its TIME_WAITs may be
+	// reused under the tw_reuse policy.
+	pairLocal    int
+	pairReusable bool
+	pairID       uint64 // Request.Pair for the pair
+	usableFn     func(uint16) bool
+	// approved is the last port usable or Scan found usable for the
+	// current request, or -1.
+	approved int32
 }
+
+// pairIDs numbers address pairs for Request.Pair across every table.
+var pairIDs atomic.Uint64
 
 // NewTable returns an empty table with cfg's rules.
 func NewTable(cfg Config) (*Table, error) {
@@ -510,39 +521,29 @@ func checkRequest(r *Request) error {
 
 // prepare makes r the current request.
 func (t *Table) prepare(r *Request) error {
-	// A run asks for the same pair of addresses again and again: checked
-	// and unmapped once, they need only a comparison.
+	// A run asks for the same pair of addresses again and again: checked,
+	// unmapped and looked up once, they need only a comparison.
 	if !t.pairOK || r.Src != t.pairSrc || r.Dst != t.pairDst || r.Kind > UDP {
-		if err := checkRequest(r); err != nil {
+		if err := t.newPair(r); err != nil {
 			return err
 		}
-		// Written only when they change: each write of a field holding a
-		// pointer costs a write-barrier check on the hot path.
-		if r.Src.Is4In6() {
-			r.Src = r.Src.Unmap()
-		}
-		if d := r.Dst.Addr(); d.Is4In6() {
-			r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
-		}
-		t.pairSrc, t.pairDst, t.pairOK = r.Src, r.Dst, true
-		// Only the loopback tw_reuse policy asks.
-		t.pairLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	}
 	t.Advance(r.Now)
-	r.Lo, r.Hi = t.cfg.Range.Lo, t.cfg.Range.Hi
-	// Pointer fields, like the pair above, are written only when they
-	// change: a run asks with the same request and space again and again.
+	r.Lo, r.Hi, r.Pair = t.cfg.Range.Lo, t.cfg.Range.Hi, t.pairID
+	// Pointer fields, like the pair's, are written only when they change:
+	// each write of one costs a write-barrier check on the hot path.
 	if r.Trace != nil {
 		r.Scan = nil // a trace wants every probe, one by one
 	} else if r.Scan != Scanner(t) {
 		r.Scan = t
 	}
-	li := t.localIndex(r.Src)
+	li := t.pairLocal
 	proto := protoTCP
 	if r.Kind == UDP {
 		proto = protoUDP
 	}
 	t.curKind = r.Kind
+	t.approved = -1
 	sp := t.spaces[li][proto]
 	if sp == nil {
 		sp = new(space)
@@ -552,15 +553,15 @@ func (t *Table) prepare(r *Request) error {
 		t.curSpace = sp
 	}
 	t.curLocal = li
+	busy, dst := &sp.owned, (*bitset)(nil)
 	t.curDst = -1
 	if r.Kind == Connect {
-		t.curDst = t.dstID(r.Dst)
-	}
-	t.curLoop = t.pairLoop
-	busy, dst := &sp.owned, (*bitset)(nil)
-	if r.Kind == Connect {
-		reusable := t.cfg.TWReuse == TWReuseOn || (t.cfg.TWReuse == TWReuseLoopback && t.curLoop)
-		if t.curDst >= 0 && !reusable {
+		// lastDst is the pair's destination (newPair set it, and refDst
+		// is given no other), so its id needs no comparison.
+		if t.curDst = t.lastID; t.curDst < 0 {
+			t.curDst = t.dstID(r.Dst)
+		}
+		if t.curDst >= 0 && !t.pairReusable {
 			if bs := t.dstBits[t.curDst]; bs != nil && li < len(bs) {
 				dst = bs[li]
 			}
@@ -577,6 +578,33 @@ func (t *Table) prepare(r *Request) error {
 	return nil
 }
 
+// newPair checks a request's addresses, unmaps them in place and makes
+// them the table's current pair, with what follows from them alone.
+func (t *Table) newPair(r *Request) error {
+	if err := checkRequest(r); err != nil {
+		return err
+	}
+	if r.Src.Is4In6() {
+		r.Src = r.Src.Unmap()
+	}
+	if d := r.Dst.Addr(); d.Is4In6() {
+		r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
+	}
+	t.pairSrc, t.pairDst, t.pairOK = r.Src, r.Dst, true
+	t.pairID = pairIDs.Add(1)
+	t.pairLocal = t.localIndex(r.Src)
+	t.lastDst, t.lastID = r.Dst, -1
+	if id, ok := t.dstIDs[r.Dst]; ok {
+		t.lastID = id
+	}
+	// Only the loopback tw_reuse policy asks.
+	t.curLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
+	// A destination's port bitset answers for its TIME_WAITs only when
+	// they cannot be reused.
+	t.pairReusable = t.cfg.TWReuse == TWReuseOn || t.curLoop
+	return nil
+}
+
 // Usable reports whether port p could be handed to r now. It is the question
 // strategies ask; exported for tests and for explain.
 func (t *Table) Usable(r *Request, p uint16) bool {
@@ -587,7 +615,11 @@ func (t *Table) Usable(r *Request, p uint16) bool {
 }
 
 func (t *Table) usable(p uint16) bool {
-	return t.verdict(p) <= reasonTWReusable
+	if t.verdict(p) <= reasonTWReusable {
+		t.approved = int32(p)
+		return true
+	}
+	return false
 }
 
 // reason is why a port is or is not usable for the current request.
@@ -686,7 +718,9 @@ func (t *Table) Pick(r *Request, s Strategy) (port uint16, probes int, err error
 	if err != nil {
 		return 0, probes, &AllocError{Kind: r.Kind, Tuple: Tuple{Src: r.Src, Dst: r.Dst}, Probes: probes, Err: err}
 	}
-	if !t.usable(port) {
+	// A strategy mostly returns the port the table last approved; any
+	// other is checked, so that a wrong strategy cannot take a busy port.
+	if int32(port) != t.approved && !t.usable(port) {
 		panic(fmt.Sprintf("allocator: strategy %T returned port %d, which is not usable (%v)", s, port, t.verdict(port)))
 	}
 	return port, probes, nil

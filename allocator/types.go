@@ -91,6 +91,12 @@ type Request struct {
 	// before the strategy sees the request.
 	Lo, Hi uint16
 
+	// Pair, filled in by the Table, names the request's (Src, Dst): two
+	// requests with the same nonzero Pair have the same addresses, so a
+	// strategy that keeps something per pair (a hash) need not compare
+	// them. Pairs are unique across tables; 0 says nothing.
+	Pair uint64
+
 	// Scan, when not nil, examines runs of candidates at once (see
 	// Scanner); the table sets it when no trace is wanted. Strategies with
 	// long linear scans may use it; the result must not differ.

@@ -165,14 +165,15 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 				}
 				col.failed(arr.at, arr.dst, arr.src, arr.kind, a.Probes)
 			} else {
-				col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
+				// The collector learns of the close now, while the
+				// 4-tuple's entry is in the cache: nothing reads it before
+				// then, since the 4-tuple cannot be handed out again while
+				// its socket is open. A close past the end never comes.
 				closeAt := arr.at + arr.lifetime
-				if closeAt < sc.Duration {
-					// The collector learns of the close now, while the
-					// 4-tuple's entry is in the cache: nothing reads it
-					// before then, since the 4-tuple cannot be handed out
-					// again while its socket is open.
-					col.closed(closeAt, arr.dst, arr.src, arr.kind, a.Conn.Port)
+				if closeAt >= sc.Duration {
+					col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
+				} else {
+					col.allocatedUntil(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse, closeAt)
 					tab.CloseAt(a.Conn, arr.close, closeAt)
 				}
 			}

@@ -237,6 +237,13 @@ func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind
 // allocated records a successful allocation of port to destination dst
 // from local address src.
 func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool) {
+	c.allocatedUntil(now, dst, src, kind, port, probes, twReuse, -1)
+}
+
+// allocatedUntil is allocated followed by closed(closeAt, ...) when
+// closeAt ≥ 0, with one lookup of the 4-tuple's last close where the two
+// took two: the engine knows when a connection will close as it opens.
+func (c *collector) allocatedUntil(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool, closeAt time.Duration) {
 	counted := c.attempt(now, dst, src, kind, port, probes)
 	if dst >= len(c.prevPort) {
 		c.growPrev(dst)
@@ -260,7 +267,17 @@ func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Ki
 		if ref != 0 {
 			c.cross.inc(c.delta(port, ref))
 		}
-		if at, ok := c.lastClose.get(c.tupleKey(dst, src, kind, port)); ok {
+	}
+	if counted || closeAt >= 0 {
+		key := c.tupleKey(dst, src, kind, port)
+		var at time.Duration
+		var ok bool
+		if closeAt >= 0 {
+			at, ok = c.lastClose.swap(key, closeAt)
+		} else {
+			at, ok = c.lastClose.get(key)
+		}
+		if ok && counted {
 			c.reused(now - at)
 		}
 	}
@@ -575,6 +592,19 @@ func (t *closeTable) get(key uint64) (time.Duration, bool) {
 			return 0, false
 		}
 	}
+}
+
+// swap sets key's last close to at and returns the one before, if any.
+func (t *closeTable) swap(key uint64, at time.Duration) (time.Duration, bool) {
+	if g := key >> 16; g < pagedGroups && t.pages[g] != nil {
+		p := &t.pages[g][key&0xffff]
+		old := *p
+		*p = at + 1
+		return old - 1, old != 0
+	}
+	old, ok := t.get(key)
+	t.set(key, at)
+	return old, ok
 }
 
 func (t *closeTable) set(key uint64, at time.Duration) {

@@ -90,6 +90,7 @@ type Linux struct {
 	// division were a fifth of a load-tester pick.
 	memo struct {
 		ok       bool
+		pair     uint64 // Request.Pair of src and dst, or 0
 		src      netip.Addr
 		dst      netip.AddrPort
 		epoch    uint32
@@ -241,10 +242,13 @@ func (s *Linux) hash(r *allocator.Request) (uint64, uint32) {
 			}
 		}
 	}
-	if !m.ok || epoch != m.epoch || r.Src != m.src || r.Dst != m.dst {
+	// The table names the pair; without it, the addresses are compared.
+	same := m.ok && epoch == m.epoch && (r.Pair != 0 && r.Pair == m.pair || r.Src == m.src && r.Dst == m.dst)
+	if !same {
 		m.hash = flowHash(s.key, r.Src, r.Dst, epoch)
 		m.ok, m.src, m.dst, m.epoch = true, r.Src, r.Dst, epoch
 	}
+	m.pair = r.Pair
 	return m.hash, epoch
 }
 
