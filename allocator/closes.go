@@ -62,33 +62,141 @@ func (q *closeQueue) pop() closing {
 	return minheap.Pop(&q.heap)
 }
 
-func (q *closeQueue) len() int { return len(q.fifo) - q.head + len(q.heap) }
-
-// CloseAt schedules Close(c, how, at): the table runs it when its clock
-// reaches at, ahead of a request made at that instant, and closes
-// scheduled for one instant run in the order they were scheduled. A
-// simulation that knows each socket's lifetime when it opens hands the
-// close over here rather than keeping a queue of its own, and the table
-// runs its closes and TIME_WAIT expiries in one pass. A close scheduled
-// before the clock runs at the next Advance, at the clock; one whose
-// socket is no longer open when it runs (closed already by Close) does
-// nothing.
-func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) {
-	t.closeSeq++
-	t.closing.push(closing{at: at, seq: t.closeSeq, conn: c, how: how})
-	t.nextClose = min(t.nextClose, at)
+// instants is a queue of times: a ring while they come in order, and a
+// heap for the rest.
+type instants struct {
+	ring []time.Duration // a power of two long
+	head int
+	n    int
+	last time.Duration // the ring's last
+	heap []instant
 }
 
-// ScheduledCloses is how many closes CloseAt queued that have not run.
-func (t *Table) ScheduledCloses() int { return t.closing.len() }
+type instant time.Duration
 
-// closeDue runs the scheduled closes due by now, in order.
+func (a instant) Before(b instant) bool { return a < b }
+
+func (q *instants) push(at time.Duration) {
+	if q.n > 0 && at < q.last {
+		minheap.Push(&q.heap, instant(at))
+		return
+	}
+	if q.n == len(q.ring) {
+		q.grow()
+	}
+	q.ring[(q.head+q.n)&(len(q.ring)-1)] = at
+	q.n++
+	q.last = at
+}
+
+func (q *instants) grow() {
+	ring := make([]time.Duration, max(2*len(q.ring), 1024))
+	for i := range q.n {
+		ring[i] = q.ring[(q.head+i)&(len(q.ring)-1)]
+	}
+	q.ring, q.head = ring, 0
+}
+
+// popDue removes the first time if it is no later than now and reports
+// whether it did.
+func (q *instants) popDue(now time.Duration) bool {
+	if len(q.heap) > 0 && (q.n == 0 || time.Duration(q.heap[0]) < q.ring[q.head]) {
+		if time.Duration(q.heap[0]) > now {
+			return false
+		}
+		minheap.Pop(&q.heap)
+		return true
+	}
+	if q.n == 0 || q.ring[q.head] > now {
+		return false
+	}
+	q.head = (q.head + 1) & (len(q.ring) - 1)
+	q.n--
+	return true
+}
+
+// next is the first time queued, or noExpiry.
+func (q *instants) next() time.Duration {
+	at := noExpiry
+	if q.n > 0 {
+		at = q.ring[q.head]
+	}
+	if len(q.heap) > 0 {
+		at = min(at, time.Duration(q.heap[0]))
+	}
+	return at
+}
+
+// CloseAt schedules Close(c, how, at): the socket closes when the table's
+// clock reaches at, ahead of a request made at that instant, and closes
+// scheduled for one instant take effect in the order scheduled; a time
+// before the clock is taken as the clock. A simulation that knows each
+// socket's lifetime when it opens hands the close over here rather than
+// keeping a queue of its own. A connect() socket's close is then no event:
+// its slot is marked with the time it ends and queued once, for its
+// expiry, and its state follows the clock, open and then TIME_WAIT.
+//
+// A socket whose close is scheduled is the table's to close: Close
+// refuses a connect() socket's handle then, and must not be given a bind()
+// or UDP one (the table keeps no record of those sockets but their port,
+// so a stale handle would close whoever holds the port by then). CloseAt
+// refuses a handle that is not open, as Close does.
+func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
+	at = max(at, t.now)
+	if c.Kind != Connect {
+		if !t.isOpen(c) {
+			return c.notOpen()
+		}
+		t.closeSeq++
+		t.closing.push(closing{at: at, seq: t.closeSeq, conn: c, how: how})
+		t.nextClose = min(t.nextClose, at)
+		return nil
+	}
+	if uint32(c.ref) >= uint32(t.slots.n) {
+		return c.notOpen()
+	}
+	sc, j := t.slots.at(c.ref)
+	tag := sc.tag[j]
+	if tagState(tag) != slotEstablished || tagGen(tag) != c.gen || sc.key[j].port() != c.Port {
+		return c.notOpen()
+	}
+	st, expiry := slotClosingFree, at
+	if how == ClientFirst && t.cfg.TimeWait > 0 {
+		// At at it enters TIME_WAIT, which only the counts hear of.
+		st, expiry = slotClosingTW, at+t.cfg.TimeWait
+		t.closeTimes.push(at)
+		t.nextClose = min(t.nextClose, at)
+	}
+	sc.tag[j] = tag&^tagStateMask | uint32(st)
+	sc.expiry[j] = expiry
+	t.nextExpiry = min(t.nextExpiry, expiry)
+	t.exp.push(c.ref, expiry)
+	return nil
+}
+
+// isOpen reports whether bind or UDP handle c is open.
+func (t *Table) isOpen(c Conn) bool {
+	if c.ref < 0 || int(c.ref) >= len(t.spaces) {
+		return false
+	}
+	proto := protoTCP
+	if c.Kind == UDP {
+		proto = protoUDP
+	}
+	sp := t.spaces[c.ref][proto]
+	return sp != nil && sp.ports[c.Port].owner == ownerSocket
+}
+
+// closeDue runs the scheduled closes due by now, in order; a connect()
+// socket entering TIME_WAIT moves in the counts only.
 func (t *Table) closeDue(now time.Duration) {
-	for {
+	for t.closeTimes.popDue(now) {
+		t.stats.Established--
+		t.stats.TimeWait++
+	}
+	for t.closing.next() <= now {
 		e := t.closing.pop()
 		_ = t.Close(e.conn, e.how, e.at) // an error: the socket was closed already
-		if t.nextClose = t.closing.next(); t.nextClose > now {
-			return
-		}
 	}
+	t.nextClose = min(t.closing.next(), t.closeTimes.next())
 }

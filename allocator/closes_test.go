@@ -34,7 +34,7 @@ func TestCloseQueueOrder(t *testing.T) {
 		}
 		now += time.Duration(rng.IntN(3))
 	}
-	for q.len() > 0 {
+	for q.next() != noExpiry {
 		got = append(got, q.pop())
 	}
 	if int(seq) != len(got) {
@@ -51,11 +51,15 @@ func TestCloseQueueOrder(t *testing.T) {
 // close's time (Close): the same ports, counts and verdicts after every
 // request, for every kind and close side, with fixed and random
 // lifetimes, and with closes at the instant of a request (they come
-// first).
+// first, so tw_reuse without a delay may take the 4-tuple then).
 func TestCloseAtIsClose(t *testing.T) {
-	for _, fixed := range []bool{true, false} {
+	for _, tt := range []struct {
+		fixed bool
+		delay time.Duration
+	}{{true, 3}, {false, 3}, {true, 0}, {false, 0}} {
+		fixed := tt.fixed
 		rng := rand.New(rand.NewPCG(7, 8))
-		cfg := Config{Range: Range{Lo: 1000, Hi: 1063}, TimeWait: 40, TWReuse: TWReuseOn, TWReuseDelay: 3}
+		cfg := Config{Range: Range{Lo: 1000, Hi: 1063}, TimeWait: 40, TWReuse: TWReuseOn, TWReuseDelay: tt.delay}
 		ahead, now := newTable(t, cfg), newTable(t, cfg)
 		type pending struct {
 			at, seq time.Duration
@@ -81,6 +85,9 @@ func TestCloseAtIsClose(t *testing.T) {
 			}
 			a1, err1 := ahead.Allocate(req(kind, src, dst, clock), ports)
 			a2, err2 := now.Allocate(req(kind, src, dst, clock), ports)
+			// Slot numbers differ: the tables free slots in another order.
+			c1, c2 := a1.Conn, a2.Conn
+			a1.Conn.ref, a1.Conn.gen, a2.Conn.ref, a2.Conn.gen = 0, 0, 0, 0
 			if a1 != a2 || (err1 == nil) != (err2 == nil) {
 				t.Fatalf("request %d (%v at %v): CloseAt gave %+v, %v; Close gave %+v, %v", i, kind, clock, a1, err1, a2, err2)
 			}
@@ -95,8 +102,10 @@ func TestCloseAtIsClose(t *testing.T) {
 				life = time.Duration(rng.IntN(40))
 			}
 			how := CloseHow(rng.IntN(3))
-			ahead.CloseAt(a1.Conn, how, clock+life)
-			c := pending{at: clock + life, seq: time.Duration(i), conn: a2.Conn, how: how}
+			if err := ahead.CloseAt(c1, how, clock+life); err != nil {
+				t.Fatal(err)
+			}
+			c := pending{at: clock + life, seq: time.Duration(i), conn: c2, how: how}
 			at, _ := slices.BinarySearchFunc(closes, c, func(x, y pending) int {
 				if x.at != y.at {
 					return int(x.at - y.at)
@@ -105,30 +114,65 @@ func TestCloseAtIsClose(t *testing.T) {
 			})
 			closes = slices.Insert(closes, at, c)
 		}
-		if ahead.ScheduledCloses() != len(closes) {
-			t.Errorf("fixed %v: %d closes scheduled; want %d", fixed, ahead.ScheduledCloses(), len(closes))
-		}
 	}
 }
 
-// A close scheduled for a socket that Close ended first does nothing, even
-// when the slot was handed out again.
-func TestCloseAtAfterClose(t *testing.T) {
+// A connect() socket whose close is scheduled is the table's: Close
+// refuses it, and so does a second CloseAt, and it closes on time.
+func TestCloseAtOwnsTheClose(t *testing.T) {
 	tab := newTable(t, Config{})
 	a, err := tab.Allocate(req(Connect, src, dstA, 0), take{1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab.CloseAt(a.Conn, Reset, 10)
-	if err := tab.Close(a.Conn, Reset, 5); err != nil {
+	if err := tab.CloseAt(a.Conn, Reset, 10); err != nil {
 		t.Fatal(err)
 	}
-	b, err := tab.Allocate(req(Connect, src, dstA, 6), take{1000})
-	if err != nil {
-		t.Fatal(err)
+	if tab.Close(a.Conn, Reset, 5) == nil || tab.CloseAt(a.Conn, Reset, 5) == nil {
+		t.Error("Close or CloseAt took a socket whose close is scheduled")
+	}
+	tab.Advance(9)
+	if st := tab.Stats(); st.Established != 1 || tab.Usable(req(Connect, src, dstA, 9), 1000) {
+		t.Errorf("before its close: %+v, port 1000 usable; want it open", st)
 	}
 	tab.Advance(10)
-	if st := tab.Stats(); st.Established != 1 || tab.Usable(req(Connect, src, dstA, 10), b.Conn.Port) {
-		t.Errorf("after the stale close: %+v, port %d usable %v; want 1 established, port held", st, b.Conn.Port, true)
+	if st := tab.Stats(); st.Established != 0 || !tab.Usable(req(Connect, src, dstA, 10), 1000) {
+		t.Errorf("at its close: %+v, port 1000 unusable; want it free", st)
+	}
+}
+
+// instants pops its times in order, past the ring's growth and wrap and
+// with times out of order in the heap.
+func TestInstantsOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var q instants
+	var want []time.Duration // sorted
+	var now time.Duration
+	for i := range 200_000 {
+		if i%50_000 < 30_000 { // phases that fill the ring, then drain it
+			at := now + time.Duration(rng.IntN(5000))
+			if rng.IntN(4) > 0 { // in order: the ring, short-lived at first so that it wraps before it grows
+				at = now + 5000
+				if i < 5000 {
+					at = now + 50
+				}
+			}
+			q.push(at)
+			k, _ := slices.BinarySearch(want, at+1) // after equal times
+			want = slices.Insert(want, k, at)
+		}
+		now += time.Duration(rng.IntN(2))
+		for q.popDue(now) {
+			if len(want) == 0 || want[0] > now {
+				t.Fatalf("step %d: popped a time at %v; due %v", i, now, want[:min(len(want), 1)])
+			}
+			want = want[1:]
+		}
+		if len(want) > 0 && want[0] <= now || q.next() != append(want, noExpiry)[0] {
+			t.Fatalf("step %d: next %v, want %v at %v", i, q.next(), append(want, noExpiry)[0], now)
+		}
+	}
+	if len(q.ring) < 8192 {
+		t.Errorf("the ring grew to %d; want the test to make it grow past 4096", len(q.ring))
 	}
 }

@@ -3,6 +3,8 @@ package allocator
 import (
 	"math/bits"
 	"time"
+
+	"github.com/portsim/portsim/internal/minheap"
 )
 
 // slotState is what a slot holds.
@@ -19,6 +21,15 @@ const (
 	// slotBindTimeWait is a bind() socket's port held in TIME_WAIT; its
 	// key has the local address and the port, destination 0.
 	slotBindTimeWait
+	// slotClosingTW is an established 4-tuple whose close CloseAt
+	// scheduled, client first: open until expiry − TimeWait, in
+	// TIME_WAIT from then until expiry. Its close is no event: the
+	// slot's state follows the clock, and only its expiry is queued.
+	slotClosingTW
+	// slotClosingFree is an established 4-tuple whose close CloseAt
+	// scheduled with nothing kept (server first, reset, or no TIME_WAIT):
+	// open until expiry, gone then.
+	slotClosingFree
 )
 
 // A slot's tag packs its state, whether its 4-tuple is in the index, and
@@ -225,10 +236,9 @@ func (x *tupleIndex) rebuild(s *slots, n int) {
 	x.used = x.live
 }
 
-// slotQueue is the TIME_WAIT queue: slots in expiry order, which is the
-// order they were queued in since TIME_WAIT has one duration and the clock
-// only moves forward. It is a list of chunks, so it holds at most two
-// chunks more than its length and never copies.
+// slotQueue is a FIFO of slots, the in-order part of the expiry queue.
+// It is a list of chunks, so it holds at most two chunks more than its
+// length and never copies.
 type slotQueue struct {
 	chunks []*[chunkLen]int32
 	head   int // the first entry's place in chunks[0]
@@ -263,4 +273,56 @@ func (q *slotQueue) pop() {
 		q.chunks = q.chunks[1:]
 		q.head = 0
 	}
+}
+
+// expiryQueue holds the slots that will expire — TIME_WAITs, dead slots
+// and 4-tuples whose close is scheduled — in expiry order. A slot that
+// expires no earlier than the FIFO's last goes there in O(1): every slot,
+// when TIME_WAIT has one duration and lifetimes are fixed or closes come
+// as they happen. The rest go to a heap. A queued slot stays allocated
+// until popped, so the FIFO reads a slot's expiry from the slot.
+type expiryQueue struct {
+	fifo slotQueue
+	last time.Duration // expiry of the FIFO's last slot
+	heap []expiring
+}
+
+// expiring is a slot queued out of order, with its expiry.
+type expiring struct {
+	at   time.Duration
+	slot int32
+}
+
+func (e expiring) Before(o expiring) bool { return e.at < o.at }
+
+func (q *expiryQueue) push(i int32, expiry time.Duration) {
+	if expiry >= q.last || q.fifo.n == 0 {
+		q.fifo.push(i)
+		q.last = expiry
+		return
+	}
+	minheap.Push(&q.heap, expiring{expiry, i})
+}
+
+// popDue removes and returns the slot that expires first if it expires by
+// now; otherwise it returns -1 and the first expiry (noExpiry when the
+// queue is empty). Ties between the FIFO and the heap go to the FIFO.
+func (q *expiryQueue) popDue(s *slots, now time.Duration) (int32, time.Duration) {
+	at, i := noExpiry, int32(-1)
+	if q.fifo.n > 0 {
+		i = q.fifo.front()
+		c, j := s.at(i)
+		at = c.expiry[j]
+	}
+	if len(q.heap) > 0 && q.heap[0].at < at {
+		if at = q.heap[0].at; at > now {
+			return -1, at
+		}
+		return minheap.Pop(&q.heap).slot, at
+	}
+	if at > now {
+		return -1, at
+	}
+	q.fifo.pop()
+	return i, at
 }

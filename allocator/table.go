@@ -103,8 +103,8 @@ type Table struct {
 	lastIndex int
 
 	slots slots
-	index tupleIndex // 4-tuple → slot, for tuples that share a port
-	twq   slotQueue  // slots in TIME_WAIT (or dead), in expiry order
+	index tupleIndex  // 4-tuple → slot, for tuples that share a port
+	exp   expiryQueue // slots that will expire: TIME_WAIT, dead, closing
 
 	// Destinations with live 4-tuples, interned to small ids and counted
 	// so that memory follows live sockets, not destinations ever seen.
@@ -130,9 +130,10 @@ type Table struct {
 	// the queue is empty.
 	nextExpiry time.Duration
 	// Closes scheduled by CloseAt, and the time of the first, or noExpiry.
-	closing   closeQueue
-	closeSeq  uint64
-	nextClose time.Duration
+	closing    closeQueue // bind and UDP sockets
+	closeSeq   uint64
+	closeTimes instants // when connect() sockets enter TIME_WAIT
+	nextClose  time.Duration
 
 	now   time.Duration
 	stats Stats
@@ -229,21 +230,41 @@ func (t *Table) runDue(now time.Duration) {
 	}
 }
 
-// expireDue expires the TIME_WAIT entries due at the table's clock, all
-// of them in one pass.
+// expireDue expires the slots due at the table's clock, all of them in
+// one pass.
 func (t *Table) expireDue() {
-	for t.twq.n > 0 {
-		i := t.twq.front()
-		c, j := t.slots.at(i)
-		if c.expiry[j] > t.now {
-			t.nextExpiry = c.expiry[j]
-			return
+	q := &t.exp.fifo
+	for {
+		var i int32
+		if len(t.exp.heap) > 0 {
+			var at time.Duration
+			if i, at = t.exp.popDue(&t.slots, t.now); i < 0 {
+				t.nextExpiry = at
+				return
+			}
+		} else {
+			// The FIFO alone, as every slot is queued when lifetimes
+			// are fixed: its front, and that slot's expiry.
+			if q.n == 0 {
+				t.nextExpiry = noExpiry
+				return
+			}
+			i = q.chunks[0][q.head]
+			c, j := t.slots.at(i)
+			if at := c.expiry[j]; at > t.now {
+				t.nextExpiry = at
+				return
+			}
+			q.pop()
 		}
-		t.twq.pop()
+		c, j := t.slots.at(i)
 		switch tagState(c.tag[j]) {
-		case slotTimeWait:
-			t.removeTuple(i)
+		case slotTimeWait, slotClosingTW:
+			t.removeTuple(c, j, i)
 			t.stats.TimeWait--
+		case slotClosingFree:
+			t.removeTuple(c, j, i)
+			t.stats.Established--
 		case slotBindTimeWait:
 			k := c.key[j]
 			sp := t.spaces[k.local()][protoTCP]
@@ -255,38 +276,46 @@ func (t *Table) expireDue() {
 			t.slots.release(i)
 		}
 	}
-	t.nextExpiry = noExpiry
 }
 
-// removeTuple forgets a 4-tuple and frees its slot.
-func (t *Table) removeTuple(slot int32) {
-	c, j := t.slots.at(slot)
+// removeTuple forgets the 4-tuple in slot i, c.key[j], and frees the
+// slot.
+func (t *Table) removeTuple(c *slotChunk, j int, i int32) {
 	k := c.key[j]
-	sp := t.spaces[k.local()][protoTCP]
+	p, local, dst := k.port(), k.local(), k.dst()
+	sp := t.spaces[local][protoTCP]
 	if c.tag[j]&tagIndexed != 0 {
 		t.index.remove(t.index.find(&t.slots, k))
 	}
-	ps := &sp.ports[k.port()]
+	ps := &sp.ports[p]
 	ps.tuples--
-	if ps.last == slot {
+	if ps.last == i {
 		ps.last = -1 // the remaining tuple, if any, is found through the index
 	}
-	t.portFreed(sp, k.port())
-	if bs := t.dstBits[k.dst()]; bs != nil {
-		bs[k.local()].clear(k.port())
+	// The port's owner is as it was, and so is its owned bit.
+	if ps.tuples == 0 && ps.owner == ownerNone {
+		t.stats.BusyPorts--
+		sp.busy.clear(p)
+		sp.nbusy--
+	}
+	if bs := t.dstBits[dst]; bs != nil {
+		bs[local].clear(p)
 	} else {
-		ks := t.dstKeys[k.dst()]
+		ks := t.dstKeys[dst]
 		for i, x := range ks {
 			if x == k {
 				ks[i] = ks[len(ks)-1]
-				t.dstKeys[k.dst()] = ks[:len(ks)-1]
+				t.dstKeys[dst] = ks[:len(ks)-1]
 				break
 			}
 		}
 	}
-	t.dstLeaves(t.dstRefs[k.dst()])
-	t.unrefDst(k.dst())
-	t.slots.release(slot)
+	t.dstLeaves(t.dstRefs[dst])
+	t.unrefDst(dst)
+	// release, with the slot's place known
+	c.tag[j] &^= tagStateMask | tagIndexed
+	c.key[j] = tupleKey(t.slots.free)
+	t.slots.free = i + 1
 }
 
 // findTuple returns the slot of 4-tuple k on port state ps, if it is live.
@@ -455,15 +484,12 @@ func (t *Table) reviveSlot(old int32, ps *portState) int32 {
 // noExpiry is Table.nextExpiry when no TIME_WAIT is queued.
 const noExpiry = time.Duration(1<<63 - 1)
 
-// queueTimeWait puts slot i, whose TIME_WAIT ends at expiry (no earlier
-// than those queued), in the queue.
-func (t *Table) queueTimeWait(i int32, expiry time.Duration) {
+// queueExpiry puts slot i, which expires at expiry, in the expiry queue.
+func (t *Table) queueExpiry(i int32, expiry time.Duration) {
 	c, j := t.slots.at(i)
 	c.expiry[j] = expiry
-	if t.twq.n == 0 {
-		t.nextExpiry = expiry
-	}
-	t.twq.push(i)
+	t.nextExpiry = min(t.nextExpiry, expiry)
+	t.exp.push(i, expiry)
 }
 
 // portFreed is called after a port lost a user; it may now be free.
@@ -679,10 +705,15 @@ func (t *Table) verdict(p uint16) reason {
 		return reasonFree
 	}
 	c, j := t.slots.at(slot)
-	switch {
-	case tagState(c.tag[j]) == slotEstablished:
+	switch tagState(c.tag[j]) {
+	case slotEstablished, slotClosingFree: // the latter is gone once due
 		return reasonTupleInUse
-	case t.twReusable(c.expiry[j]):
+	case slotClosingTW:
+		if t.now < c.expiry[j]-t.cfg.TimeWait {
+			return reasonTupleInUse
+		}
+	}
+	if t.twReusable(c.expiry[j]) {
 		return reasonTWReusable
 	}
 	return reasonTupleTimeWait
@@ -821,11 +852,11 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		}
 		t.stats.Established--
 		if !keepTW {
-			t.removeTuple(c.ref)
+			t.removeTuple(sc, j, c.ref)
 			return nil
 		}
 		sc.tag[j] = sc.tag[j]&^tagStateMask | uint32(slotTimeWait)
-		t.queueTimeWait(c.ref, t.now+t.cfg.TimeWait)
+		t.queueExpiry(c.ref, t.now+t.cfg.TimeWait)
 		t.stats.TimeWait++
 	case Bind, UDP:
 		if c.ref < 0 || int(c.ref) >= len(t.spaces) {
@@ -847,7 +878,7 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		}
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
-			t.queueTimeWait(t.slots.alloc(makeKey(0, int(c.ref), p), slotBindTimeWait), t.now+t.cfg.TimeWait)
+			t.queueExpiry(t.slots.alloc(makeKey(0, int(c.ref), p), slotBindTimeWait), t.now+t.cfg.TimeWait)
 			t.stats.TimeWait++
 			return nil
 		}

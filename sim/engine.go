@@ -174,7 +174,9 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 					col.allocated(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
 				} else {
 					col.allocatedUntil(arr.at, arr.dst, arr.src, arr.kind, a.Conn.Port, a.Probes, a.TWReuse, closeAt)
-					tab.CloseAt(a.Conn, arr.close, closeAt)
+					if err := tab.CloseAt(a.Conn, arr.close, closeAt); err != nil {
+						return StrategyResult{}, false, err
+					}
 				}
 			}
 			if attempt != nil {
