@@ -58,7 +58,7 @@ type Scanner interface {
 
 // Scan implements Scanner for the request being picked.
 func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
-	if step < 1 || size < 1 || pos < 0 || pos >= size || int(lo)+size-1 > 65535 {
+	if step < 1 || size < 1 || uint(pos) >= uint(size) || int(lo)+size > 1<<16 {
 		panic("allocator: Scan called with an invalid window")
 	}
 	// Bitsets whose set bits are certainly unusable for this request; c
@@ -138,13 +138,11 @@ func (t *Table) fullPassIsBusy(c *bitset, lo uint16, size, pos, step, n int) boo
 	if lo != t.cfg.Range.Lo || size < t.cfg.Range.Size() {
 		return false
 	}
-	switch {
-	case step == 1:
-		return n >= size && c.n[0]+c.n[1] >= size
-	case step == 2 && size%2 == 0: // one parity, size/2 candidates
-		return n >= size/2 && c.n[(int(lo)+pos)&1] >= size/2
+	if step == 2 { // one parity, size/2 candidates
+		half := size >> 1
+		return size&1 == 0 && n >= half && c.n[(int(lo)+pos)&1] >= half
 	}
-	return false
+	return step == 1 && n >= size && c.n[0]+c.n[1] >= size
 }
 
 // fullRun counts the words from word wi on that are full for the

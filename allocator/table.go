@@ -356,22 +356,27 @@ func (t *Table) dstID(d netip.AddrPort) int32 {
 	return id
 }
 
-// refDst counts one more 4-tuple to d, interning it if new.
-func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
-	if id < 0 {
-		if n := len(t.dstFree); n > 0 {
-			id, t.dstFree = t.dstFree[n-1], t.dstFree[:n-1]
-			t.dstAddr[id] = d
-		} else {
-			id = int32(len(t.dstRefs))
-			t.dstRefs = append(t.dstRefs, 0)
-			t.dstAddr = append(t.dstAddr, d)
-			t.dstBits = append(t.dstBits, nil)
-			t.dstKeys = append(t.dstKeys, nil)
-		}
-		t.dstIDs[d] = id
-		t.lastDst, t.lastID = d, id
+// internDst gives d, which has no live 4-tuples, an id.
+func (t *Table) internDst(d *netip.AddrPort) int32 {
+	var id int32
+	if n := len(t.dstFree); n > 0 {
+		id, t.dstFree = t.dstFree[n-1], t.dstFree[:n-1]
+		t.dstAddr[id] = *d
+	} else {
+		id = int32(len(t.dstRefs))
+		t.dstRefs = append(t.dstRefs, 0)
+		t.dstAddr = append(t.dstAddr, *d)
+		t.dstBits = append(t.dstBits, nil)
+		t.dstKeys = append(t.dstKeys, nil)
 	}
+	t.dstIDs[*d] = id
+	t.lastDst, t.lastID = *d, id
+	return id
+}
+
+// refDst counts one more 4-tuple to destination id (from internDst when
+// it had none).
+func (t *Table) refDst(id int32) {
 	n := t.dstRefs[id] + 1
 	t.dstRefs[id] = n
 	if n == bitsThreshold && t.dstBits[id] == nil {
@@ -387,7 +392,6 @@ func (t *Table) refDst(d netip.AddrPort, id int32) int32 {
 	if int(n) > t.stats.BusiestDst {
 		t.stats.BusiestDst = int(n)
 	}
-	return id
 }
 
 // bitsThreshold is how many live 4-tuples a destination needs before the
@@ -450,10 +454,12 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 	}
 	ps.last = slot
 	if bs := t.dstBits[k.dst()]; bs != nil {
-		for len(bs) <= k.local() { // a local address added since the bits were built
-			bs = append(bs, new(bitset))
+		if len(bs) <= k.local() { // a local address added since the bits were built
+			for len(bs) <= k.local() {
+				bs = append(bs, new(bitset))
+			}
+			t.dstBits[k.dst()] = bs
 		}
-		t.dstBits[k.dst()] = bs
 		bs[k.local()].set(k.port())
 	} else {
 		t.dstKeys[k.dst()] = append(t.dstKeys[k.dst()], k)
@@ -792,7 +798,10 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			slot = t.reviveSlot(slot, ps)
 		} else {
 			t.portTaken(sp, port)
-			t.curDst = t.refDst(r.Dst, t.curDst)
+			if t.curDst < 0 {
+				t.curDst = t.internDst(&r.Dst)
+			}
+			t.refDst(t.curDst)
 			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}

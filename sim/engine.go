@@ -136,6 +136,8 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 		req     allocator.Request // reused: Allocate completes it in place
 		arr     arrival
 		made    int // attempts, for attempt
+		// The indices of req's addresses.
+		reqSrc, reqDst = -1, -1
 	)
 	more := wl.next(&arr)
 	for iter := 0; ; iter++ {
@@ -152,12 +154,15 @@ func runStrategy(ctx context.Context, sc *Scenario, spec string, opts Options, a
 		// the closes due before either.
 		switch {
 		case more && arr.at <= nextSmp:
-			kind := h.Serve(arr.kind)
 			// Field by field: a composite literal is built on the stack
-			// and copied, which stalls on store forwarding. Allocate sets
-			// the rest.
-			req.Kind, req.Src, req.Dst, req.Now = kind, srcs[arr.src], dsts.addr(sc, arr.dst), arr.at
-			a, err := tab.Allocate(&req, h.Strategies[kind])
+			// and copied, which stalls on store forwarding. The addresses
+			// (which hold pointers, so each write checks for the garbage
+			// collector) only when they change. Allocate sets the rest.
+			req.Kind, req.Now = h.Serve(arr.kind), arr.at
+			if arr.src != reqSrc || arr.dst != reqDst {
+				req.Src, req.Dst, reqSrc, reqDst = srcs[arr.src], dsts.addr(sc, arr.dst), arr.src, arr.dst
+			}
+			a, err := tab.Allocate(&req, h.Strategies[req.Kind])
 			col.met(arr.at, a.Occupied, a.Probes, err != nil)
 			if err != nil {
 				if !isAddrNotAvail(err) {

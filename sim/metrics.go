@@ -292,8 +292,9 @@ func (c *collector) reused(d time.Duration) {
 	c.reuses++
 	c.reuseMin = min(c.reuseMin, d)
 	c.reuseMax = max(c.reuseMax, d)
-	c.reuseFine[hdrIndex(uint64(d))]++
-	c.reuseBins[logBin(int64(d))]++
+	h := hdrIndex(uint64(d))
+	c.reuseFine[h]++
+	c.reuseBins[logBinOf(h, int64(d))]++
 	switch {
 	case len(c.reuseKeep) < ReuseSampleMax:
 		c.reuseKeep = append(c.reuseKeep, d)

@@ -207,8 +207,10 @@ var hdrLogBin, hdrLogEdge = func() ([]uint8, []uint64) {
 }()
 
 // logBin is the reuse bin of a duration of v ≥ 0 nanoseconds.
-func logBin(v int64) int {
-	h := hdrIndex(uint64(v))
+func logBin(v int64) int { return logBinOf(hdrIndex(uint64(v)), v) }
+
+// logBinOf is logBin(v) for v in HDR bucket h.
+func logBinOf(h int, v int64) int {
 	b := int(hdrLogBin[h])
 	if uint64(v) >= hdrLogEdge[h] {
 		b++

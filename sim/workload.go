@@ -35,6 +35,7 @@ type workload struct {
 	zipfCDF []float64
 	kindCDF []float64
 	closeCD []float64
+	end     float64 // the scenario's duration in seconds
 }
 
 func newWorkload(sc *Scenario) *workload {
@@ -44,6 +45,7 @@ func newWorkload(sc *Scenario) *workload {
 		kindCDF: cdf(sc.Kinds),
 		closeCD: cdf(sc.Close),
 		gap:     1 / sc.Arrivals.Rate,
+		end:     sc.Duration.Seconds(),
 	}
 	if sc.Popularity.Zipf && sc.Destinations > 1 {
 		w.zipfCDF = make([]float64, sc.Destinations)
@@ -101,7 +103,7 @@ func (w *workload) next(a *arrival) bool {
 	}
 	// Compare in seconds before converting: a huge gap would overflow
 	// time.Duration into a negative time that never ends the run.
-	if t >= sc.Duration.Seconds() {
+	if t >= w.end {
 		return false
 	}
 	a.at = time.Duration(t * float64(time.Second))
@@ -135,7 +137,10 @@ func (w *workload) next(a *arrival) bool {
 }
 
 func (w *workload) lifetime() time.Duration {
-	lt := w.sc.Lifetime
+	lt := &w.sc.Lifetime
+	if lt.Dist == Fixed && lt.Mean >= 0 && lt.Mean <= min(MaxDuration, 1<<53) {
+		return lt.Mean // exact in a float64, and within the bounds below
+	}
 	mean := float64(lt.Mean)
 	var d float64
 	switch lt.Dist {

@@ -3,7 +3,6 @@ package strategies
 import (
 	"fmt"
 	"math/bits"
-	"math/rand/v2"
 	"net/netip"
 	"time"
 
@@ -70,7 +69,7 @@ func linuxDuration(p *Params, name string) time.Duration {
 // the 38 bytes secure_ipv6_port_ephemeral does (flowHash's IPv6 layout).
 type Linux struct {
 	key         sipKey
-	rng         *rand.PCG // random increments; used directly, it is the hot path
+	rng         pcg // random increments; drawn inline, it is the hot path
 	perturb     []uint32  // table_perturb; nil in hint mode
 	mask        uint32    // len(perturb) - 1
 	hint        uint32    // the global counter of hint mode; starts at 0 as the kernel's static does
@@ -110,7 +109,7 @@ const (
 func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hint, socketRange bool) *Linux {
 	s := &Linux{
 		key:         newSipKey(seed, linuxKeyStream),
-		rng:         rand.NewPCG(pcgSeeds(seed, linuxIncStream)),
+		rng:         newPCG(pcgSeeds(seed, linuxIncStream)),
 		resalt:      resalt,
 		increments:  increments,
 		useHint:     hint,
@@ -184,7 +183,7 @@ func (s *Linux) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, in
 		// max() keeps the randomness when the walk was short and lets a
 		// long walk carry the counter past the ports it found busy. The
 		// top 3 bits of a uniform word are random_below(8), unbiased.
-		drawn = uint32(s.rng.Uint64()>>61) * step
+		drawn = uint32(s.rng.uint64()>>61) * step
 		i = max(i, drawn)
 	}
 	before := *counter
