@@ -69,10 +69,10 @@ func linuxDuration(p *Params, name string) time.Duration {
 // the 38 bytes secure_ipv6_port_ephemeral does (flowHash's IPv6 layout).
 type Linux struct {
 	key         sipKey
-	rng         pcg // random increments; drawn inline, it is the hot path
-	perturb     []uint32  // table_perturb; nil in hint mode
-	mask        uint32    // len(perturb) - 1
-	hint        uint32    // the global counter of hint mode; starts at 0 as the kernel's static does
+	rng         pcg      // random increments; drawn inline, it is the hot path
+	perturb     []uint32 // table_perturb; nil in hint mode
+	mask        uint32   // len(perturb) - 1
+	hint        uint32   // the global counter of hint mode; starts at 0 as the kernel's static does
 	resalt      time.Duration
 	increments  bool
 	useHint     bool
