@@ -67,6 +67,7 @@ func (q *closeQueue) pop() closing {
 type instants struct {
 	ring []time.Duration // a power of two long
 	head int
+	tail int // (head + n) mod len(ring)
 	n    int
 	last time.Duration // the ring's last
 	heap []instant
@@ -76,17 +77,25 @@ type instant time.Duration
 
 func (a instant) Before(b instant) bool { return a < b }
 
+// push is small enough to inline: the common case is a store.
 func (q *instants) push(at time.Duration) {
+	if q.n == len(q.ring) || at < q.last && q.n > 0 {
+		q.pushSlow(at)
+		return
+	}
+	q.ring[q.tail&(len(q.ring)-1)] = at
+	q.tail++
+	q.n++
+	q.last = at
+}
+
+func (q *instants) pushSlow(at time.Duration) {
 	if q.n > 0 && at < q.last {
 		minheap.Push(&q.heap, instant(at))
 		return
 	}
-	if q.n == len(q.ring) {
-		q.grow()
-	}
-	q.ring[(q.head+q.n)&(len(q.ring)-1)] = at
-	q.n++
-	q.last = at
+	q.grow()
+	q.push(at)
 }
 
 func (q *instants) grow() {
@@ -94,7 +103,7 @@ func (q *instants) grow() {
 	for i := range q.n {
 		ring[i] = q.ring[(q.head+i)&(len(q.ring)-1)]
 	}
-	q.ring, q.head = ring, 0
+	q.ring, q.head, q.tail = ring, 0, q.n
 }
 
 // popDue removes the first time if it is no later than now and reports
@@ -190,10 +199,22 @@ func (t *Table) isOpen(c Conn) bool {
 // closeDue runs the scheduled closes due by now, in order; a connect()
 // socket entering TIME_WAIT moves in the counts only.
 func (t *Table) closeDue(now time.Duration) {
-	for t.closeTimes.popDue(now) {
-		t.stats.Established--
-		t.stats.TimeWait++
+	q := &t.closeTimes
+	n := 0
+	if len(q.heap) == 0 { // the ring alone, as when lifetimes are fixed
+		mask := len(q.ring) - 1
+		for q.n > 0 && q.ring[q.head] <= now {
+			q.head = (q.head + 1) & mask
+			q.n--
+			n++
+		}
+	} else {
+		for q.popDue(now) {
+			n++
+		}
 	}
+	t.stats.Established -= n
+	t.stats.TimeWait += n
 	for t.closing.next() <= now {
 		e := t.closing.pop()
 		_ = t.Close(e.conn, e.how, e.at) // an error: the socket was closed already

@@ -84,8 +84,9 @@ func (s *slots) at(i int32) (*slotChunk, int) {
 	return s.chunks[i>>chunkShift], int(i & (chunkLen - 1))
 }
 
-// alloc hands out a slot in state st with key k and a new generation.
-func (s *slots) alloc(k tupleKey, st slotState) int32 {
+// alloc hands out a slot in state st with key k and a new generation,
+// which it returns with the slot.
+func (s *slots) alloc(k tupleKey, st slotState) (int32, uint32) {
 	i := s.free - 1
 	if i < 0 {
 		i = s.n
@@ -99,8 +100,9 @@ func (s *slots) alloc(k tupleKey, st slotState) int32 {
 		s.free = int32(c.key[j])
 	}
 	c.key[j] = k
-	c.tag[j] = nextGen(tagGen(c.tag[j]))<<tagGenShift | uint32(st)
-	return i
+	gen := nextGen(tagGen(c.tag[j]))
+	c.tag[j] = gen<<tagGenShift | uint32(st)
+	return i, gen
 }
 
 // release frees slot i; its generation stays, for the next alloc to bump.
@@ -249,17 +251,21 @@ type slotQueue struct {
 
 func (q *slotQueue) push(i int32) {
 	if q.tail == chunkLen || len(q.chunks) == 0 {
-		c := q.spare
-		if c == nil {
-			c = new([chunkLen]int32)
-		}
-		q.spare = nil
-		q.chunks = append(q.chunks, c)
-		q.tail = 0
+		q.addChunk()
 	}
 	q.chunks[len(q.chunks)-1][q.tail] = i
 	q.tail++
 	q.n++
+}
+
+func (q *slotQueue) addChunk() {
+	c := q.spare
+	if c == nil {
+		c = new([chunkLen]int32)
+	}
+	q.spare = nil
+	q.chunks = append(q.chunks, c)
+	q.tail = 0
 }
 
 func (q *slotQueue) front() int32 { return q.chunks[0][q.head] }
@@ -296,12 +302,12 @@ type expiring struct {
 func (e expiring) Before(o expiring) bool { return e.at < o.at }
 
 func (q *expiryQueue) push(i int32, expiry time.Duration) {
-	if expiry >= q.last || q.fifo.n == 0 {
-		q.fifo.push(i)
-		q.last = expiry
+	if expiry < q.last && q.fifo.n > 0 {
+		minheap.Push(&q.heap, expiring{expiry, i})
 		return
 	}
-	minheap.Push(&q.heap, expiring{expiry, i})
+	q.fifo.push(i)
+	q.last = expiry
 }
 
 // popDue removes and returns the slot that expires first if it expires by

@@ -35,7 +35,7 @@ func TestTupleIndexMatchesMap(t *testing.T) {
 		if x.find(&s, k) >= 0 {
 			t.Fatalf("step %d: find(%x) found a key never listed", step, k)
 		}
-		i := s.alloc(k, slotEstablished)
+		i, _ := s.alloc(k, slotEstablished)
 		x.add(&s, k, i)
 		c, j := s.at(i)
 		c.tag[j] |= tagIndexed

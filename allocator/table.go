@@ -437,10 +437,10 @@ func (t *Table) unrefDst(id int32) {
 }
 
 // newSlot stores an established 4-tuple on port state ps (before ps counts
-// it). The first tuple on a port stays out of the index; when a second one
+// it), and returns its slot and generation. The first tuple on a port stays out of the index; when a second one
 // comes, both are listed.
-func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
-	slot := t.slots.alloc(k, slotEstablished)
+func (t *Table) newSlot(k tupleKey, ps *portState) (slot int32, gen uint32) {
+	slot, gen = t.slots.alloc(k, slotEstablished)
 	if ps.tuples > 0 {
 		if ps.last >= 0 {
 			if c, j := t.slots.at(ps.last); c.tag[j]&tagIndexed == 0 {
@@ -464,7 +464,7 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 	} else {
 		t.dstKeys[k.dst()] = append(t.dstKeys[k.dst()], k)
 	}
-	return slot
+	return slot, gen
 }
 
 // reviveSlot moves the TIME_WAIT 4-tuple in slot old, which tw_reuse
@@ -473,7 +473,7 @@ func (t *Table) newSlot(k tupleKey, ps *portState) int32 {
 func (t *Table) reviveSlot(old int32, ps *portState) int32 {
 	oc, oj := t.slots.at(old)
 	k := oc.key[oj]
-	slot := t.slots.alloc(k, slotEstablished)
+	slot, _ := t.slots.alloc(k, slotEstablished)
 	if oc.tag[oj]&tagIndexed != 0 {
 		t.index.fit(&t.slots, slot)
 		t.index.cells[t.index.find(&t.slots, k)] = t.index.cell(k, slot)
@@ -787,7 +787,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 	case Connect:
 		ps := &sp.ports[port]
 		slot, reuse := int32(0), false
-		if t.curDst >= 0 {
+		if ps.tuples > 0 && t.curDst >= 0 {
 			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.curLocal, port))
 		}
 		if reuse {
@@ -796,17 +796,22 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			a.TWReuse = true
 			t.stats.TimeWait--
 			slot = t.reviveSlot(slot, ps)
+			c, j := t.slots.at(slot)
+			a.Conn.gen = tagGen(c.tag[j])
 		} else {
-			t.portTaken(sp, port)
+			if ps.tuples == 0 && ps.owner == ownerNone { // portTaken, with ps at hand
+				t.stats.BusyPorts++
+				sp.busy.set(port)
+				sp.nbusy++
+			}
 			if t.curDst < 0 {
 				t.curDst = t.internDst(&r.Dst)
 			}
 			t.refDst(t.curDst)
-			slot = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
+			slot, a.Conn.gen = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}
-		c, j := t.slots.at(slot)
-		a.Conn.ref, a.Conn.gen = slot, tagGen(c.tag[j])
+		a.Conn.ref = slot
 		t.stats.Established++
 	case Bind, UDP:
 		t.portTaken(sp, port)
@@ -887,7 +892,8 @@ func (t *Table) Close(c Conn, how CloseHow, now time.Duration) error {
 		}
 		if c.Kind == Bind && keepTW {
 			sp.ports[p].owner = ownerTimeWait
-			t.queueExpiry(t.slots.alloc(makeKey(0, int(c.ref), p), slotBindTimeWait), t.now+t.cfg.TimeWait)
+			slot, _ := t.slots.alloc(makeKey(0, int(c.ref), p), slotBindTimeWait)
+			t.queueExpiry(slot, t.now+t.cfg.TimeWait)
 			t.stats.TimeWait++
 			return nil
 		}

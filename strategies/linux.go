@@ -160,15 +160,30 @@ func (s *Linux) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, in
 		s.traceStart(r, h, epoch, index, sum, offset, remaining)
 	}
 
-	port, i, probes, ok := stepScan(r.Scan, uint32(r.Lo), remaining, offset, step, usable)
-	if !ok && !s.socketRange && remaining > 1 {
+	var (
+		port   uint16
+		i      uint32
+		probes int
+		ok     bool
+	)
+	for pass := 0; ; pass++ {
+		var n int
+		if sc := r.Scan; sc != nil && offset < remaining {
+			// stepScan's common case, written out so that a pass costs
+			// one call: ⌈remaining/step⌉ candidates, step being 1 or 2.
+			port, n, ok = sc.Scan(r.Lo, int(remaining), int(offset), int(step), int(remaining+step-1)>>(step-1))
+			i = uint32(n-1) * step
+		} else {
+			port, i, n, ok = stepScan(sc, uint32(r.Lo), remaining, offset, step, usable)
+		}
+		probes += n
+		if ok || pass > 0 || s.socketRange || remaining <= 1 {
+			break
+		}
 		offset++
 		if r.Trace != nil {
 			r.Trace.Addf("pass", uint16(uint32(r.Lo)+offset), "first parity exhausted after %d probes; second pass over the other parity from offset %d", probes, offset)
 		}
-		var n int
-		port, i, n, ok = stepScan(r.Scan, uint32(r.Lo), remaining, offset, step, usable)
-		probes += n
 	}
 	if !ok {
 		if r.Trace != nil {
