@@ -36,6 +36,8 @@ type workload struct {
 	kindCDF []float64
 	closeCD []float64
 	end     float64 // the scenario's duration in seconds
+	fixed   bool    // lifetimes are fixed: each is life
+	life    time.Duration
 }
 
 func newWorkload(sc *Scenario) *workload {
@@ -46,6 +48,9 @@ func newWorkload(sc *Scenario) *workload {
 		closeCD: cdf(sc.Close),
 		gap:     1 / sc.Arrivals.Rate,
 		end:     sc.Duration.Seconds(),
+	}
+	if sc.Lifetime.Dist == Fixed { // drawn once: it draws nothing
+		w.fixed, w.life = true, w.lifetime()
 	}
 	if sc.Popularity.Zipf && sc.Destinations > 1 {
 		w.zipfCDF = make([]float64, sc.Destinations)
@@ -131,16 +136,15 @@ func (w *workload) next(a *arrival) bool {
 	if len(sc.Close) > 1 {
 		a.close = sc.Close[pick(w.closeCD, w.rng.Float64())].Value
 	}
-	a.lifetime = w.lifetime()
+	if a.lifetime = w.life; !w.fixed {
+		a.lifetime = w.lifetime()
+	}
 	w.n++
 	return true
 }
 
 func (w *workload) lifetime() time.Duration {
-	lt := &w.sc.Lifetime
-	if lt.Dist == Fixed && lt.Mean >= 0 && lt.Mean <= min(MaxDuration, 1<<53) {
-		return lt.Mean // exact in a float64, and within the bounds below
-	}
+	lt := w.sc.Lifetime
 	mean := float64(lt.Mean)
 	var d float64
 	switch lt.Dist {
