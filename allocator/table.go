@@ -235,13 +235,18 @@ func (t *Table) runDue(now time.Duration) {
 func (t *Table) expireDue() {
 	q := &t.exp.fifo
 	for {
-		var i int32
+		var (
+			i int32
+			c *slotChunk
+			j int
+		)
 		if len(t.exp.heap) > 0 {
 			var at time.Duration
 			if i, at = t.exp.popDue(&t.slots, t.now); i < 0 {
 				t.nextExpiry = at
 				return
 			}
+			c, j = t.slots.at(i)
 		} else {
 			// The FIFO alone, as every slot is queued when lifetimes
 			// are fixed: its front, and that slot's expiry.
@@ -250,14 +255,13 @@ func (t *Table) expireDue() {
 				return
 			}
 			i = q.chunks[0][q.head]
-			c, j := t.slots.at(i)
+			c, j = t.slots.at(i)
 			if at := c.expiry[j]; at > t.now {
 				t.nextExpiry = at
 				return
 			}
 			q.pop()
 		}
-		c, j := t.slots.at(i)
 		switch tagState(c.tag[j]) {
 		case slotTimeWait, slotClosingTW:
 			t.removeTuple(c, j, i)
