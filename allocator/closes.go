@@ -170,17 +170,45 @@ func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
 		return c.notOpen()
 	}
 	st, expiry := slotClosingFree, at
-	if how == ClientFirst && t.cfg.TimeWait > 0 {
-		// At at it enters TIME_WAIT, which only the counts hear of.
+	keepTW := how == ClientFirst && t.cfg.TimeWait > 0
+	if keepTW {
 		st, expiry = slotClosingTW, at+t.cfg.TimeWait
-		t.closeTimes.push(at)
-		t.nextClose = min(t.nextClose, at)
 	}
 	sc.tag[j] = tag&^tagStateMask | uint32(st)
 	sc.expiry[j] = expiry
 	t.nextExpiry = min(t.nextExpiry, expiry)
-	t.exp.push(c.ref, expiry)
+	if t.exp.push(c.ref, expiry) && keepTW {
+		// At at it enters TIME_WAIT, which only the counts hear of: from
+		// the FIFO's counting cursor (countClosed), or, queued out of
+		// order, from closeTimes.
+		t.closeTimes.push(at)
+		t.nextClose = min(t.nextClose, at)
+	}
 	return nil
+}
+
+// countClosed brings the counts up to the clock for the 4-tuples queued
+// in the expiry FIFO whose scheduled close (client first) has come: they
+// are in TIME_WAIT now. The FIFO is in expiry order, and such a tuple's
+// close is its expiry less TimeWait, so those whose close has come are a
+// prefix of it: a cursor walks it, each slot once, when the counts are
+// read (Stats, a tw_reuse) rather than on every request. expireDue counts
+// a slot the cursor has not reached as it pops it.
+func (t *Table) countClosed() {
+	q := &t.exp.fifo
+	horizon := t.now + t.cfg.TimeWait // a close at or before now expires by then
+	for t.exp.counted < t.exp.popped+q.n {
+		off := q.head + (t.exp.counted - t.exp.popped)
+		c, j := t.slots.at(q.chunks[off>>chunkShift][off&(chunkLen-1)])
+		if c.expiry[j] > horizon {
+			return
+		}
+		if tagState(c.tag[j]) == slotClosingTW {
+			t.stats.Established--
+			t.stats.TimeWait++
+		}
+		t.exp.counted++
+	}
 }
 
 // isOpen reports whether bind or UDP handle c is open.

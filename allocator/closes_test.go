@@ -91,8 +91,11 @@ func TestCloseAtIsClose(t *testing.T) {
 			if a1 != a2 || (err1 == nil) != (err2 == nil) {
 				t.Fatalf("request %d (%v at %v): CloseAt gave %+v, %v; Close gave %+v, %v", i, kind, clock, a1, err1, a2, err2)
 			}
-			if s1, s2 := ahead.Stats(), now.Stats(); s1 != s2 {
-				t.Fatalf("request %d: stats %+v with CloseAt, %+v with Close", i, s1, s2)
+			// Counts now and then, so that TIME_WAITs expire unread too.
+			if i%97 == 0 || i == 19_999 {
+				if s1, s2 := ahead.Stats(), now.Stats(); s1 != s2 {
+					t.Fatalf("request %d: stats %+v with CloseAt, %+v with Close", i, s1, s2)
+				}
 			}
 			if err1 != nil {
 				continue

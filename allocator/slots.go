@@ -291,6 +291,9 @@ type expiryQueue struct {
 	fifo slotQueue
 	last time.Duration // expiry of the FIFO's last slot
 	heap []expiring
+	// FIFO places, counted from the first slot ever queued: slots popped,
+	// and slots the counting cursor has passed (Table.countClosed).
+	popped, counted int
 }
 
 // expiring is a slot queued out of order, with its expiry.
@@ -301,19 +304,22 @@ type expiring struct {
 
 func (e expiring) Before(o expiring) bool { return e.at < o.at }
 
-func (q *expiryQueue) push(i int32, expiry time.Duration) {
+// push queues slot i and reports whether it went to the heap.
+func (q *expiryQueue) push(i int32, expiry time.Duration) bool {
 	if expiry < q.last && q.fifo.n > 0 {
 		minheap.Push(&q.heap, expiring{expiry, i})
-		return
+		return true
 	}
 	q.fifo.push(i)
 	q.last = expiry
+	return false
 }
 
 // popDue removes and returns the slot that expires first if it expires by
-// now; otherwise it returns -1 and the first expiry (noExpiry when the
-// queue is empty). Ties between the FIFO and the heap go to the FIFO.
-func (q *expiryQueue) popDue(s *slots, now time.Duration) (int32, time.Duration) {
+// now, with whether it came from the FIFO uncounted (popFIFO); otherwise
+// it returns -1 and the first expiry (noExpiry when the queue is empty).
+// Ties between the FIFO and the heap go to the FIFO.
+func (q *expiryQueue) popDue(s *slots, now time.Duration) (int32, time.Duration, bool) {
 	at, i := noExpiry, int32(-1)
 	if q.fifo.n > 0 {
 		i = q.fifo.front()
@@ -322,13 +328,24 @@ func (q *expiryQueue) popDue(s *slots, now time.Duration) (int32, time.Duration)
 	}
 	if len(q.heap) > 0 && q.heap[0].at < at {
 		if at = q.heap[0].at; at > now {
-			return -1, at
+			return -1, at, false
 		}
-		return minheap.Pop(&q.heap).slot, at
+		return minheap.Pop(&q.heap).slot, at, false
 	}
 	if at > now {
-		return -1, at
+		return -1, at, false
 	}
+	return i, at, q.popFIFO()
+}
+
+// popFIFO pops the FIFO's front, keeping the counting cursor at or past
+// the front; it reports whether the cursor had not reached the slot.
+func (q *expiryQueue) popFIFO() (uncounted bool) {
 	q.fifo.pop()
-	return i, at
+	uncounted = q.counted == q.popped
+	q.popped++
+	if uncounted {
+		q.counted++
+	}
+	return uncounted
 }

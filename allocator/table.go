@@ -201,6 +201,7 @@ func (t *Table) Config() Config { return t.cfg }
 // given), TIME_WAITs due by then expired.
 func (t *Table) Stats() Stats {
 	t.Advance(t.now)
+	t.countClosed()
 	return t.stats
 }
 
@@ -236,13 +237,14 @@ func (t *Table) expireDue() {
 	q := &t.exp.fifo
 	for {
 		var (
-			i int32
-			c *slotChunk
-			j int
+			i         int32
+			c         *slotChunk
+			j         int
+			uncounted bool // a client-first close the counts have not heard of
 		)
 		if len(t.exp.heap) > 0 {
 			var at time.Duration
-			if i, at = t.exp.popDue(&t.slots, t.now); i < 0 {
+			if i, at, uncounted = t.exp.popDue(&t.slots, t.now); i < 0 {
 				t.nextExpiry = at
 				return
 			}
@@ -260,12 +262,19 @@ func (t *Table) expireDue() {
 				t.nextExpiry = at
 				return
 			}
-			q.pop()
+			uncounted = t.exp.popFIFO()
 		}
 		switch tagState(c.tag[j]) {
-		case slotTimeWait, slotClosingTW:
+		case slotTimeWait:
 			t.removeTuple(c, j, i)
 			t.stats.TimeWait--
+		case slotClosingTW:
+			t.removeTuple(c, j, i)
+			if uncounted { // it closes and expires at once
+				t.stats.Established--
+			} else {
+				t.stats.TimeWait--
+			}
 		case slotClosingFree:
 			t.removeTuple(c, j, i)
 			t.stats.Established--
@@ -822,6 +831,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			// Pick checked the TIME_WAIT 4-tuple may be reused. A new
 			// generation: the handle that closed it must not close this.
 			a.TWReuse = true
+			t.countClosed() // so that the counts have it in TIME_WAIT
 			t.stats.TimeWait--
 			slot = t.reviveSlot(slot, ps)
 			c, j := t.slots.at(slot)
