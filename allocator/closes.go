@@ -177,7 +177,10 @@ func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
 	sc.tag[j] = tag&^tagStateMask | uint32(st)
 	sc.expiry[j] = expiry
 	t.nextExpiry = min(t.nextExpiry, expiry)
-	if t.exp.push(c.ref, expiry) && keepTW {
+	if q := &t.exp; expiry >= q.last || q.fifo.n == 0 {
+		q.fifo.push(c.ref) // expiryQueue.push's common case, inline
+		q.last = expiry
+	} else if q.push(c.ref, expiry); keepTW {
 		// At at it enters TIME_WAIT, which only the counts hear of: from
 		// the FIFO's counting cursor (countClosed), or, queued out of
 		// order, from closeTimes.
@@ -197,17 +200,27 @@ func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
 func (t *Table) countClosed() {
 	q := &t.exp.fifo
 	horizon := t.now + t.cfg.TimeWait // a close at or before now expires by then
-	for t.exp.counted < t.exp.popped+q.n {
+	closed := 0
+	defer func() {
+		t.stats.Established -= closed
+		t.stats.TimeWait += closed
+	}()
+	end := t.exp.popped + q.n
+	for t.exp.counted < end {
+		// One FIFO chunk at a time, from the cursor's place in it.
 		off := q.head + (t.exp.counted - t.exp.popped)
-		c, j := t.slots.at(q.chunks[off>>chunkShift][off&(chunkLen-1)])
-		if c.expiry[j] > horizon {
-			return
+		chunk := q.chunks[off>>chunkShift][off&(chunkLen-1):]
+		chunk = chunk[:min(len(chunk), end-t.exp.counted)]
+		for _, i := range chunk {
+			c, j := t.slots.at(i)
+			if c.expiry[j] > horizon {
+				return
+			}
+			if tagState(c.tag[j]) == slotClosingTW {
+				closed++
+			}
+			t.exp.counted++
 		}
-		if tagState(c.tag[j]) == slotClosingTW {
-			t.stats.Established--
-			t.stats.TimeWait++
-		}
-		t.exp.counted++
 	}
 }
 

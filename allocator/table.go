@@ -387,23 +387,14 @@ func (t *Table) internDst(d *netip.AddrPort) int32 {
 	return id
 }
 
-// refDst counts one more 4-tuple to destination id (from internDst when
-// it had none).
-func (t *Table) refDst(id int32) {
-	n := t.dstRefs[id] + 1
-	t.dstRefs[id] = n
+// refDstRare is newSlot's rare steps in counting a destination's 4-tuples:
+// its bitsets begin, or dstsWith grows (doubling, so that this is rare).
+func (t *Table) refDstRare(id, n int32) {
 	if n == bitsThreshold && t.dstBits[id] == nil {
 		t.buildBits(id)
 	}
-	w := t.dstsWith
-	if int(n) >= len(w) { // doubled, so that this is rare
-		w = append(w, make([]int32, len(w))...)
-		t.dstsWith = w
-	}
-	w[n-1]-- // [0] absorbs a new destination's step from none
-	w[n]++
-	if int(n) > t.stats.BusiestDst {
-		t.stats.BusiestDst = int(n)
+	if w := t.dstsWith; int(n) >= len(w) {
+		t.dstsWith = append(w, make([]int32, len(w))...)
 	}
 }
 
@@ -450,9 +441,22 @@ func (t *Table) unrefDst(id int32) {
 }
 
 // newSlot stores an established 4-tuple on port state ps (before ps counts
-// it), and returns its slot and generation. The first tuple on a port stays out of the index; when a second one
+// it), counts it to its destination, and returns its slot and generation. The first tuple on a port stays out of the index; when a second one
 // comes, both are listed.
 func (t *Table) newSlot(k tupleKey, ps *portState) (slot int32, gen uint32) {
+	// One more 4-tuple to the destination (interned by internDst when it
+	// had none).
+	id := k.dst()
+	n := t.dstRefs[id] + 1
+	t.dstRefs[id] = n
+	if n == bitsThreshold || int(n) >= len(t.dstsWith) {
+		t.refDstRare(id, n)
+	}
+	w := t.dstsWith
+	w[n-1]-- // [0] absorbs a new destination's step from none
+	w[n]++
+	t.stats.BusiestDst = max(t.stats.BusiestDst, int(n))
+
 	slot, gen = t.slots.alloc(k, slotEstablished)
 	if ps.tuples > 0 {
 		if ps.last >= 0 {
@@ -601,7 +605,7 @@ func (t *Table) prepare(r *Request) error {
 	busy, dst := &sp.owned, (*bitset)(nil)
 	t.curDst = -1
 	if r.Kind == Connect {
-		// lastDst is the pair's destination (newPair set it, and refDst
+		// lastDst is the pair's destination (newPair set it, and internDst
 		// is given no other), so its id needs no comparison.
 		if t.curDst = t.lastID; t.curDst < 0 {
 			t.curDst = t.dstID(r.Dst)
@@ -845,7 +849,6 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			if t.curDst < 0 {
 				t.curDst = t.internDst(&r.Dst)
 			}
-			t.refDst(t.curDst)
 			slot, a.Conn.gen = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
 			ps.tuples++
 		}
