@@ -81,9 +81,11 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 		}
 		off := uint(p & 63)
 		if (w>>off)&1 == 0 {
-			// Not provably busy: the table's rule decides.
+			// Not provably busy: the table's rule decides. A port in the
+			// range with no 4-tuple is free, the bits having ruled out
+			// the reserved and owned (or, for bind and UDP, busy) ones.
 			i++
-			if t.verdict(p) <= reasonTWReusable {
+			if p >= t.cfg.Range.Lo && p <= t.cfg.Range.Hi && t.curSpace.ports[p].tuples == 0 || t.verdict(p) <= reasonTWReusable {
 				t.approved = int32(p)
 				return p, i, true
 			}

@@ -159,6 +159,18 @@ func TestScanAgreesOnMostlyFullRange(t *testing.T) {
 				n := rng.IntN(size/step + 2)
 				checkScanWindow(t, tab, lo, size, pos, step, n)
 			}
+			// Windows reaching past either end of the range, whose ports
+			// there are unusable.
+			for range 60 {
+				lo := max(int(cfg.Range.Lo)-1-rng.IntN(300), 1)
+				size := 2 + rng.IntN(600)
+				if rng.IntN(2) == 0 {
+					lo = int(cfg.Range.Hi) - rng.IntN(300)
+				}
+				size = min(size, 1<<16-lo)
+				step := 1 + rng.IntN(3)
+				checkScanWindow(t, tab, uint16(lo), size, rng.IntN(size), step, rng.IntN(size/step+2))
+			}
 			// Full passes over the whole range, as Linux and the RFC 6056
 			// scans make, and over parts of it.
 			for _, step := range []int{1, 2} {
