@@ -217,6 +217,9 @@ func (c *collector) delta(port, prev uint16) int {
 // attempt records what every allocation and failure shares; it reports
 // whether the attempt counts toward the metrics (is past the warm-up).
 func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int) bool {
+	if c.attemptFast(now, probes) {
+		return true
+	}
 	c.attempts++
 	if c.attempts <= c.keep {
 		c.samples = append(c.samples, Alloc{N: c.attempts, TimeSeconds: now.Seconds(), Dst: dst, Src: src, Kind: kind.String(), Port: port, Probes: probes})
@@ -234,6 +237,20 @@ func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind
 	return true
 }
 
+// attemptFast is attempt in the common case, small enough to inline: an
+// attempt past the warm-up, not kept as a sample, with room for its probe
+// count. It reports whether it was that case (and recorded it).
+func (c *collector) attemptFast(now time.Duration, probes int) bool {
+	if c.attempts < c.keep || now < c.warmup || uint(probes) >= uint(len(c.probeCounts)) {
+		return false
+	}
+	c.attempts++
+	c.probeSum += probes
+	c.probeMax = max(c.probeMax, probes)
+	c.probeCounts[probes]++
+	return true
+}
+
 // allocated records a successful allocation of port to destination dst
 // from local address src.
 func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool) {
@@ -244,7 +261,7 @@ func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Ki
 // closeAt ≥ 0, with one lookup of the 4-tuple's last close where the two
 // took two: the engine knows when a connection will close as it opens.
 func (c *collector) allocatedUntil(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool, closeAt time.Duration) {
-	counted := c.attempt(now, dst, src, kind, port, probes)
+	counted := c.attemptFast(now, probes) || c.attempt(now, dst, src, kind, port, probes)
 	if dst >= len(c.prevPort) {
 		c.growPrev(dst)
 	}
@@ -295,17 +312,24 @@ func (c *collector) reused(d time.Duration) {
 	h := hdrIndex(uint64(d))
 	c.reuseFine[h]++
 	c.reuseBins[logBinOf(h, int64(d))]++
-	switch {
-	case len(c.reuseKeep) < ReuseSampleMax:
+	if len(c.reuseKeep) < ReuseSampleMax || c.reuses == c.reuseNext {
+		c.keepReuse(d)
+	}
+}
+
+// keepReuse puts reuse interval d in the sample: appended while there is
+// room, then in the place of one at random.
+func (c *collector) keepReuse(d time.Duration) {
+	if len(c.reuseKeep) < ReuseSampleMax {
 		c.reuseKeep = append(c.reuseKeep, d)
 		if len(c.reuseKeep) == ReuseSampleMax {
 			c.reuseW = 1
 			c.skipReuses()
 		}
-	case c.reuses == c.reuseNext:
-		c.reuseKeep[c.reuseRNG.IntN(ReuseSampleMax)] = d
-		c.skipReuses()
+		return
 	}
+	c.reuseKeep[c.reuseRNG.IntN(ReuseSampleMax)] = d
+	c.skipReuses()
 }
 
 // skipReuses draws the number of the next reuse to enter the full sample
