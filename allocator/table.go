@@ -165,6 +165,11 @@ type Table struct {
 	// approved is the last port usable or Scan found usable for the
 	// current request, or -1.
 	approved int32
+	// layout counts the changes that can move what prepare works out
+	// beside the pair and kind: a new pair, a destination interned or
+	// freed, a destination's bitsets begun or grown. prepared is its
+	// value when prepare last worked them out.
+	layout, prepared uint64
 }
 
 // pairIDs numbers address pairs for Request.Pair across every table.
@@ -180,6 +185,7 @@ func NewTable(cfg Config) (*Table, error) {
 		locals:   make(map[netip.Addr]int),
 		dstIDs:   make(map[netip.AddrPort]int32),
 		lastID:   -1,
+		layout:   1,                // prepare has worked nothing out yet
 		dstsWith: make([]int32, 1), // the sink at [0]
 
 		nextExpiry: noExpiry,
@@ -384,6 +390,7 @@ func (t *Table) internDst(d *netip.AddrPort) int32 {
 	}
 	t.dstIDs[*d] = id
 	t.lastDst, t.lastID = *d, id
+	t.layout++
 	return id
 }
 
@@ -414,6 +421,7 @@ func (t *Table) buildBits(id int32) {
 	}
 	t.dstBits[id] = bs
 	t.dstKeys[id] = t.dstKeys[id][:0]
+	t.layout++
 }
 
 // dstLeaves moves a destination with n live 4-tuples to n−1 in
@@ -434,6 +442,7 @@ func (t *Table) unrefDst(id int32) {
 		t.dstAddr[id] = netip.AddrPort{}
 		t.dstBits[id] = nil
 		t.dstFree = append(t.dstFree, id)
+		t.layout++
 		if id == t.lastID {
 			t.lastID = -1
 		}
@@ -476,6 +485,7 @@ func (t *Table) newSlot(k tupleKey, ps *portState) (slot int32, gen uint32) {
 				bs = append(bs, new(bitset))
 			}
 			t.dstBits[k.dst()] = bs
+			t.layout++
 		}
 		bs[k.local()].set(k.port())
 	} else {
@@ -586,13 +596,17 @@ func (t *Table) prepare(r *Request) error {
 	} else if r.Scan != Scanner(t) {
 		r.Scan = t
 	}
+	t.approved = -1
+	if r.Kind == t.curKind && t.prepared == t.layout {
+		return nil // the space, destination and bitsets of the last request
+	}
+	t.prepared = t.layout
 	li := t.pairLocal
 	proto := protoTCP
 	if r.Kind == UDP {
 		proto = protoUDP
 	}
 	t.curKind = r.Kind
-	t.approved = -1
 	sp := t.spaces[li][proto]
 	if sp == nil {
 		sp = new(space)
@@ -640,6 +654,7 @@ func (t *Table) newPair(r *Request) error {
 		r.Dst = netip.AddrPortFrom(d.Unmap(), r.Dst.Port())
 	}
 	t.pairSrc, t.pairDst, t.pairOK = r.Src, r.Dst, true
+	t.layout++
 	t.pairID = pairIDs.Add(1)
 	t.pairLocal = t.localIndex(r.Src)
 	t.lastDst, t.lastID = r.Dst, -1
