@@ -26,4 +26,10 @@
 // Config.TimeWait; a server-first close or a reset keeps nothing. The
 // Config.TWReuse policy decides whether a new connect may take a 4-tuple
 // still in TIME_WAIT.
+//
+// A socket is closed as it happens (Close), or ahead (CloseAt): a caller
+// that knows when each socket will end, as a simulation does, hands the
+// close over when the socket opens, and the table runs it when its clock
+// gets there; a connect() socket's close is then no event, its state
+// following the clock.
 package allocator
