@@ -6,17 +6,20 @@ import (
 	"github.com/portsim/portsim/internal/minheap"
 )
 
-// closing is a socket whose close CloseAt scheduled, ordered by (at, seq).
-// Four fields in 32 bytes, so the compiler keeps one in registers.
-type closing struct {
-	at   time.Duration
-	seq  uint64
-	conn Conn
-	how  CloseHow
+// PendingClose is a close to run later: socket Conn closes at At, the
+// way How says, ordered by (At, Seq) — at one instant, in the order
+// scheduled. CloseAt keeps its bind and UDP closes so; a caller that
+// closes as it goes (Close) may keep its own in a heap of them.
+type PendingClose struct {
+	At   time.Duration
+	Seq  uint64
+	Conn Conn
+	How  CloseHow
 }
 
-func (e closing) Before(o closing) bool {
-	return e.at < o.at || e.at == o.at && e.seq < o.seq
+// Before orders closes by time, then by the order they were scheduled in.
+func (e PendingClose) Before(o PendingClose) bool {
+	return e.At < o.At || e.At == o.At && e.Seq < o.Seq
 }
 
 // closeQueue orders scheduled closes by (at, seq). Closes scheduled no
@@ -25,12 +28,12 @@ func (e closing) Before(o closing) bool {
 // heap. Pop takes the smaller of the two heads, so the order is the
 // heap's alone.
 type closeQueue struct {
-	fifo []closing
+	fifo []PendingClose
 	head int // fifo[head:] are queued
-	heap []closing
+	heap []PendingClose
 }
 
-func (q *closeQueue) push(e closing) {
+func (q *closeQueue) push(e PendingClose) {
 	if n := len(q.fifo); n == q.head || !e.Before(q.fifo[n-1]) {
 		if q.head > 1024 && 2*q.head > n { // reuse the consumed front
 			q.fifo = q.fifo[:copy(q.fifo, q.fifo[q.head:])]
@@ -47,14 +50,14 @@ func (q *closeQueue) next() time.Duration {
 	f, h := q.head < len(q.fifo), len(q.heap) > 0
 	switch {
 	case f && (!h || q.fifo[q.head].Before(q.heap[0])):
-		return q.fifo[q.head].at
+		return q.fifo[q.head].At
 	case h:
-		return q.heap[0].at
+		return q.heap[0].At
 	}
 	return noExpiry
 }
 
-func (q *closeQueue) pop() closing {
+func (q *closeQueue) pop() PendingClose {
 	if q.head < len(q.fifo) && (len(q.heap) == 0 || q.fifo[q.head].Before(q.heap[0])) {
 		q.head++
 		return q.fifo[q.head-1]
@@ -157,7 +160,7 @@ func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
 			return c.notOpen()
 		}
 		t.closeSeq++
-		t.closing.push(closing{at: at, seq: t.closeSeq, conn: c, how: how})
+		t.closing.push(PendingClose{At: at, Seq: t.closeSeq, Conn: c, How: how})
 		t.nextClose = min(t.nextClose, at)
 		return nil
 	}
@@ -258,7 +261,7 @@ func (t *Table) closeDue(now time.Duration) {
 	t.stats.TimeWait += n
 	for t.closing.next() <= now {
 		e := t.closing.pop()
-		_ = t.Close(e.conn, e.how, e.at) // an error: the socket was closed already
+		_ = t.Close(e.Conn, e.How, e.At) // an error: the socket was closed already
 	}
 	t.nextClose = min(t.closing.next(), t.closeTimes.next())
 }

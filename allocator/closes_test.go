@@ -15,7 +15,7 @@ func TestCloseQueueOrder(t *testing.T) {
 	var q closeQueue
 	var seq uint64
 	var now time.Duration
-	var got []closing
+	var got []PendingClose
 	for i := range 50_000 {
 		if rng.IntN(3) > 0 {
 			seq++
@@ -23,13 +23,13 @@ func TestCloseQueueOrder(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				life = time.Duration(rng.IntN(300)) // anything: heap or FIFO
 			}
-			q.push(closing{at: now + life, seq: seq, conn: Conn{Port: uint16(i)}})
+			q.push(PendingClose{At: now + life, Seq: seq, Conn: Conn{Port: uint16(i)}})
 		} else if next := q.next(); next != noExpiry {
 			ev := q.pop()
-			if ev.at != next {
+			if ev.At != next {
 				t.Fatalf("pop %v after next said %v", ev, next)
 			}
-			now = ev.at
+			now = ev.At
 			got = append(got, ev)
 		}
 		now += time.Duration(rng.IntN(3))

@@ -25,7 +25,7 @@ type victim struct {
 	stop   func()
 	bg     sim.Connection // the next background arrival, when more
 	more   bool
-	closes []closeEvent // a plain heap: background traffic is light beside an attack's
+	closes []allocator.PendingClose // a plain heap: background traffic is light beside an attack's
 	seq    uint64
 	req    allocator.Request
 
@@ -69,12 +69,12 @@ func (v *victim) play(t time.Duration) error {
 	for {
 		tc := time.Duration(1<<63 - 1)
 		if len(v.closes) > 0 {
-			tc = v.closes[0].at
+			tc = v.closes[0].At
 		}
 		switch {
 		case tc <= t && (!v.more || tc <= v.bg.At):
 			ev := minheap.Pop(&v.closes)
-			if err := v.tab.Close(ev.conn, ev.how, ev.at); err != nil {
+			if err := v.tab.Close(ev.Conn, ev.How, ev.At); err != nil {
 				return err
 			}
 		case v.more && v.bg.At <= t:
@@ -86,7 +86,7 @@ func (v *victim) play(t time.Duration) error {
 			if ok {
 				v.made[v.strategy(c.Kind)]++
 				v.seq++
-				minheap.Push(&v.closes, closeEvent{at: c.At + c.Lifetime, seq: v.seq, conn: a.Conn, how: c.Close})
+				minheap.Push(&v.closes, allocator.PendingClose{At: c.At + c.Lifetime, Seq: v.seq, Conn: a.Conn, How: c.Close})
 			}
 			v.bg, v.more = v.next()
 		default:
@@ -123,17 +123,4 @@ func (v *victim) allocate(t time.Duration, src netip.Addr, dst netip.AddrPort, k
 		return a, false, nil
 	}
 	return a, false, err
-}
-
-// closeEvent is a background connection waiting to close, ordered by
-// (at, seq) as the simulator orders them.
-type closeEvent struct {
-	at   time.Duration
-	seq  uint64
-	conn allocator.Conn
-	how  allocator.CloseHow
-}
-
-func (e closeEvent) Before(o closeEvent) bool {
-	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }

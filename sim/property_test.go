@@ -223,7 +223,7 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 	}
 	opens := map[uint64]open{}
 	var (
-		closes   []shadowClose // a heap
+		closes   []allocator.PendingClose // a heap: the test closes with Table.Close
 		seq      uint64
 		arr      arrival
 		req      allocator.Request
@@ -235,20 +235,20 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 	for {
 		tClose := time.Duration(1<<63 - 1)
 		if len(closes) > 0 {
-			tClose = closes[0].at
+			tClose = closes[0].At
 		}
 		var now time.Duration
 		switch {
 		case tClose <= arr.at && tClose < sc.Duration || !more && tClose < sc.Duration:
 			ev := minheap.Pop(&closes)
-			now = ev.at
-			o := opens[ev.seq]
-			delete(opens, ev.seq)
-			if err := tab.Close(ev.conn, ev.how, now); err != nil {
+			now = ev.At
+			o := opens[ev.Seq]
+			delete(opens, ev.Seq)
+			if err := tab.Close(ev.Conn, ev.How, now); err != nil {
 				fail("close: %v", err)
 			}
-			keepTW := ev.how == allocator.ClientFirst && cfg.TimeWait > 0
-			switch ev.conn.Kind {
+			keepTW := ev.How == allocator.ClientFirst && cfg.TimeWait > 0
+			switch ev.Conn.Kind {
 			case allocator.Connect:
 				delete(s.estab, o.key)
 				if keepTW {
@@ -320,7 +320,7 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 				}
 				closeAt := now + arr.lifetime
 				seq++
-				minheap.Push(&closes, shadowClose{at: closeAt, seq: seq, conn: a.Conn, how: arr.close})
+				minheap.Push(&closes, allocator.PendingClose{At: closeAt, Seq: seq, Conn: a.Conn, How: arr.close})
 				opens[seq] = open{a.Conn, key, arr.close}
 			}
 			more = wl.next(&arr)
@@ -340,17 +340,4 @@ func checkRun(t *testing.T, sc *Scenario, spec string, seed uint64) int {
 				now, st.Established, st.TimeWait, st.UDP, len(s.estab), len(s.bound), len(s.tw), len(s.bindTW), len(s.udp))
 		}
 	}
-}
-
-// shadowClose is a connection the property test closes itself, with
-// Table.Close, ordered by (at, seq) as the engine's closes are.
-type shadowClose struct {
-	at   time.Duration
-	seq  uint64
-	conn allocator.Conn
-	how  allocator.CloseHow
-}
-
-func (e shadowClose) Before(o shadowClose) bool {
-	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
