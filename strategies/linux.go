@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"net/netip"
 	"time"
@@ -130,7 +131,12 @@ func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hin
 
 // Pick implements allocator.Strategy.
 func (s *Linux) Pick(r *allocator.Request, usable func(uint16) bool) (uint16, int, error) {
-	h, epoch := s.hash(r)
+	// The pair the table named last, in the same epoch, has the hash the
+	// memo holds: tested here, where hash's call would cost more.
+	h, epoch := s.memo.hash, s.memo.epoch
+	if m := &s.memo; r.Pair != m.pair || r.Pair == 0 || r.Now < m.from || r.Now >= m.to {
+		h, epoch = s.hash(r)
+	}
 
 	step := uint32(2)
 	remaining := uint32(r.Size())
@@ -244,16 +250,17 @@ func (s *Linux) mod(sum, d uint32) uint32 {
 func (s *Linux) hash(r *allocator.Request) (uint64, uint32) {
 	m := &s.memo
 	var epoch uint32
-	if s.resalt > 0 {
-		if m.ok && r.Now >= m.from && r.Now < m.to {
-			epoch = m.epoch
-		} else {
-			n := r.Now / s.resalt
-			epoch = uint32(n)
-			m.from, m.to = n*s.resalt, (n+1)*s.resalt
-			if r.Now < 0 { // division truncates towards zero: no span to keep
-				m.from, m.to = 0, 0
-			}
+	switch {
+	case s.resalt == 0:
+		m.from, m.to = math.MinInt64, math.MaxInt64 // one epoch, for hash's test
+	case m.ok && r.Now >= m.from && r.Now < m.to:
+		epoch = m.epoch
+	default:
+		n := r.Now / s.resalt
+		epoch = uint32(n)
+		m.from, m.to = n*s.resalt, (n+1)*s.resalt
+		if r.Now < 0 { // division truncates towards zero: no span to keep
+			m.from, m.to = 0, 0
 		}
 	}
 	// The table names the pair; without it, the addresses are compared.
