@@ -289,7 +289,9 @@ func (c *collector) allocatedUntil(now time.Duration, dst, src int, kind allocat
 		key := c.tupleKey(dst, src, kind, port)
 		var at time.Duration
 		var ok bool
-		if closeAt >= 0 {
+		if p := c.lastClose.paged(key); p != nil && closeAt >= 0 {
+			at, ok = swapPaged(p, closeAt) // swap's common case, inline
+		} else if closeAt >= 0 {
 			at, ok = c.lastClose.swap(key, closeAt)
 		} else {
 			at, ok = c.lastClose.get(key)
@@ -619,13 +621,26 @@ func (t *closeTable) get(key uint64) (time.Duration, bool) {
 	}
 }
 
+// paged returns key's place in its group's page (last close plus one, 0
+// for never), or nil when the group has none. Small enough to inline.
+func (t *closeTable) paged(key uint64) *time.Duration {
+	if g := key >> 16; g < pagedGroups && t.pages[g] != nil {
+		return &t.pages[g][key&0xffff]
+	}
+	return nil
+}
+
+// swapPaged is swap on a page's place.
+func swapPaged(p *time.Duration, at time.Duration) (time.Duration, bool) {
+	old := *p
+	*p = at + 1
+	return old - 1, old != 0
+}
+
 // swap sets key's last close to at and returns the one before, if any.
 func (t *closeTable) swap(key uint64, at time.Duration) (time.Duration, bool) {
-	if g := key >> 16; g < pagedGroups && t.pages[g] != nil {
-		p := &t.pages[g][key&0xffff]
-		old := *p
-		*p = at + 1
-		return old - 1, old != 0
+	if p := t.paged(key); p != nil {
+		return swapPaged(p, at)
 	}
 	old, ok := t.get(key)
 	t.set(key, at)
