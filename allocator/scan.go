@@ -63,13 +63,14 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 	}
 	// Bitsets whose set bits are certainly unusable for this request; c
 	// may be nil.
-	a, b, c := &t.reserved, t.scanBusy, t.scanDst
+	c := t.scanDst
+	if c != nil && t.fullPassIsBusy(c, lo, size, pos, step, n) {
+		return 0, n, false
+	}
+	a, b := &t.reserved, t.scanBusy
 	var parity uint64 = ^uint64(0)
 	if step == 2 {
 		parity = evenBits // every other bit, from the candidate's own
-	}
-	if c != nil && t.fullPassIsBusy(c, lo, size, pos, step, n) {
-		return 0, n, false
 	}
 	q := pos
 	for i := 0; i < n; {
@@ -137,7 +138,7 @@ func (t *Table) Scan(lo uint16, size, pos, step, n int) (uint16, int, bool) {
 // set. This answers Linux's first pass, which fails on a range held in
 // TIME_WAIT, without walking it.
 func (t *Table) fullPassIsBusy(c *bitset, lo uint16, size, pos, step, n int) bool {
-	if lo != t.cfg.Range.Lo || size < t.cfg.Range.Size() {
+	if lo != t.cfg.Range.Lo || size < t.rangeSize {
 		return false
 	}
 	if step == 2 { // one parity, size/2 candidates

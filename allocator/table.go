@@ -94,8 +94,9 @@ type Stats struct {
 
 // Table is a host's socket tables. It is not safe for concurrent use.
 type Table struct {
-	cfg      Config
-	reserved bitset
+	cfg       Config
+	rangeSize int // cfg.Range.Size()
+	reserved  bitset
 
 	locals    map[netip.Addr]int
 	spaces    [][2]*space
@@ -181,12 +182,13 @@ func NewTable(cfg Config) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{
-		cfg:      cfg,
-		locals:   make(map[netip.Addr]int),
-		dstIDs:   make(map[netip.AddrPort]int32),
-		lastID:   -1,
-		layout:   1,                // prepare has worked nothing out yet
-		dstsWith: make([]int32, 1), // the sink at [0]
+		cfg:       cfg,
+		rangeSize: cfg.Range.Size(),
+		locals:    make(map[netip.Addr]int),
+		dstIDs:    make(map[netip.AddrPort]int32),
+		lastID:    -1,
+		layout:    1,                // prepare has worked nothing out yet
+		dstsWith:  make([]int32, 1), // the sink at [0]
 
 		nextExpiry: noExpiry,
 		nextClose:  noExpiry,
