@@ -35,15 +35,7 @@ func Capacity(sw *sim.SweepResult) *Chart {
 	if sw != nil {
 		rows = sw.Rows
 	}
-	xLabel := param
-	switch {
-	case param == "rate":
-		xLabel = "connection rate (connections/s)"
-	case isDurationParam(rows):
-		xLabel = param + " (s)"
-	case param == "":
-		xLabel = "swept value"
-	}
+	xLabel := sweptAxis(param, rows)
 	d := description{
 		marks: []mark{lines, dots},
 		x:     axis{label: xLabel, log: logWorthy(rows)},
@@ -164,4 +156,17 @@ func logWorthy(rows []sim.SweepRow) bool {
 		lo, hi = math.Min(lo, r.X), math.Max(hi, r.X)
 	}
 	return hi >= 50*lo
+}
+
+// sweptAxis is the label of the axis a swept field runs along.
+func sweptAxis(param string, rows []sim.SweepRow) string {
+	switch {
+	case param == "rate":
+		return "connection rate (connections/s)"
+	case isDurationParam(rows):
+		return param + " (s)"
+	case param == "":
+		return "swept value"
+	}
+	return param
 }

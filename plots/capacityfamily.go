@@ -50,13 +50,7 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 	}
 	shown := min(len(curves), MaxFamilyCurves)
 
-	xLabel := param
-	switch {
-	case param == "rate":
-		xLabel = "connection rate (connections/s)"
-	case isDurationParam(rows):
-		xLabel = param + " (s)"
-	}
+	xLabel := sweptAxis(param, rows)
 	each := "strategy"
 	if len(kinds) > 1 {
 		each = "strategy and request kind"

@@ -308,15 +308,5 @@ func (a areaThumb) Thumbnail(c *draw.Canvas) {
 // noConnect reports whether the run made no connect() requests: bind and
 // UDP ports cannot be shared between destinations.
 func noConnect(res *sim.Result) bool {
-	v, ok := field(res, "kind")
-	if !ok {
-		return false
-	}
-	for _, item := range strings.Split(v, ",") {
-		name, w, _ := strings.Cut(strings.TrimSpace(item), "=")
-		if name == "connect" && w != "0" {
-			return false
-		}
-	}
-	return true
+	return onlyKinds(res, func(kind string) bool { return kind != "connect" })
 }

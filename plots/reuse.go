@@ -128,13 +128,20 @@ func Reuse(res *sim.Result) *Chart {
 // udpOnly reports whether the run's requests were all UDP, which leaves
 // no TIME_WAIT behind.
 func udpOnly(res *sim.Result) bool {
-	v, ok := field(res, "kind")
-	if !ok {
+	return onlyKinds(res, func(kind string) bool { return kind == "udp" })
+}
+
+// onlyKinds reports whether every request kind the run drew (its scenario's
+// kind field, "connect=0.8,bind=0.2" or "udp") satisfies ok; false when the
+// result does not say.
+func onlyKinds(res *sim.Result, ok func(kind string) bool) bool {
+	v, found := field(res, "kind")
+	if !found {
 		return false
 	}
 	for _, item := range strings.Split(v, ",") {
 		name, w, _ := strings.Cut(strings.TrimSpace(item), "=")
-		if name != "udp" && w != "0" {
+		if w != "0" && !ok(name) {
 			return false
 		}
 	}
