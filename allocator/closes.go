@@ -183,12 +183,15 @@ func (t *Table) CloseAt(c Conn, how CloseHow, at time.Duration) error {
 	if q := &t.exp; expiry >= q.last || q.fifo.n == 0 {
 		q.fifo.push(c.ref) // expiryQueue.push's common case, inline
 		q.last = expiry
-	} else if q.push(c.ref, expiry); keepTW {
-		// At at it enters TIME_WAIT, which only the counts hear of: from
-		// the FIFO's counting cursor (countClosed), or, queued out of
-		// order, from closeTimes.
-		t.closeTimes.push(at)
-		t.nextClose = min(t.nextClose, at)
+	} else {
+		q.pushHeap(c.ref, expiry)
+		if keepTW {
+			// At at it enters TIME_WAIT, which only the counts hear of:
+			// from the FIFO's counting cursor (countClosed), or, queued
+			// out of order, from closeTimes.
+			t.closeTimes.push(at)
+			t.nextClose = min(t.nextClose, at)
+		}
 	}
 	return nil
 }
@@ -204,11 +207,8 @@ func (t *Table) countClosed() {
 	q := &t.exp.fifo
 	horizon := t.now + t.cfg.TimeWait // a close at or before now expires by then
 	closed := 0
-	defer func() {
-		t.stats.Established -= closed
-		t.stats.TimeWait += closed
-	}()
 	end := t.exp.popped + q.n
+walk:
 	for t.exp.counted < end {
 		// One FIFO chunk at a time, from the cursor's place in it.
 		off := q.head + (t.exp.counted - t.exp.popped)
@@ -217,7 +217,7 @@ func (t *Table) countClosed() {
 		for _, i := range chunk {
 			c, j := t.slots.at(i)
 			if c.expiry[j] > horizon {
-				return
+				break walk
 			}
 			if tagState(c.tag[j]) == slotClosingTW {
 				closed++
@@ -225,6 +225,8 @@ func (t *Table) countClosed() {
 			t.exp.counted++
 		}
 	}
+	t.stats.Established -= closed
+	t.stats.TimeWait += closed
 }
 
 // isOpen reports whether bind or UDP handle c is open.

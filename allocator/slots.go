@@ -304,15 +304,19 @@ type expiring struct {
 
 func (e expiring) Before(o expiring) bool { return e.at < o.at }
 
-// push queues slot i and reports whether it went to the heap.
-func (q *expiryQueue) push(i int32, expiry time.Duration) bool {
+// push queues slot i, which expires at expiry.
+func (q *expiryQueue) push(i int32, expiry time.Duration) {
 	if expiry < q.last && q.fifo.n > 0 {
-		minheap.Push(&q.heap, expiring{expiry, i})
-		return true
+		q.pushHeap(i, expiry)
+		return
 	}
 	q.fifo.push(i)
 	q.last = expiry
-	return false
+}
+
+// pushHeap queues slot i out of order: it expires before the FIFO's last.
+func (q *expiryQueue) pushHeap(i int32, expiry time.Duration) {
+	minheap.Push(&q.heap, expiring{expiry, i})
 }
 
 // popDue removes and returns the slot that expires first if it expires by

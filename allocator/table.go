@@ -125,8 +125,9 @@ type Table struct {
 	// ([0] is a sink, not a count), so that stats.BusiestDst follows the
 	// largest k with one in O(1) as 4-tuples come and go.
 	dstsWith []int32
-	lastDst  netip.AddrPort
-	lastID   int32
+	// lastID is the id of the pair's destination, or -1 when it has no
+	// live 4-tuples (newPair looks it up, internDst and unrefDst keep it).
+	lastID int32
 	// nextExpiry is the expiry of the queue's first slot, or noExpiry when
 	// the queue is empty.
 	nextExpiry time.Duration
@@ -144,16 +145,13 @@ type Table struct {
 	curKind  Kind
 	curSpace *space
 	curDst   int32 // interned id of the destination, or -1 when it has no tuples
-	curLocal int
-	curLoop  bool // both ends on loopback, and the tw_reuse policy is loopback
 	// Scan's bitsets beside the reserved ports, set up once per request
 	// (Linux scans twice): the space's owned (connect) or busy (bind,
 	// UDP) ports, and the destination's ports when its TIME_WAITs cannot
 	// be reused, or nil.
 	scanBusy *bitset
 	scanDst  *bitset
-	// The last request's addresses, which passed checkRequest (curLoop
-	// is theirs too).
+	// The last request's addresses, which passed checkRequest.
 	pairSrc netip.Addr
 	pairDst netip.AddrPort
 	pairOK  bool
@@ -206,7 +204,8 @@ func NewTable(cfg Config) (*Table, error) {
 func (t *Table) Config() Config { return t.cfg }
 
 // Stats returns the counts at the table's clock (the latest time it was
-// given), TIME_WAITs due by then expired.
+// given): the closes scheduled by then run and the TIME_WAITs due by then
+// expired.
 func (t *Table) Stats() Stats {
 	t.Advance(t.now)
 	t.countClosed()
@@ -364,19 +363,6 @@ func (t *Table) findTuple(ps *portState, k tupleKey) (int32, bool) {
 	return int32(t.index.cells[cell]&t.index.slotMask()) - 1, true
 }
 
-// dstID returns the id of d if it has live 4-tuples, else -1.
-func (t *Table) dstID(d netip.AddrPort) int32 {
-	if d == t.lastDst && t.lastID >= 0 { // unrefDst forgets lastID when it goes
-		return t.lastID
-	}
-	id, ok := t.dstIDs[d]
-	if !ok {
-		return -1
-	}
-	t.lastDst, t.lastID = d, id
-	return id
-}
-
 // internDst gives d, which has no live 4-tuples, an id.
 func (t *Table) internDst(d *netip.AddrPort) int32 {
 	var id int32
@@ -391,7 +377,7 @@ func (t *Table) internDst(d *netip.AddrPort) int32 {
 		t.dstKeys = append(t.dstKeys, nil)
 	}
 	t.dstIDs[*d] = id
-	t.lastDst, t.lastID = *d, id
+	t.lastID = id
 	t.layout++
 	return id
 }
@@ -516,7 +502,8 @@ func (t *Table) reviveSlot(old int32, ps *portState) int32 {
 	return slot
 }
 
-// noExpiry is Table.nextExpiry when no TIME_WAIT is queued.
+// noExpiry is "never": Table.nextExpiry when no slot waits to expire, and
+// nextClose when no close is scheduled.
 const noExpiry = time.Duration(1<<63 - 1)
 
 // queueExpiry puts slot i, which expires at expiry, in the expiry queue.
@@ -617,15 +604,10 @@ func (t *Table) prepare(r *Request) error {
 	if t.curSpace != sp {
 		t.curSpace = sp
 	}
-	t.curLocal = li
 	busy, dst := &sp.owned, (*bitset)(nil)
 	t.curDst = -1
 	if r.Kind == Connect {
-		// lastDst is the pair's destination (newPair set it, and internDst
-		// is given no other), so its id needs no comparison.
-		if t.curDst = t.lastID; t.curDst < 0 {
-			t.curDst = t.dstID(r.Dst)
-		}
+		t.curDst = t.lastID
 		if t.curDst >= 0 && !t.pairReusable {
 			if bs := t.dstBits[t.curDst]; bs != nil && li < len(bs) {
 				dst = bs[li]
@@ -659,15 +641,15 @@ func (t *Table) newPair(r *Request) error {
 	t.layout++
 	t.pairID = pairIDs.Add(1)
 	t.pairLocal = t.localIndex(r.Src)
-	t.lastDst, t.lastID = r.Dst, -1
+	t.lastID = -1
 	if id, ok := t.dstIDs[r.Dst]; ok {
 		t.lastID = id
 	}
 	// Only the loopback tw_reuse policy asks.
-	t.curLoop = t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
+	loop := t.cfg.TWReuse == TWReuseLoopback && r.Src.IsLoopback() && r.Dst.Addr().IsLoopback()
 	// A destination's port bitset answers for its TIME_WAITs only when
 	// they cannot be reused.
-	t.pairReusable = t.cfg.TWReuse == TWReuseOn || t.curLoop
+	t.pairReusable = t.cfg.TWReuse == TWReuseOn || loop
 	return nil
 }
 
@@ -740,7 +722,7 @@ func (t *Table) verdict(p uint16) reason {
 	if t.curDst < 0 {
 		return reasonFree // no 4-tuple to this destination anywhere
 	}
-	slot, ok := t.findTuple(&ps, makeKey(t.curDst, t.curLocal, p))
+	slot, ok := t.findTuple(&ps, makeKey(t.curDst, t.pairLocal, p))
 	if !ok {
 		return reasonFree
 	}
@@ -762,13 +744,8 @@ func (t *Table) verdict(p uint16) reason {
 // twReusable reports whether the current request may take a 4-tuple whose
 // TIME_WAIT ends at expiry.
 func (t *Table) twReusable(expiry time.Duration) bool {
-	switch t.cfg.TWReuse {
-	case TWReuseOff:
+	if !t.pairReusable {
 		return false
-	case TWReuseLoopback:
-		if !t.curLoop {
-			return false
-		}
 	}
 	closedAt := expiry - t.cfg.TimeWait
 	return t.now-closedAt >= t.cfg.TWReuseDelay
@@ -846,7 +823,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 		ps := &sp.ports[port]
 		slot, reuse := int32(0), false
 		if ps.tuples > 0 && t.curDst >= 0 {
-			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.curLocal, port))
+			slot, reuse = t.findTuple(ps, makeKey(t.curDst, t.pairLocal, port))
 		}
 		if reuse {
 			// Pick checked the TIME_WAIT 4-tuple may be reused. A new
@@ -866,7 +843,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			if t.curDst < 0 {
 				t.curDst = t.internDst(&r.Dst)
 			}
-			slot, a.Conn.gen = t.newSlot(makeKey(t.curDst, t.curLocal, port), ps)
+			slot, a.Conn.gen = t.newSlot(makeKey(t.curDst, t.pairLocal, port), ps)
 			ps.tuples++
 		}
 		a.Conn.ref = slot
@@ -875,7 +852,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 		t.portTaken(sp, port)
 		sp.ports[port].owner = ownerSocket
 		sp.owned.set(port)
-		a.Conn.ref = int32(t.curLocal)
+		a.Conn.ref = int32(t.pairLocal)
 		if r.Kind == UDP {
 			t.stats.UDP++
 		} else {
