@@ -116,6 +116,10 @@ func newLinux(seed uint64, order int, increments bool, resalt time.Duration, hin
 		useHint:     hint,
 		socketRange: socketRange,
 	}
+	if resalt == 0 {
+		// One epoch for ever: the memo's span is all time (Pick tests it).
+		s.memo.from, s.memo.to = math.MinInt64, math.MaxInt64
+	}
 	if !hint {
 		// The kernel fills the table with random bytes at first use; filling
 		// it here from the seed is the same thing, deterministically.
@@ -251,8 +255,7 @@ func (s *Linux) hash(r *allocator.Request) (uint64, uint32) {
 	m := &s.memo
 	var epoch uint32
 	switch {
-	case s.resalt == 0:
-		m.from, m.to = math.MinInt64, math.MaxInt64 // one epoch, for hash's test
+	case s.resalt == 0: // one epoch, whose span newLinux set
 	case m.ok && r.Now >= m.from && r.Now < m.to:
 		epoch = m.epoch
 	default:
@@ -263,8 +266,8 @@ func (s *Linux) hash(r *allocator.Request) (uint64, uint32) {
 			m.from, m.to = 0, 0
 		}
 	}
-	// The table names the pair; without it, the addresses are compared.
-	same := m.ok && epoch == m.epoch && (r.Pair != 0 && r.Pair == m.pair || r.Src == m.src && r.Dst == m.dst)
+	// Pick asks only when the pair or the epoch may have changed.
+	same := m.ok && epoch == m.epoch && r.Src == m.src && r.Dst == m.dst
 	if !same {
 		m.hash = flowHash(s.key, r.Src, r.Dst, epoch)
 		m.ok, m.src, m.dst, m.epoch = true, r.Src, r.Dst, epoch

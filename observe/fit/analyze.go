@@ -440,7 +440,6 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 		mean := sum / float64(n)
 		r.StdDev = math.Sqrt(max(sumSq/float64(n)-mean*mean, 0))
 		r.Bits = SpreadBits(r.StdDev)
-		r.Rating = RateBits(r.Bits)
 	}
 
 	cands, err := candidateModels(r.Proto)
@@ -453,10 +452,13 @@ func analyzeHost(atts *capture.Attempts, g *hostGroup, minN, top int, s *hostSer
 	if n < minN {
 		// A spread of a handful of ports says little: porttest rates
 		// about 26, and a rating beside "too few to tell" misleads.
-		r.TooFew, r.Rating = true, ""
+		r.TooFew = true
 		r.judge(nil)
 		r.OS = osVerdict(&r, nil, r.Stack)
 		return r
+	}
+	if n >= 2 {
+		r.Rating = RateBits(r.Bits)
 	}
 	ranked := s
 	if n > maxRanked {

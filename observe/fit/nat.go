@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -460,7 +461,7 @@ func stackSignal(ss *stackSample, proto capture.Proto) (NATEvidence, int) {
 	var parts []string
 	for l, c := range layouts {
 		if common(c) {
-			parts = append(parts, fmt.Sprintf("%s (%d)", cmpOr(l, "no options"), c))
+			parts = append(parts, fmt.Sprintf("%s (%d)", cmp.Or(l, "no options"), c))
 		}
 	}
 	slices.Sort(parts)
@@ -478,13 +479,6 @@ func stackSignal(ss *stackSample, proto capture.Proto) (NATEvidence, int) {
 		return NATEvidence{Signal: "stacks", Says: saysHint, Detail: fmt.Sprintf("one option layout, but initial TTLs %s: two systems, or a tool that sets its own", strings.Join(parts, ", "))}, 0
 	}
 	return NATEvidence{Signal: "stacks", Says: saysNothing, Detail: fmt.Sprintf("one shape in %d SYNs", ss.n)}, 0
-}
-
-func cmpOr(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // ipidSignal reads the IPv4 identifications: interleaved counters are
