@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +44,7 @@ func ParseVary(spec string) (Grid, error) {
 	parts := strings.Split(list, ":")
 	switch {
 	case strings.Contains(list, ";"):
-		for _, v := range strings.Split(list, ";") {
-			if v = strings.TrimSpace(v); v != "" {
-				values = append(values, v)
-			}
-		}
+		values = splitOn(list, ";")
 	case field == "gateway":
 		// Gateway specs hold commas of their own, as strategy specs do.
 		values = SplitStrategies(list)
@@ -153,10 +150,8 @@ func Product(grids ...Grid) (Grid, error) {
 	out := Grid{Points: [][]string{{}}}
 	for _, g := range grids {
 		for _, f := range g.Fields {
-			for _, have := range out.Fields {
-				if f == have {
-					return Grid{}, fmt.Errorf("%s: varied twice; want each field in one --vary or --vary-file", f)
-				}
+			if slices.Contains(out.Fields, f) {
+				return Grid{}, fmt.Errorf("%s: varied twice; want each field in one --vary or --vary-file", f)
 			}
 		}
 		if len(g.Points) == 0 {

@@ -217,9 +217,11 @@ func (c *collector) delta(port, prev uint16) int {
 // attempt records what every allocation and failure shares; it reports
 // whether the attempt counts toward the metrics (is past the warm-up).
 func (c *collector) attempt(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int) bool {
-	if c.attemptFast(now, probes) {
-		return true
-	}
+	return c.attemptFast(now, probes) || c.attemptSlow(now, dst, src, kind, port, probes)
+}
+
+// attemptSlow is attempt when attemptFast declined it.
+func (c *collector) attemptSlow(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int) bool {
 	c.attempts++
 	if c.attempts <= c.keep {
 		c.samples = append(c.samples, Alloc{N: c.attempts, TimeSeconds: now.Seconds(), Dst: dst, Src: src, Kind: kind.String(), Port: port, Probes: probes})
@@ -261,7 +263,7 @@ func (c *collector) allocated(now time.Duration, dst, src int, kind allocator.Ki
 // closeAt ≥ 0, with one lookup of the 4-tuple's last close where the two
 // took two: the engine knows when a connection will close as it opens.
 func (c *collector) allocatedUntil(now time.Duration, dst, src int, kind allocator.Kind, port uint16, probes int, twReuse bool, closeAt time.Duration) {
-	counted := c.attemptFast(now, probes) || c.attempt(now, dst, src, kind, port, probes)
+	counted := c.attemptFast(now, probes) || c.attemptSlow(now, dst, src, kind, port, probes)
 	if dst >= len(c.prevPort) {
 		c.growPrev(dst)
 	}
@@ -637,39 +639,33 @@ func swapPaged(p *time.Duration, at time.Duration) (time.Duration, bool) {
 	return old - 1, old != 0
 }
 
-// swap sets key's last close to at and returns the one before, if any.
+func (t *closeTable) set(key uint64, at time.Duration) { t.swap(key, at) }
+
+// swap sets key's last close to at and returns the one before, if any:
+// one probe of the page or the hash slots.
 func (t *closeTable) swap(key uint64, at time.Duration) (time.Duration, bool) {
 	if p := t.paged(key); p != nil {
 		return swapPaged(p, at)
 	}
-	old, ok := t.get(key)
-	t.set(key, at)
-	return old, ok
-}
-
-func (t *closeTable) set(key uint64, at time.Duration) {
-	g := key >> 16
-	if g < pagedGroups && t.pages[g] != nil {
-		t.pages[g][key&0xffff] = at + 1
-		return
-	}
-	if !t.setSlot(key, at) || g >= pagedGroups {
-		return
-	}
-	if t.counts[g]++; t.counts[g] == pageAfter {
-		// The group's slots stay behind, unread: get asks the page first.
-		p := new(closePage)
-		for _, s := range t.slots {
-			if s.key != 0 && (s.key-1)>>16 == g {
-				p[(s.key-1)&0xffff] = s.at + 1
+	old, had := t.setSlot(key, at)
+	if g := key >> 16; !had && g < pagedGroups {
+		if t.counts[g]++; t.counts[g] == pageAfter {
+			// The group's slots stay behind, unread: get asks the page first.
+			p := new(closePage)
+			for _, s := range t.slots {
+				if s.key != 0 && (s.key-1)>>16 == g {
+					p[(s.key-1)&0xffff] = s.at + 1
+				}
 			}
+			t.pages[g] = p
 		}
-		t.pages[g] = p
 	}
+	return old, had
 }
 
-// setSlot stores key in the hash slots and reports whether it was new.
-func (t *closeTable) setSlot(key uint64, at time.Duration) bool {
+// setSlot stores key in the hash slots and returns the time it replaced,
+// if it was there.
+func (t *closeTable) setSlot(key uint64, at time.Duration) (time.Duration, bool) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 	}
@@ -678,13 +674,14 @@ func (t *closeTable) setSlot(key uint64, at time.Duration) bool {
 	for i := t.index(k); ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.key == k {
+			old := s.at
 			s.at = at
-			return false
+			return old, true
 		}
 		if s.key == 0 {
 			*s = closeSlot{k, at}
 			t.n++
-			return true
+			return 0, false
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -232,7 +233,7 @@ func inFieldOrder(want, fields, values []string) ([]string, error) {
 	out := make([]string, len(want))
 	seen := make([]bool, len(want))
 	for j, f := range fields {
-		i := index(want, f)
+		i := slices.Index(want, f)
 		if i < 0 {
 			return nil, fmt.Errorf("%q is not in the first point; want the same fields in every point: %s", f, strings.Join(want, ", "))
 		}
@@ -247,15 +248,6 @@ func inFieldOrder(want, fields, values []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func index(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // flowDepth is the deepest nesting of brackets in data. It counts them in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +56,7 @@ func (s *Sweep) Check() error {
 	if err := pointFields(g.Fields); err != nil {
 		return err
 	}
-	if len(s.Kinds) > 0 && index(g.Fields, "kind") >= 0 {
+	if len(s.Kinds) > 0 && slices.Contains(g.Fields, "kind") {
 		return fmt.Errorf("kind: varied by the grid and by kinds; want one of them")
 	}
 	if len(g.Points) == 0 || len(g.Points) > MaxSweepPoints {
@@ -135,7 +136,7 @@ func (s *Sweep) arrivals(sh Shard) (runs []int, each []float64, err error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			last, a = r/ns, sc.offeredRate()*sc.Duration.Seconds()
+			last, a = r/ns, sc.ExpectedArrivals()
 		}
 		runs = append(runs, r)
 		each = append(each, a)
@@ -153,37 +154,18 @@ func (s *Sweep) Arrivals(sh Shard) ([]float64, error) {
 	return each, err
 }
 
-// MeasureSpeed times a short piece of the shard's first run — its first
-// few thousand arrivals, without warm-up — and returns the arrivals one
-// job simulates per second of wall time: the start of a run, with its
-// tables still filling, so an estimate from it errs on the fast side.
+// MeasureSpeed times the start of the shard's first run, as
+// MeasureScenarioSpeed does a scenario, and returns the arrivals one job
+// simulates per second of wall time.
 func (s *Sweep) MeasureSpeed(ctx context.Context, sh Shard) (float64, error) {
-	const arrivals = 20_000
-	first := sh.Index
-	if first >= s.Runs() {
+	if sh.Index >= s.Runs() {
 		return 0, fmt.Errorf("shard %s has no runs", sh)
 	}
-	sc, err := s.run(first)
+	sc, err := s.run(sh.Index)
 	if err != nil {
 		return 0, err
 	}
-	if rate := sc.offeredRate(); rate*sc.Duration.Seconds() > arrivals {
-		sc.Duration = max(time.Duration(arrivals/rate*float64(time.Second)), time.Millisecond)
-	}
-	sc.Warmup, sc.SampleStep = 0, 0
-	var n atomic.Int64
-	start := time.Now()
-	_, err = Run(ctx, sc, Options{Workers: 1, Attempts: func(int) func(Alloc) error {
-		return func(Alloc) error { n.Add(1); return nil }
-	}})
-	wall := time.Since(start).Seconds()
-	if err != nil {
-		return 0, err
-	}
-	if n.Load() == 0 || wall <= 0 {
-		return 0, fmt.Errorf("no arrivals to time")
-	}
-	return float64(n.Load()) / wall, nil
+	return MeasureScenarioSpeed(ctx, sc)
 }
 
 // Run checks the sweep and executes the runs of opts.Shard on opts.Jobs

@@ -101,9 +101,12 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // splitList splits a comma list, dropping empty items.
-func splitList(s string) []string {
+func splitList(s string) []string { return splitOn(s, ",") }
+
+// splitOn is splitList with another separator.
+func splitOn(s, sep string) []string {
 	var out []string
-	for _, item := range strings.Split(s, ",") {
+	for _, item := range strings.Split(s, sep) {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
 		}
