@@ -120,10 +120,8 @@ func attackSetup(fs *pflag.FlagSet) action {
 			return usagef("want one attack, %s; got %q", strings.Join(attack.Names(), ", "), strings.Join(args, " "))
 		}
 		name := args[0]
-		switch *as {
-		case "table", "csv", "json":
-		default:
-			return usagef("--format: %q is not a format; want table, csv or json", *as)
+		if err := checkFormat(*as); err != nil {
+			return err
 		}
 		if err := checkOutputs(outDirs("out", *out), outDirs("charts", *chartDir)); err != nil {
 			return err

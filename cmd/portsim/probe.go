@@ -208,7 +208,7 @@ func runProbe(ctx context.Context, e *env, cfg probe.Config, f probeFlags) error
 	}
 	write := writeProbeText
 	if f.format == "json" {
-		write = writeProbeJSON
+		write = func(w io.Writer, rep *probeReport) error { return writeJSON(w, rep) }
 	}
 	if err := write(e.stdout, rep); err != nil {
 		return err
@@ -272,10 +272,6 @@ func newProbeReport(res *probe.Result, seed uint64) (*probeReport, error) {
 		rep.Kinds = append(rep.Kinds, kr)
 	}
 	return rep, nil
-}
-
-func writeProbeJSON(w io.Writer, rep *probeReport) error {
-	return writeJSON(w, rep)
 }
 
 func writeProbeText(w io.Writer, rep *probeReport) error {
@@ -371,7 +367,7 @@ func writeProbeOut(dir string, res *probe.Result, rep *probeReport, seed uint64)
 	if err := od.put("samples.csv", res.WriteCSV); err != nil {
 		return od.paths, err
 	}
-	if err := od.put("probe.json", func(w io.Writer) error { return writeProbeJSON(w, rep) }); err != nil {
+	if err := od.put("probe.json", func(w io.Writer) error { return writeJSON(w, rep) }); err != nil {
 		return od.paths, err
 	}
 	series, err := signatureSeries(res, seed)

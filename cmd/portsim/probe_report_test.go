@@ -87,7 +87,7 @@ func TestProbeReportGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var js, txt bytes.Buffer
-			if err := writeProbeJSON(&js, rep); err != nil {
+			if err := writeJSON(&js, rep); err != nil {
 				t.Fatal(err)
 			}
 			if err := writeProbeText(&txt, rep); err != nil {

@@ -91,10 +91,8 @@ func addOutputFlags(fs *pflag.FlagSet) *simFlags {
 }
 
 func (o *simFlags) check() error {
-	switch o.format {
-	case "table", "csv", "json":
-	default:
-		return usagef("--format: %q is not a format; want table, csv or json", o.format)
+	if err := checkFormat(o.format); err != nil {
+		return err
 	}
 	if o.keep < 0 || o.keep > 10_000_000 {
 		return usagef("--keep-allocations: %d is out of range; want 0 to 10000000", o.keep)
