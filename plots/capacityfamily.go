@@ -35,7 +35,8 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 	var curves []string
 	panelOf, curveOf := map[panelKey]int{}, map[string]int{}
 	kinds := map[string]bool{}
-	for _, r := range rows {
+	rowPanel, rowCurve := make([]int, len(rows)), make([]int, len(rows))
+	for i, r := range rows {
 		k := panelKey{r.Strategy, r.Kind}
 		if _, ok := panelOf[k]; !ok {
 			panelOf[k] = len(panelKeys)
@@ -47,6 +48,7 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 			curveOf[c] = len(curves)
 			curves = append(curves, c)
 		}
+		rowPanel[i], rowCurve[i] = panelOf[k], curveOf[c]
 	}
 	shown := min(len(curves), MaxFamilyCurves)
 
@@ -70,8 +72,8 @@ func capacityFamily(sw *sim.SweepResult) *Chart {
 			data[i] = make([]plotter.XYs, shown)
 			limits[i] = make([]float64, shown)
 		}
-		for _, r := range rows {
-			p, ci := panelOf[panelKey{r.Strategy, r.Kind}], curveOf[curveName(sw.More, r.More)]
+		for i, r := range rows {
+			p, ci := rowPanel[i], rowCurve[i]
 			if ci >= shown {
 				continue
 			}

@@ -3,7 +3,6 @@ package plots
 import (
 	"bytes"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,12 +51,6 @@ func TestCapacityFamily(t *testing.T) {
 	if err := c.Render(&buf, "svg", c.Width, c.Height); err != nil || buf.Len() == 0 {
 		t.Fatalf("svg: %v", err)
 	}
-	if dir := os.Getenv("PORTSIM_PLOTS_OUT"); dir != "" {
-		if err := c.Save(dir + "/capacity-family.png"); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	many := Capacity(gridFixture([]int{1, 2, 3, 4, 5, 6, 7}))
 	if !strings.Contains(many.Caption, "The grid has 14 values of destinations, time-wait; the first 12 are drawn.") {
 		t.Errorf("14 curves: caption %q", many.Caption)

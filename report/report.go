@@ -143,7 +143,7 @@ type resultRow struct {
 
 type figureView struct {
 	ID, Title, Caption string
-	Explain            template.HTML
+	Explain            template.HTML // what the chart shows; the attack section sets it
 	SVG                template.HTML
 }
 
