@@ -136,7 +136,6 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 				}
 				col.failed(arr.at, arr.dst, local, arr.kind, a.Probes)
 			} else {
-				col.allocated(arr.at, arr.dst, local, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
 				out = gateway.Outbound{Proto: gateway.ProtoOf(kind), Host: h, Inside: netip.AddrPortFrom(req.Src, a.Conn.Port), Dst: req.Dst, Now: arr.at, Life: arr.lifetime}
 				tr, gerr := gw.Translate(&out)
 				var ge *gateway.Error
@@ -150,8 +149,12 @@ func runGateway(ctx context.Context, sc *Scenario, spec string, opts Options, at
 				} else {
 					pub = tr.Public
 				}
+				// As runStrategy does: the close, when it comes before the
+				// end, is recorded with the allocation, in one lookup.
 				if closeAt < sc.Duration {
-					col.closed(closeAt, arr.dst, local, arr.kind, a.Conn.Port)
+					col.allocatedUntil(arr.at, arr.dst, local, arr.kind, a.Conn.Port, a.Probes, a.TWReuse, closeAt)
+				} else {
+					col.allocated(arr.at, arr.dst, local, arr.kind, a.Conn.Port, a.Probes, a.TWReuse)
 				}
 				seq++
 				minheap.Push(&events, flowEvent{at: closeAt, seq: seq, conn: a.Conn, flow: tr.Flow, host: int32(h), how: how, mapped: ge == nil})
