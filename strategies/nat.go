@@ -219,6 +219,12 @@ var (
 	highPorts = allocator.Range{Lo: 1024, Hi: 65535}
 )
 
+// TranslatorRanges are the ranges the NAT policies here hand public ports
+// out from, all but every port itself: the ports above the well-known
+// ones, and Azure Load Balancer's 64,000, both from 1024. observe/fit
+// reads the ports a capture outside a translator shows against them.
+func TranslatorRanges() []allocator.Range { return []allocator.Range{highPorts, azureLBRange} }
+
 // segment is a run of public ports on one address: part of the ports a
 // policy may choose among.
 type segment struct {

@@ -99,11 +99,20 @@ const (
 	endGaps = 6
 )
 
-// translatorLo is where translators' ranges start; translatorHis where
-// they end: all ports above, and Azure Load Balancer's 64,000.
-const translatorLo = 1024
-
-var translatorHis = []int{65535, 1024 + 64000 - 1}
+// translatorLo is where translators' ranges start (each of
+// strategies.TranslatorRanges starts at the same port); translatorHis
+// where they end.
+var translatorLo, translatorHis = func() (int, []int) {
+	rs := strategies.TranslatorRanges()
+	his := make([]int, len(rs))
+	for i, r := range rs {
+		if r.Lo != rs[0].Lo {
+			panic("fit: translator ranges start at different ports")
+		}
+		his[i] = int(r.Hi)
+	}
+	return int(rs[0].Lo), his
+}()
 
 // NATVerdict says whether a source address's attempts came through an
 // address translator, and which kind.
@@ -521,7 +530,7 @@ type natFinding struct {
 func blockSignal(ports []uint16) (natFinding, bool) {
 	lo, hi := math.MaxInt, 0
 	for _, p := range ports {
-		if p >= translatorLo {
+		if int(p) >= translatorLo {
 			lo, hi = min(lo, int(p)), max(hi, int(p))
 		}
 	}
@@ -535,7 +544,7 @@ func blockSignal(ports []uint16) (natFinding, bool) {
 		for at := 0; at+blockWindow <= len(ports); at += blockWindow {
 			blocks = blocks[:0]
 			for _, p := range ports[at : at+blockWindow] {
-				if p >= translatorLo {
+				if int(p) >= translatorLo {
 					blocks = append(blocks, (int(p)-translatorLo)/size)
 				}
 			}
@@ -593,7 +602,7 @@ func rangeSignal(r *HostReport, ports []uint16) (natFinding, bool) {
 		if hi > top || float64(top-hi) > endGaps*gap*float64(top-translatorLo+1)/float64(hi-lo+1) {
 			continue
 		}
-		rng := allocator.Range{Lo: translatorLo, Hi: uint16(top)}
+		rng := allocator.Range{Lo: uint16(translatorLo), Hi: uint16(top)}
 		if profileRange(rng, endGaps*gap) {
 			return natFinding{}, false
 		}
@@ -639,7 +648,7 @@ func rangeSignal(r *HostReport, ports []uint16) (natFinding, bool) {
 	// translatorLo to the highest port seen in use. Beyond half the range
 	// the end must be sharp, and whole blocks: a pool of VMs' shares (200
 	// VMs of 256 ports end at 52223), not a host's range set by hand.
-	rng := allocator.Range{Lo: translatorLo, Hi: uint16(hi)}
+	rng := allocator.Range{Lo: uint16(translatorLo), Hi: uint16(hi)}
 	const hole = 32
 	nb := (rng.Size() + hole - 1) / hole
 	if rng.Size() < 2*hole || n < 2*nb || profileRange(rng, endGaps*gap) {
