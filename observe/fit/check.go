@@ -189,6 +189,7 @@ func checkWindow(obs *hostSeries, best *Fit, hs uint64, st *fitScratch) *FitChec
 	}
 
 	lowParity := parityName(c.rng.Lo, true)
+	surprise := surpriseStat(oBits, bits)
 	fc.Stats = []FitStat{
 		shareStat("parity", om.even, om.n, sm.even, sm.n, func(o, m string) string {
 			return fmt.Sprintf("%s of ports at %s offsets from %d where the model has %s", o, lowParity, c.rng.Lo, m)
@@ -202,9 +203,10 @@ func checkWindow(obs *hostSeries, best *Fit, hs uint64, st *fitScratch) *FitChec
 		shareStat("outside", om.outside, om.n, sm.outside, sm.n, func(o, m string) string {
 			return fmt.Sprintf("%s of ports outside %v where the model has %s", o, c.rng, m)
 		}),
-		surpriseStat(oBits, bits),
+		surprise,
 	}
-	if a, ok := applicationStat(obs, oBits, bits); ok {
+	// The surprise statistic's Model is the mean of the model's runs.
+	if a, ok := applicationStat(obs, oBits, surprise.Model); ok {
 		fc.Stats = append(fc.Stats, a)
 	}
 	worst := -1.0
@@ -297,14 +299,10 @@ const (
 // applicationStat compares the ports' log-likelihood under the best
 // model (obsBits per attempt) with a uniform draw over appLo-65535 (each
 // with the off-model share every model has); it is made only for a
-// nearly uniform model (runs are its own ports' bits). Its P is the
-// rival's posterior against the model, both equally likely beforehand.
-func applicationStat(obs *hostSeries, obsBits float64, runs []float64) (FitStat, bool) {
-	var mean float64
-	for _, b := range runs {
-		mean += b
-	}
-	mean /= float64(len(runs))
+// nearly uniform model (mean is its own ports' bits per attempt, over its
+// runs). Its P is the rival's posterior against the model, both equally
+// likely beforehand.
+func applicationStat(obs *hostSeries, obsBits, mean float64) (FitStat, bool) {
 	uniform := math.Log2(portNumbers - appLo)
 	if mean < uniform-appNearBits {
 		return FitStat{}, false
