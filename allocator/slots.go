@@ -108,6 +108,11 @@ func (s *slots) alloc(k tupleKey, st slotState) (int32, uint32) {
 // release frees slot i; its generation stays, for the next alloc to bump.
 func (s *slots) release(i int32) {
 	c, j := s.at(i)
+	s.releaseAt(c, j, i)
+}
+
+// releaseAt is release of slot i, at place j of chunk c.
+func (s *slots) releaseAt(c *slotChunk, j int, i int32) {
 	c.tag[j] &^= tagStateMask | tagIndexed
 	c.key[j] = tupleKey(s.free)
 	s.free = i + 1

@@ -312,7 +312,8 @@ func (t *Table) removeTuple(c *slotChunk, j int, i int32) {
 	if ps.last == i {
 		ps.last = -1 // the remaining tuple, if any, is found through the index
 	}
-	// The port's owner is as it was, and so is its owned bit.
+	// portFreed's second half, written out for the hot path: the port's
+	// owner, and so its owned bit, is as it was.
 	if ps.tuples == 0 && ps.owner == ownerNone {
 		t.stats.BusyPorts--
 		sp.busy.clear(p)
@@ -332,10 +333,7 @@ func (t *Table) removeTuple(c *slotChunk, j int, i int32) {
 	}
 	t.dstLeaves(t.dstRefs[dst])
 	t.unrefDst(dst)
-	// release, with the slot's place known
-	c.tag[j] &^= tagStateMask | tagIndexed
-	c.key[j] = tupleKey(t.slots.free)
-	t.slots.free = i + 1
+	t.slots.releaseAt(c, j, i)
 }
 
 // findTuple returns the slot of 4-tuple k on port state ps, if it is live.
@@ -835,7 +833,7 @@ func (t *Table) Allocate(r *Request, s Strategy) (Allocation, error) {
 			c, j := t.slots.at(slot)
 			a.Conn.gen = tagGen(c.tag[j])
 		} else {
-			if ps.tuples == 0 && ps.owner == ownerNone { // portTaken, with ps at hand
+			if ps.tuples == 0 && ps.owner == ownerNone { // portTaken, written out with ps at hand
 				t.stats.BusyPorts++
 				sp.busy.set(port)
 				sp.nbusy++
