@@ -263,7 +263,7 @@ func (t *Table) expireDue() {
 				t.nextExpiry = noExpiry
 				return
 			}
-			i = q.chunks[0][q.head]
+			i = q.front()
 			c, j = t.slots.at(i)
 			if at := c.expiry[j]; at > t.now {
 				t.nextExpiry = at
@@ -291,9 +291,9 @@ func (t *Table) expireDue() {
 			sp.ports[k.port()].owner = ownerNone
 			t.stats.TimeWait--
 			t.portFreed(sp, k.port())
-			t.slots.release(i)
+			t.slots.releaseAt(c, j, i)
 		default: // dead: its 4-tuple lives on in another slot
-			t.slots.release(i)
+			t.slots.releaseAt(c, j, i)
 		}
 	}
 }
